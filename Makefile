@@ -1,0 +1,103 @@
+# netwatch: a network-anomaly detector made of Unix filters.
+#
+#   make            build every program into bin/ (optimised, -Werror)
+#   make san        the same programs with ASan+UBSan into bin-san/
+#   make test       install missing packages, build both, run every test
+#   make bench      benchmarks, each figure beside its reference
+#   make deps       install the Debian packages the project needs
+#
+# Each program directory has a build.mk that appends to PROGS and sets
+# <prog>_SRCS (all sources), <prog>_MAIN (the file with main()) and
+# <prog>_PKGS (pkg-config names).  Unit tests tests/unit/test_<prog>*.c link
+# the program's sources minus its main, so they can call its internals.
+
+VERSION  := 0.1.0
+CC       ?= cc
+PKGCONF  ?= pkg-config
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CPPFLAGS := -D_GNU_SOURCE -DNW_VERSION='"$(VERSION)"' -Ilib
+OPT      ?= -O2 -g
+
+ifeq ($(SAN),1)
+  BUILD  := build-san
+  BINDIR := bin-san
+  MODEFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined
+else
+  BUILD  := build
+  BINDIR := bin
+  MODEFLAGS := $(OPT)
+endif
+CFLAGS  := -std=gnu11 $(WARN) $(MODEFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(MODEFLAGS)
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_A    := $(BUILD)/libnw.a
+LIB_PKGS := jansson
+
+PROGS :=
+include $(sort $(wildcard */build.mk))
+
+all: $(PROGS:%=$(BINDIR)/%) unit-tests
+
+# One rule set per program, generated from its build.mk variables.
+define prog_rules
+$(1)_OBJS := $$($(1)_SRCS:%.c=$$(BUILD)/%.o)
+$(1)_LIBOBJS := $$(filter-out $$(BUILD)/$$($(1)_MAIN:%.c=%.o),$$($(1)_OBJS))
+$(1)_CFLAGS := $$(shell $$(PKGCONF) --cflags $$($(1)_PKGS) $$(LIB_PKGS))
+$(1)_LIBS := $$(shell $$(PKGCONF) --libs $$($(1)_PKGS) $$(LIB_PKGS)) -lm -lpthread
+$$($(1)_OBJS): EXTRA_PKG_CFLAGS := $$($(1)_CFLAGS)
+$$(BINDIR)/$(1): $$($(1)_OBJS) $$(LIB_A)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
+UNIT_$(1) := $$(patsubst tests/unit/%.c,$$(BUILD)/tests/unit/%,$$(wildcard tests/unit/test_$(1)*.c))
+UNIT_BINS += $$(UNIT_$(1))
+$$(UNIT_$(1)): $$(BUILD)/tests/unit/%: tests/unit/%.c $$($(1)_LIBOBJS) $$(LIB_A)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) -Itests/unit -I$(1) $$(CFLAGS) $$($(1)_CFLAGS) -o $$@ $$^ $$($(1)_LIBS)
+endef
+UNIT_BINS :=
+$(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
+
+# Unit tests of lib/ alone.
+UNIT_LIB := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_lib*.c))
+UNIT_BINS += $(UNIT_LIB)
+$(UNIT_LIB): $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(shell $(PKGCONF) --cflags $(LIB_PKGS)) -o $@ $^ $(shell $(PKGCONF) --libs $(LIB_PKGS)) -lm
+
+unit-tests: $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h) $(wildcard $(dir %)*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_PKG_CFLAGS) $(shell $(PKGCONF) --cflags $(LIB_PKGS)) -MMD -MP -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+san:
+	$(MAKE) SAN=1 all
+
+deps:
+	@scripts/deps
+
+# The README's test command.  The suite runs against the sanitizer build.
+test: deps
+	$(MAKE) all
+	$(MAKE) SAN=1 all
+	tests/run
+
+bench: deps all
+	tests/bench/run
+
+demo: deps all
+	scripts/demo
+
+clean:
+	rm -rf build build-san bin bin-san
+
+.PHONY: all san deps test bench demo clean unit-tests

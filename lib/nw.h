@@ -1,0 +1,172 @@
+/*
+ * nw.h - code shared by every netwatch stage: logging, line input with a
+ * length cap, buffered stdout that turns EPIPE into a documented exit status,
+ * side outputs (dead-letter, late, suppressed), the periodic stats file,
+ * control-line recognition, signals, and small parsers for flags.
+ *
+ * Ownership: every nw_* object is created by its open or init function and
+ * released by the matching close or free; nothing here keeps a pointer to a
+ * caller's buffer past the call, except the nw_stats_ functions, which keep the counter
+ * addresses given to them (they must outlive the stats writer).
+ */
+#ifndef NW_H
+#define NW_H
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit statuses shared by every stage (documented in the README). */
+#define NW_EXIT_OK    0   /* end of input, or SIGTERM/SIGINT */
+#define NW_EXIT_FAIL  1   /* runtime failure */
+#define NW_EXIT_USAGE 2   /* bad flag, bad config */
+#define NW_EXIT_PIPE  3   /* stdout's reader went away (EPIPE) */
+
+#define NW_MAX_LINE_DEFAULT (1024 * 1024)
+
+/* ---- logging: "LEVEL stage: message key=value" on stderr ---------------- */
+enum nw_level { NW_ERROR, NW_WARN, NW_INFO, NW_DEBUG };
+void nw_log_init(const char *stage);      /* NW_LOG_LEVEL=error|warn|info|debug */
+void nw_log_set_level(enum nw_level lvl);
+bool nw_log_enabled(enum nw_level lvl);
+const char *nw_stage(void);
+void nw_log(enum nw_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define LOG_ERROR(...) nw_log(NW_ERROR, __VA_ARGS__)
+#define LOG_WARN(...)  nw_log(NW_WARN, __VA_ARGS__)
+#define LOG_INFO(...)  nw_log(NW_INFO, __VA_ARGS__)
+#define LOG_DEBUG(...) do { if (nw_log_enabled(NW_DEBUG)) nw_log(NW_DEBUG, __VA_ARGS__); } while (0)
+
+/* A bad flag or config: one clear line on stderr, exit 2. */
+void nw_usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+/* --version output, the same on every program. */
+void nw_print_version(void);
+
+/* ---- growable byte buffer -------------------------------------------- */
+struct nw_buf {
+	char  *p;
+	size_t len, cap;
+};
+void nw_buf_reserve(struct nw_buf *b, size_t extra);
+void nw_buf_add(struct nw_buf *b, const void *s, size_t n);
+void nw_buf_adds(struct nw_buf *b, const char *s);
+void nw_buf_addc(struct nw_buf *b, char c);
+void nw_buf_printf(struct nw_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void nw_buf_add_i64(struct nw_buf *b, int64_t v);
+void nw_buf_add_u64(struct nw_buf *b, uint64_t v);
+/* A JSON string literal (with quotes).  Invalid UTF-8 becomes U+FFFD and
+ * control bytes (NUL included) are \u-escaped, so the result is valid JSON
+ * whatever the input.  Returns false when something had to be replaced. */
+bool nw_buf_add_jstr(struct nw_buf *b, const char *s, size_t n);
+void nw_buf_reset(struct nw_buf *b);
+void nw_buf_free(struct nw_buf *b);
+
+/* Length of the valid UTF-8 prefix of s (== n when all of it is valid). */
+size_t nw_utf8_valid_prefix(const char *s, size_t n);
+static inline bool nw_utf8_valid(const char *s, size_t n)
+{
+	return nw_utf8_valid_prefix(s, n) == n;
+}
+
+/* ---- line input ------------------------------------------------------ */
+enum nw_rd {
+	NW_RD_LINE,     /* (*line, *len) is one line, NUL-terminated, no '\n' */
+	NW_RD_TOOLONG,  /* over max length: *line is its first max bytes; the
+	                   rest of it is skipped */
+	NW_RD_EOF,
+	NW_RD_TIMEOUT,  /* nothing arrived within timeout_ms */
+	NW_RD_INTR,     /* a signal arrived: check nw_sig_* */
+	NW_RD_ERR       /* read error, errno set */
+};
+struct nw_reader {
+	int     fd;
+	char   *buf;
+	size_t  cap, start, end, maxlen;
+	bool    eof, skipping;
+	uint64_t lines, bytes;     /* lines returned, bytes read */
+	void  (*before_block)(void);  /* called before a read that may block */
+};
+int  nw_reader_init(struct nw_reader *r, int fd, size_t maxlen);
+/* timeout_ms < 0 waits forever.  The returned line stays valid until the
+ * next call. */
+enum nw_rd nw_reader_next(struct nw_reader *r, char **line, size_t *len,
+                          int timeout_ms);
+void nw_reader_free(struct nw_reader *r);
+
+/* ---- stdout and side outputs ----------------------------------------- */
+/* stdout gets a large buffer and is flushed before every blocking read of
+ * the input, so a quiet pipeline still delivers promptly.  A write error
+ * with EPIPE exits NW_EXIT_PIPE (after the hook, if set); any other write
+ * error exits NW_EXIT_FAIL. */
+void nw_out_init(void);
+void nw_out_line(const char *s, size_t n);   /* appends '\n' */
+void nw_out_flush(void);
+void nw_out_on_epipe(void (*hook)(void));
+
+/* A side output: an append-only NDJSON file ("-" is stderr).  Flushed
+ * together with stdout.  NULL path: no file (callers then log instead). */
+struct nw_sink;
+struct nw_sink *nw_sink_open(const char *path);   /* NULL on error, errno set */
+void nw_sink_line(struct nw_sink *s, const char *line, size_t n);
+void nw_sink_flush(struct nw_sink *s);
+void nw_sink_close(struct nw_sink *s);
+
+/* Dead-letter output: {"reason":…,"line":…} per rejected line, plus
+ * "line_base64" of the raw bytes when they are not valid UTF-8 (so nothing
+ * is lost).  Counts per call; without a file the first few are logged at WARN
+ * and then one line per 10000, never silently. */
+struct nw_dlq {
+	struct nw_sink *sink;
+	uint64_t count;
+	uint64_t logged;
+};
+int  nw_dlq_open(struct nw_dlq *d, const char *path);  /* path may be NULL */
+void nw_dlq_put(struct nw_dlq *d, const char *reason, const char *line,
+                size_t n);
+void nw_dlq_close(struct nw_dlq *d);
+
+/* ---- stats: one JSON line, replaced atomically ------------------------- */
+/* {"stage":…,"pid":…,"time_ms":…,"uptime_ms":…, <counters>, "rates":{…}}
+ * Rates are per second for every u64 counter since the previous write. */
+void nw_stats_init(const char *path, int interval_ms);  /* path NULL: off */
+void nw_stats_u64(const char *name, const uint64_t *p);
+void nw_stats_i64(const char *name, const int64_t *p);
+void nw_stats_dbl(const char *name, const double *p);
+/* fn appends one JSON value (object, array, number) to out. */
+void nw_stats_fn(const char *name, void (*fn)(struct nw_buf *out, void *arg),
+                 void *arg);
+void nw_stats_tick(void);    /* cheap; writes when the interval has passed */
+void nw_stats_write(void);   /* now */
+void nw_stats_close(void);   /* final write, then free */
+
+/* ---- control lines: {"@ctl":{…}} -------------------------------------- */
+/* Fast test on the first bytes: could this line be a control line?  A line
+ * that passes must still be confirmed with nw_ctl_parse. */
+bool nw_ctl_maybe(const char *line, size_t n);
+/* Returns the "@ctl" value (a new reference the caller must json_decref)
+ * when the line is an object whose only key is "@ctl", else NULL.  Declared
+ * with void * to keep jansson out of this header. */
+void *nw_ctl_parse(const char *line, size_t n);
+
+/* ---- signals ----------------------------------------------------------- */
+extern volatile sig_atomic_t nw_sig_stop;   /* SIGTERM or SIGINT seen */
+extern volatile sig_atomic_t nw_sig_hup;    /* SIGHUP seen (caller clears) */
+void nw_sig_init(void);   /* handlers without SA_RESTART; SIGPIPE ignored */
+
+/* ---- flags ------------------------------------------------------------- */
+/* Durations: "250ms", "5s", "10m", "1h", "1d"; a bare number is seconds. */
+int nw_parse_duration_ms(const char *s, int64_t *out_ms);
+int nw_parse_u64(const char *s, uint64_t *out);
+int nw_parse_i64(const char *s, int64_t *out);
+int nw_parse_double(const char *s, double *out);
+
+/* ---- time -------------------------------------------------------------- */
+int64_t nw_wall_ms(void);   /* wall clock, epoch ms: logs and stats only */
+int64_t nw_mono_ms(void);   /* monotonic, for timeouts and rates */
+
+#endif

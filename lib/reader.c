@@ -1,0 +1,126 @@
+/* reader.c - line input with a maximum line length.
+ *
+ * One fixed buffer of maxlen + 64 KiB: a line longer than maxlen is handed
+ * out as its first maxlen bytes (for the dead-letter output) and the rest of
+ * it is skipped as it arrives, so memory stays bounded whatever the input. */
+#include "nw.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RD_CHUNK (64 * 1024)
+
+int nw_reader_init(struct nw_reader *r, int fd, size_t maxlen)
+{
+	memset(r, 0, sizeof *r);
+	r->fd = fd;
+	r->maxlen = maxlen ? maxlen : NW_MAX_LINE_DEFAULT;
+	r->cap = r->maxlen + RD_CHUNK + 1;
+	r->buf = malloc(r->cap);
+	if (r->buf == NULL)
+		return -1;
+	return 0;
+}
+
+void nw_reader_free(struct nw_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* Look for a complete line in the buffer; returns true with *res set when
+ * there is something to hand out. */
+static bool rd_scan(struct nw_reader *r, char **line, size_t *len,
+                    enum nw_rd *res)
+{
+	char *p = r->buf + r->start;
+	size_t avail = r->end - r->start;
+	char *nl = memchr(p, '\n', avail);
+
+	if (r->skipping) {
+		if (nl == NULL) {
+			r->start = r->end = 0;
+			return false;
+		}
+		r->skipping = false;
+		r->start += (size_t)(nl - p) + 1;
+		return rd_scan(r, line, len, res);
+	}
+	if (nl != NULL) {
+		size_t n = (size_t)(nl - p);
+		r->start += n + 1;
+		if (n > r->maxlen) {
+			p[r->maxlen] = '\0';
+			*line = p, *len = r->maxlen, *res = NW_RD_TOOLONG;
+			return true;
+		}
+		if (n > 0 && p[n - 1] == '\r')   /* tolerate CRLF input */
+			n--;
+		p[n] = '\0';
+		*line = p, *len = n, *res = NW_RD_LINE;
+		r->lines++;
+		return true;
+	}
+	if (avail > r->maxlen) {
+		p[r->maxlen] = '\0';
+		*line = p, *len = r->maxlen, *res = NW_RD_TOOLONG;
+		r->start = r->end = 0;   /* returned bytes stay put until next call */
+		r->skipping = true;
+		return true;
+	}
+	if (r->eof && avail > 0) {           /* last line without a newline */
+		p[avail] = '\0';
+		r->start = r->end;
+		*line = p, *len = avail, *res = NW_RD_LINE;
+		r->lines++;
+		return true;
+	}
+	return false;
+}
+
+enum nw_rd nw_reader_next(struct nw_reader *r, char **line, size_t *len,
+                          int timeout_ms)
+{
+	enum nw_rd res;
+
+	for (;;) {
+		if (rd_scan(r, line, len, &res))
+			return res;
+		if (r->eof)
+			return NW_RD_EOF;
+		if (r->start > 0) {
+			memmove(r->buf, r->buf + r->start, r->end - r->start);
+			r->end -= r->start;
+			r->start = 0;
+		}
+		if (r->before_block)
+			r->before_block();
+		if (timeout_ms >= 0) {
+			struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+			int pr = poll(&pfd, 1, timeout_ms);
+			if (pr == 0)
+				return NW_RD_TIMEOUT;
+			if (pr < 0)
+				return errno == EINTR ? NW_RD_INTR : NW_RD_ERR;
+		}
+		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				return NW_RD_INTR;
+			if (errno == EAGAIN) {
+				struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+				if (poll(&pfd, 1, timeout_ms) < 0 && errno == EINTR)
+					return NW_RD_INTR;
+				continue;
+			}
+			return NW_RD_ERR;
+		}
+		if (n == 0)
+			r->eof = true;
+		r->end += (size_t)n;
+		r->bytes += (uint64_t)n;
+	}
+}

@@ -1,0 +1,51 @@
+/* t.h - a tiny unit-test harness.  Each TEST is one case; the runner
+ * (tests/run) counts the "PASS name" / "FAIL name" lines it prints. */
+#ifndef T_H
+#define T_H
+#include <stdio.h>
+#include <string.h>
+
+static int t_failed_now, t_npass, t_nfail;
+
+#define TEST(fn) static void fn(void)
+#define RUN(fn) t_run(#fn, fn)
+
+#define CHECK(cond) do { \
+	if (!(cond)) { \
+		printf("  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+		t_failed_now = 1; \
+	} } while (0)
+#define CHECK_INT(a, b) do { \
+	long long t_a = (long long)(a), t_b = (long long)(b); \
+	if (t_a != t_b) { \
+		printf("  %s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, \
+		       #a, t_a, t_b); \
+		t_failed_now = 1; \
+	} } while (0)
+#define CHECK_STR(a, b) do { \
+	const char *t_a = (a), *t_b = (b); \
+	if (t_a == NULL || strcmp(t_a, t_b) != 0) { \
+		printf("  %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, \
+		       __LINE__, #a, t_a ? t_a : "(null)", t_b); \
+		t_failed_now = 1; \
+	} } while (0)
+
+static void t_run(const char *name, void (*fn)(void))
+{
+	t_failed_now = 0;
+	fn();
+	if (t_failed_now) {
+		t_nfail++;
+		printf("FAIL %s\n", name);
+	} else {
+		t_npass++;
+		printf("PASS %s\n", name);
+	}
+	fflush(stdout);
+}
+
+static int t_done(void)
+{
+	return t_nfail ? 1 : 0;
+}
+#endif
