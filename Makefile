@@ -4,6 +4,7 @@
 #   make san        the same programs with ASan+UBSan into bin-san/
 #   make test       install missing packages, build both, run every test
 #   make bench      benchmarks, each figure beside its reference
+#   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
 #   make deps       install the Debian packages the project needs
 #
 # Each program directory has a build.mk that appends to PROGS and sets
@@ -18,7 +19,13 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS := -D_GNU_SOURCE -DNW_VERSION='"$(VERSION)"' -Ilib
 OPT      ?= -O2 -g
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+  CC     := clang
+  BUILD  := build-fuzz
+  BINDIR := bin-fuzz
+  MODEFLAGS := -O1 -g -fno-omit-frame-pointer \
+               -fsanitize=fuzzer-no-link,address,undefined
+else ifeq ($(SAN),1)
   BUILD  := build-san
   BINDIR := bin-san
   MODEFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -56,8 +63,15 @@ UNIT_BINS += $$(UNIT_$(1))
 $$(UNIT_$(1)): $$(BUILD)/tests/unit/%: tests/unit/%.c $$($(1)_LIBOBJS) $$(LIB_A)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CPPFLAGS) -Itests/unit -I$(1) $$(CFLAGS) $$($(1)_CFLAGS) -o $$@ $$^ $$($(1)_LIBS)
+# libFuzzer targets tests/fuzz/fuzz_<prog>*.c, built only with FUZZ=1.
+FUZZ_$(1) := $$(patsubst tests/fuzz/%.c,$$(BUILD)/tests/fuzz/%,$$(wildcard tests/fuzz/fuzz_$(1)*.c))
+FUZZ_BINS += $$(FUZZ_$(1))
+$$(FUZZ_$(1)): $$(BUILD)/tests/fuzz/%: tests/fuzz/%.c $$($(1)_LIBOBJS) $$(LIB_A)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) -I$(1) $$(CFLAGS) -fsanitize=fuzzer $$($(1)_CFLAGS) -o $$@ $$^ $$($(1)_LIBS)
 endef
 UNIT_BINS :=
+FUZZ_BINS :=
 $(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
 
 # Unit tests of lib/ alone.
@@ -82,6 +96,13 @@ $(LIB_A): $(LIB_OBJS)
 san:
 	$(MAKE) SAN=1 all
 
+# make fuzz [FUZZ_SECONDS=N]: build every libFuzzer target and run each one
+# for N seconds on its committed seed corpus.
+fuzz-build: $(FUZZ_BINS)
+fuzz: deps
+	$(MAKE) FUZZ=1 fuzz-build
+	tests/fuzz/run $(FUZZ_SECONDS)
+
 deps:
 	@scripts/deps
 
@@ -98,6 +119,6 @@ demo: deps all
 	scripts/demo
 
 clean:
-	rm -rf build build-san bin bin-san
+	rm -rf build build-san build-fuzz bin bin-san bin-fuzz
 
-.PHONY: all san deps test bench demo clean unit-tests
+.PHONY: all san fuzz fuzz-build deps test bench demo clean unit-tests
