@@ -242,26 +242,20 @@ static bool snap_name(const char *name, size_t *stage_len, uint64_t *id)
 	return true;
 }
 
-struct snap_ent {
-	char    *stage;
-	uint64_t id;
-};
-
 static int ent_cmp_desc(const void *a, const void *b)
 {
-	const struct snap_ent *x = a, *y = b;
+	const struct nw_ckpt_ent *x = a, *y = b;
 	if (x->id != y->id)
 		return x->id < y->id ? 1 : -1;
 	return strcmp(x->stage, y->stage);
 }
 
-/* Every snapshot in dir (of stage, or of all when NULL), newest first. */
-static int list_snaps(const char *dir, const char *stage,
-                      struct snap_ent **out, size_t *count)
+int nw_ckpt_list(const char *dir, const char *stage,
+                      struct nw_ckpt_ent **out, size_t *count)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	struct snap_ent *v = NULL;
+	struct nw_ckpt_ent *v = NULL;
 	size_t n = 0, cap = 0, sl;
 	uint64_t id;
 
@@ -297,7 +291,7 @@ static int list_snaps(const char *dir, const char *stage,
 	return 0;
 }
 
-static void free_snaps(struct snap_ent *v, size_t n)
+void nw_ckpt_list_free(struct nw_ckpt_ent *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i].stage);
@@ -396,11 +390,11 @@ int nw_ckpt_load_id(const char *dir, const char *stage, uint64_t id,
 int nw_ckpt_load(const char *dir, const char *stage, uint64_t max_id,
                  uint64_t *id, char **data, size_t *len)
 {
-	struct snap_ent *v;
+	struct nw_ckpt_ent *v;
 	size_t n;
 	int rc = 0;
 
-	if (list_snaps(dir, stage, &v, &n) != 0)
+	if (nw_ckpt_list(dir, stage, &v, &n) != 0)
 		return -1;
 	for (size_t i = 0; i < n && rc != 1; i++) {
 		if (v[i].id > max_id)
@@ -410,13 +404,13 @@ int nw_ckpt_load(const char *dir, const char *stage, uint64_t max_id,
 			rc = 1;
 		}
 	}
-	free_snaps(v, n);
+	nw_ckpt_list_free(v, n);
 	return rc;
 }
 
 /* Is every snapshot with this id valid, and does every stage in need[]
  * have one? */
-static bool id_usable(const char *dir, const struct snap_ent *v, size_t n,
+static bool id_usable(const char *dir, const struct nw_ckpt_ent *v, size_t n,
                       uint64_t id, char **need, size_t nneed)
 {
 	size_t have = 0;
@@ -438,7 +432,7 @@ static bool id_usable(const char *dir, const struct snap_ent *v, size_t n,
 
 int nw_ckpt_restore_point(const char *dir, uint64_t *id)
 {
-	struct snap_ent *v;
+	struct nw_ckpt_ent *v;
 	char **need = NULL;
 	size_t n, nneed = 0;
 	uint64_t done, last = UINT64_MAX;
@@ -447,7 +441,7 @@ int nw_ckpt_restore_point(const char *dir, uint64_t *id)
 	rc = nw_ckpt_completed(dir, &done);
 	if (rc <= 0)
 		return rc;
-	if (list_snaps(dir, NULL, &v, &n) != 0)
+	if (nw_ckpt_list(dir, NULL, &v, &n) != 0)
 		return -1;
 	need = calloc(n + 1, sizeof *need);
 	if (need == NULL)
@@ -476,18 +470,18 @@ int nw_ckpt_restore_point(const char *dir, uint64_t *id)
 		}
 	}
 	free(need);
-	free_snaps(v, n);
+	nw_ckpt_list_free(v, n);
 	return rc;
 }
 
 int nw_ckpt_prune(const char *dir, const char *stage, uint64_t keep_id)
 {
-	struct snap_ent *v;
+	struct nw_ckpt_ent *v;
 	struct nw_buf path = { 0 };
 	size_t n;
 	int removed = 0;
 
-	if (list_snaps(dir, stage, &v, &n) != 0)
+	if (nw_ckpt_list(dir, stage, &v, &n) != 0)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].id >= keep_id)
@@ -498,23 +492,23 @@ int nw_ckpt_prune(const char *dir, const char *stage, uint64_t keep_id)
 		if (unlink(path.p) == 0)
 			removed++;
 	}
-	free_snaps(v, n);
+	nw_ckpt_list_free(v, n);
 	nw_buf_free(&path);
 	return removed;
 }
 
 uint64_t nw_ckpt_max_id(const char *dir)
 {
-	struct snap_ent *v;
+	struct nw_ckpt_ent *v;
 	size_t n;
 	uint64_t max = 0, done;
 
 	if (nw_ckpt_completed(dir, &done) == 1)
 		max = done;
-	if (list_snaps(dir, NULL, &v, &n) == 0) {
+	if (nw_ckpt_list(dir, NULL, &v, &n) == 0) {
 		if (n > 0 && v[0].id > max)
 			max = v[0].id;
-		free_snaps(v, n);
+		nw_ckpt_list_free(v, n);
 	}
 	return max;
 }

@@ -83,6 +83,17 @@ int nw_ckpt_prune(const char *dir, const char *stage, uint64_t keep_id);
  * above it so ids never repeat. */
 uint64_t nw_ckpt_max_id(const char *dir);
 
+/* Every snapshot file name in dir (of stage, or of every stage when NULL),
+ * newest first, without opening the files.  0, or -1 when dir cannot be
+ * read (a missing dir is an empty list).  Free with nw_ckpt_list_free. */
+struct nw_ckpt_ent {
+	char    *stage;
+	uint64_t id;
+};
+int nw_ckpt_list(const char *dir, const char *stage, struct nw_ckpt_ent **v,
+                 size_t *n);
+void nw_ckpt_list_free(struct nw_ckpt_ent *v, size_t n);
+
 /* ---- control lines of the protocol ------------------------------------ */
 enum nw_ckpt_ctl {
 	NW_CKPT_CTL_NONE,      /* not a checkpoint control line */
