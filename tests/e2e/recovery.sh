@@ -11,23 +11,26 @@
 KILLS=${KILLS:-20}
 PERIOD_MS=${PERIOD_MS:-2500}       # mean time between kills
 SEED=${SEED:-$RANDOM}
-echo "seed=$SEED kills>=$KILLS"
+echo "seed=$SEED kills>=$KILLS dir=$T"
 RANDOM=$SEED
 
 for p in gen kafka-devbroker kcat-src window detect throttle notify ckpt; do
 	command -v "$p" >/dev/null || { fail recovery_prerequisites "$p not built"; exit 1; }
 done
-WEBHOOK=$ROOT/tests/tools/webhook.py
-[ -r "$WEBHOOK" ] || { fail recovery_prerequisites "no $WEBHOOK"; exit 1; }
+[ -r "$ROOT/tests/tools/webhook.sh" ] || { fail recovery_prerequisites "no tests/tools/webhook.sh"; exit 1; }
+. "$ROOT/tests/tools/webhook.sh"
 
-# ---- input: a short scenario, small enough for the dev broker's 5 MiB ------
-cat >"$T/scenario" <<'EOF'
-{"kind":"background","rate":20}
-{"kind":"data_exfiltration","at":"20s","src":"10.66.0.1"}
-{"kind":"port_scan","at":"100s","src":"10.66.0.2"}
-{"kind":"reset_storm","at":"130s","src":"10.66.0.5"}
-{"kind":"latency_spike","at":"200s","src":"10.66.0.6"}
-EOF
+# ---- input: small enough for the dev broker's 5 MiB per partition, with
+# many attack sources, since throttle lets through one alert per source ----
+{
+	echo '{"kind":"background","rate":5}'
+	for i in $(seq 1 24); do
+		echo "{\"kind\":\"port_scan\",\"at\":\"$((10 + i * 9))s\",\"src\":\"10.66.1.$i\"}"
+	done
+	for i in 1 2 3; do
+		echo "{\"kind\":\"data_exfiltration\",\"at\":\"$((i * 60))s\",\"src\":\"10.66.2.$i\"}"
+	done
+} >"$T/scenario"
 gen --scenario "$T/scenario" --seed 7 --start-time 1763700000 --eps 0 \
 	>"$T/events" 2>"$T/gen.log" || { fail recovery_input "gen failed"; exit 1; }
 # One more event an hour later: its watermark fires every window of the
@@ -69,28 +72,38 @@ at_exit "kill $BROKER_PID"
 wait_for 20 test -s "$T/boot" || { fail recovery_broker "no bootstrap address"; exit 1; }
 BOOT=$(cat "$T/boot")
 
-WPORT=$(free_port)
-python3 "$WEBHOOK" --port "$WPORT" --record "$T/received.ndjson" \
-	--control "$T/webhook.ctl" >"$T/webhook.log" 2>&1 &
-WEBHOOK_PID=$!
-at_exit "kill $WEBHOOK_PID"
-wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $WPORT))"
-webhook_mode() { echo "$1" >"$T/webhook.ctl"; }
+start_webhook 200
 
 # ---- the chain under the supervisor -----------------------------------------
 RUN=$T/run
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-export WEBHOOK_URL="http://127.0.0.1:$WPORT/hook"
+export WEBHOOK_URL="$WH_BASE/hook"
 "$ROOT/scripts/supervise" -d "$RUN" --backoff-min 0.2s --backoff-max 1s \
 	--crash-loop 1000/60s -- \
 	kcat-src -b "$BOOT" -t nw -o beginning --checkpoint-interval 1s -- \
 	window "${WINDOW_FLAGS[@]}" -- \
 	detect -- \
 	throttle --on-redis-down closed -- \
-	notify --format generic --spool "$RUN/spool" --rate 1000 \
+	notify --format generic --spool "$RUN/spool" --rate 100/s \
+		--retry-min 200ms --retry-max 1s \
 	>"$T/deliveries.ndjson" 2>"$T/supervise.log" &
 SUP_PID=$!
-at_exit "kill $SUP_PID; wait $SUP_PID"
+# Stages run in sessions of their own: if the supervisor does not stop
+# them in time, kill them by the pids in its state file.
+stop_chain() {
+	local i p
+	kill "$SUP_PID" 2>/dev/null
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$SUP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$SUP_PID" 2>/dev/null
+	for p in $(sed -n 's/^stage_[0-9]*_pid=\([0-9][0-9]*\)$/\1/p' "$RUN/state" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
+	wait "$SUP_PID" 2>/dev/null
+}
+at_exit stop_chain
 
 # Produce the input in 40 slices over about 40 s, so kills land while data
 # flows.
@@ -118,14 +131,16 @@ for ((i = ${#deck[@]} - 1; i > 0; i--)); do
 done
 declare -A killed=()
 kills=0
+kill_deadline=$(( $(date +%s) + KILLS * PERIOD_MS / 1000 * 3 + 30 ))
 for ((i = 0; i < ${#deck[@]}; i++)); do
+	[ "$(date +%s)" -lt "$kill_deadline" ] || break
 	ms=$((PERIOD_MS / 2 + RANDOM % PERIOD_MS))
 	sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
 	case $i in
 	$((KILLS / 4)))     echo "disturb: redis restart"; redis_restart ;;
-	$((KILLS / 2)))     echo "disturb: webhook 500"; webhook_mode 500 ;;
-	$((KILLS / 2 + 2))) echo "disturb: webhook 429"; webhook_mode 429 ;;
-	$((KILLS / 2 + 4))) echo "disturb: webhook ok"; webhook_mode 200 ;;
+	$((KILLS / 2)))     echo "disturb: webhook 500"; wh_steps 500 ;;
+	$((KILLS / 2 + 2))) echo "disturb: webhook 429"; wh_steps 429:1 ;;
+	$((KILLS / 2 + 4))) echo "disturb: webhook ok"; wh_steps 200 ;;
 	$((3 * KILLS / 4))) echo "disturb: broker down 3s"; kill -USR1 "$BROKER_PID"
 	                    (sleep 3; kill -USR2 "$BROKER_PID") & ;;
 	esac
@@ -140,21 +155,21 @@ for ((i = 0; i < ${#deck[@]}; i++)); do
 		kills=$((kills + 1))
 		killed[$n]=$(( ${killed[$n]:-0} + 1 ))
 		echo "kill $kills: stage $n pid $p"
+	else
+		deck+=("$n")      # not running just now: later
 	fi
 done
-webhook_mode 200
+wh_steps 200
 wait "$PRODUCER_PID"
 
 # ---- wait for every expected alert, then a little longer for duplicates ------
-received_ids() {
-	jq -r '.alert_id // empty' "$T/received.ndjson" 2>/dev/null
-}
+received_ids() { wh_ids 2>/dev/null; }
 have_all() {
 	[ -z "$(comm -23 "$T/expected" <(received_ids | sort -u))" ]
 }
 wait_for 120 have_all
 sleep 5
-kill "$SUP_PID"; wait "$SUP_PID"
+stop_chain
 
 received_ids | sort >"$T/received"
 sort -u "$T/received" >"$T/received.set"
