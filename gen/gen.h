@@ -71,7 +71,7 @@ struct gen_event {
 
 /* Longest formatted event (without '\n'); a buffer of GEN_LINE_MAX always
  * holds one line plus its newline. */
-#define GEN_LINE_MAX 512
+#define GEN_LINE_MAX 768
 
 /* Source addresses: the upstream's pool of 20, or N derived addresses. */
 #define GEN_POOL_SIZE 20
