@@ -339,7 +339,10 @@ int rule_set_add_flag(struct rule_set *rs, const char *spec, char *err,
 		goto fail;
 	}
 	r.severity = SEV_WARNING;
-	r.when = rule_strdup(colon + 1);
+	/* columns of error messages count from the expression's first character */
+	for (ns = colon + 1; isspace((unsigned char)*ns); ns++)
+		;
+	r.when = rule_strdup(ns);
 	if (rule_finish(rs, &r, false, err, errlen) < 0 ||
 	    rule_add(rs, &r, err, errlen) < 0) {
 		rule_err_where(err, errlen, "--rule", r.name, 0);
