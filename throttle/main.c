@@ -68,7 +68,7 @@ static struct {
 	uint64_t lines, alerts, passed, replayed, suppressed;
 	uint64_t local_passed, local_suppressed, control, dead_letter, blank;
 	uint64_t redis_errors, outages, synced, queued, redis_up, local_keys;
-	uint64_t local_evicted;
+	uint64_t local_evicted, round_trips;
 } ctr;
 
 /* The queue of lines waiting for a verdict, oldest first. */
@@ -441,6 +441,8 @@ static void decide_redis(void)
 		thr_gate_send_claim(&gate, it->key, it->key_len, it->id, it->id_len);
 		sent[ns++] = it;
 	}
+	if (ns > 0)
+		ctr.round_trips++;
 	for (size_t i = 0; i < ns; i++) {
 		struct thr_item *it = sent[i];
 		enum thr_verdict v;
@@ -592,6 +594,7 @@ static void setup(void)
 		{ "queued", &ctr.queued }, { "redis_up", &ctr.redis_up },
 		{ "local_keys", &ctr.local_keys },
 		{ "local_evicted", &ctr.local_evicted },
+		{ "round_trips", &ctr.round_trips },
 	};
 	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
 		nw_stats_u64(counters[i].name, counters[i].p);
