@@ -233,8 +233,10 @@ static void message_text(struct nw_buf *b, const json_t *alert)
 	}
 	field_text(b, alert, "rule");
 	nw_buf_addc(b, ' ');
-	field_text(b, alert, "key_field");
-	nw_buf_addc(b, '=');
+	if (json_object_get(alert, "key_field")) {
+		field_text(b, alert, "key_field");
+		nw_buf_addc(b, '=');
+	}
 	field_text(b, alert, "key");
 }
 
@@ -287,7 +289,8 @@ static size_t alert_fields(const json_t *a, struct kv *kv, size_t max)
 		if (iso_time(t0, sizeof t0, json_object_get(a, "window_start")) &&
 		    iso_time(t1, sizeof t1, json_object_get(a, "window_end")))
 			nw_buf_printf(&b, "%s – %s", t0, t1);
-		else {
+		else if (json_object_get(a, "window_start") ||
+		         json_object_get(a, "window_end")) {
 			field_text(&b, a, "window_start");
 			nw_buf_adds(&b, " – ");
 			field_text(&b, a, "window_end");
@@ -444,7 +447,7 @@ static char *discord_alert(const json_t *a)
 		jtext(t.p, ESC_NONE, 200, &budget));
 	/* Stop while a whole name and a non-empty value still fit. */
 	for (size_t i = 0; i < n && budget > 64 + 16; i++) {
-		json_t *name = jtext(nonempty(kv[i].name), ESC_DISCORD, 64, &budget);
+		json_t *name = jtext(nonempty(kv[i].name), ESC_NONE, 64, &budget);
 		json_t *val = jtext(nonempty(kv[i].value), ESC_DISCORD, NTF_DC_FVALUE,
 		                    &budget);
 		json_array_append_new(fields, json_pack("{s:o,s:o,s:b}", "name", name,

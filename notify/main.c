@@ -354,7 +354,8 @@ static void input_ended(const char *why)
 	g.more_input = false;
 	g.drain_deadline = nw_mono_ms() + g.o.drain_ms;
 	LOG_INFO("%s, delivering what is left waiting=%llu", why,
-	         (unsigned long long)(g.queue.count + g.flight.count));
+	         (unsigned long long)(g.queue.count + g.staged.count +
+	                              g.flight.count));
 }
 
 /* Read what is there (up to a batch), make it durable, then queue it. */
