@@ -7,7 +7,7 @@ Listens on 127.0.0.1 (port 0 = any free port; the port is written to
 --port-file once the socket is bound, so wait for that file) and appends one
 NDJSON line per request to --log:
 
-  {"t": <epoch seconds, float>, "method": "POST", "path": "/…",
+  {"t": <arrival, epoch seconds>, "method": "POST", "path": "/…",
    "headers": {…}, "body": "<request body as text>",
    "status": <status answered>, "step": "<step used>"}
 
@@ -96,7 +96,7 @@ class Handler(BaseHTTPRequestHandler):
         kind, _, arg = step.partition(":")
         status, payload, headers = 200, b"ok", []
         if kind == "hang":
-            time.sleep(float(arg or 5))
+            pass                          # slept below, after the record
         elif kind == "429":
             status, payload = 429, b"rate limited"
             headers.append(("Retry-After", arg or "1"))
@@ -117,6 +117,8 @@ class Handler(BaseHTTPRequestHandler):
                    "headers": dict(self.headers.items()),
                    "body": body.decode("utf-8", "replace"),
                    "status": status, "step": step})
+        if kind == "hang":
+            time.sleep(float(arg or 5))
         try:
             self.reply(status, payload, headers)
         except (BrokenPipeError, ConnectionResetError):

@@ -3,7 +3,8 @@
 #
 #   start_webhook [STEPS]   start a receiver: WH_PORT, WH_PID, WH_LOG, WH_BASE
 #   wh_steps STEPS          replace its answer script (see webhook.py)
-#   wh_count                requests logged so far
+#   wh_count                requests in the log (the log may be truncated)
+#   wh_atleast N            true once N requests are logged (for wait_for)
 #   wh_ids                  alert ids of the requests it answered 2xx, one per
 #                           line (generic payloads: alert_id, or a digest's
 #                           alert_ids)
@@ -23,7 +24,8 @@ start_webhook() {
 }
 
 wh_steps() { curl -s -d "$1" "$WH_BASE/__steps" >/dev/null; }
-wh_count() { curl -s "$WH_BASE/__count"; }
+wh_count() { wc -l <"$WH_LOG" | tr -d " "; }
+wh_atleast() { [ "$(wh_count)" -ge "$1" ]; }
 
 wh_ids() {
 	python3 - "$WH_LOG" <<'PY'
