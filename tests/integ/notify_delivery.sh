@@ -106,7 +106,10 @@ kill -TERM $npid; wait $npid
 check_eq notify_sigterm_exit 0 $?
 exec 7>&-
 check_eq notify_sigterm_finished_inflight 1 "$(status_count term delivered)"
-check_eq notify_sigterm_rest_spooled 2 "$(grep -c '^+ ' "$T/sp8/journal")"
+wh_steps 200
+run term2 --spool "$T/sp8" </dev/null
+check_eq notify_sigterm_rest_spooled "s00000001 s00000002" \
+	"$(grep -o '"alert_id":"[^"]*","status":"delivered"' "$T/term2.out" | cut -d'"' -f4 | sort | xargs)"
 
 # 10. The URL's secret appears in no log, output or dead letter.
 if grep -l "$SECRET" "${LOGS[@]}" "$T/dl400" 2>/dev/null; then
