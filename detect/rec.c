@@ -12,8 +12,9 @@
 /* The five fields that say which window a record is; every other field is
  * an aggregate and is copied into alerts. */
 enum { RM_TYPE, RM_KEY_FIELD, RM_KEY, RM_START, RM_END, RM_N };
-static const char *const rec_meta[RM_N] = {
-	"type", "key_field", "key", "window_start", "window_end"
+static const struct { const char *name; size_t len; } rec_meta[RM_N] = {
+	{ "type", 4 }, { "key_field", 9 }, { "key", 3 }, { "window_start", 12 },
+	{ "window_end", 10 }
 };
 
 static struct rec_field *rec_push(struct rec *r)
@@ -32,7 +33,7 @@ static struct rec_field *rec_push(struct rec *r)
 static int rec_meta_index(const char *s, size_t n)
 {
 	for (int i = 0; i < RM_N; i++)
-		if (strlen(rec_meta[i]) == n && memcmp(rec_meta[i], s, n) == 0)
+		if (rec_meta[i].len == n && memcmp(rec_meta[i].name, s, n) == 0)
 			return i;
 	return -1;
 }
