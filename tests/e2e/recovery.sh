@@ -11,6 +11,7 @@
 KILLS=${KILLS:-20}
 PERIOD_MS=${PERIOD_MS:-2500}       # mean time between kills
 SEED=${SEED:-$RANDOM}
+# CHECKPOINTS=off runs the same chain without them (it should fail).
 echo "seed=$SEED kills>=$KILLS dir=$T"
 RANDOM=$SEED
 
@@ -79,6 +80,7 @@ RUN=$T/run
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export WEBHOOK_URL="$WH_BASE/hook"
 "$ROOT/scripts/supervise" -d "$RUN" --backoff-min 0.2s --backoff-max 1s \
+	--checkpoints "${CHECKPOINTS:-on}" \
 	--crash-loop 1000/60s -- \
 	kcat-src -b "$BOOT" -t nw -o beginning --checkpoint-interval 1s -- \
 	window "${WINDOW_FLAGS[@]}" -- \
