@@ -358,14 +358,19 @@ static int topic_partitions(struct ksrc *k, int ti)
 	int64_t next_warn = 0;
 
 	while (!nw_sig_stop && !ksrc_fatal) {
+		/* All topics: asking for one by name may create it on brokers
+		 * with auto-creation on, and a typo must not make a topic. */
 		const struct rd_kafka_metadata *md;
-		rd_kafka_resp_err_t err = rd_kafka_metadata(k->rk, 0, t->rkt, &md, 5000);
+		rd_kafka_resp_err_t err = rd_kafka_metadata(k->rk, 1, NULL, &md, 5000);
 		int n = -1;
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			err = md->topic_cnt == 1 ? md->topics[0].err :
-			      RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-			if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-				n = md->topics[0].partition_cnt;
+			err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+			for (int i = 0; i < md->topic_cnt; i++)
+				if (strcmp(md->topics[i].topic, t->name) == 0) {
+					err = md->topics[i].err;
+					if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+						n = md->topics[i].partition_cnt;
+				}
 			rd_kafka_metadata_destroy(md);
 		}
 		if (n > 0)
@@ -474,6 +479,9 @@ static int static_assign(struct ksrc *k)
 			rc = -1;
 			break;
 		}
+		/* Only now: a topic handle makes librdkafka ask for the topic by
+		 * name, which creates it on brokers with auto-creation on. */
+		k->t[ti].rkt = rd_kafka_topic_new(k->rk, k->t[ti].name, NULL);
 		for (int i = 0; i < (k->c->parts ? k->c->nparts : n); i++) {
 			int32_t p = k->c->parts ? k->c->parts[i] : i;
 			if (p >= n) {
@@ -580,8 +588,6 @@ static int consumer_open(struct ksrc *k)
 	rd_kafka_queue_t *mainq = rd_kafka_queue_get_main(k->rk);
 	rd_kafka_queue_forward(mainq, k->q);
 	rd_kafka_queue_destroy(mainq);
-	for (int i = 0; i < k->c->ntopics; i++)
-		k->t[i].rkt = rd_kafka_topic_new(k->rk, k->t[i].name, NULL);
 	return static_assign(k);
 }
 
@@ -686,8 +692,11 @@ int ksrc_consume(struct ksrc_conf *c)
 	if (consumer_open(k) == 0) {
 		/* The loop: fetch, write, flush, commit what was flushed. */
 		while (!nw_sig_stop && !k->done && !ksrc_fatal) {
-			fetch_some(k, 100);
-			if (nw_mono_ms() >= k->next_commit) {
+			/* Commit on the interval, and as soon as the stream goes
+			 * quiet, so a burst is committed before anything else
+			 * (a rebalance, a stop) can get in the way. */
+			size_t n = fetch_some(k, 100);
+			if (n == 0 || nw_mono_ms() >= k->next_commit) {
 				flush_outputs(k);
 				commit_flushed(k, false, NULL);
 				k->next_commit = nw_mono_ms() + c->commit_interval_ms;

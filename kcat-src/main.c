@@ -188,6 +188,17 @@ static void check_flags(const struct ksrc_conf *c, bool have_offset)
 		nw_usage_error("-o stored needs -G GROUP");
 }
 
+/* The flag getopt stopped at: a short one is in optopt (it may sit in a
+ * group like -eX), a long one is the whole argument. */
+static const char *flag_name(const char *arg)
+{
+	static char shortf[3] = "-?";
+	if (optopt == 0)
+		return arg;
+	shortf[1] = (char)optopt;
+	return shortf;
+}
+
 int main(int argc, char **argv)
 {
 	struct ksrc_conf c;
@@ -196,7 +207,8 @@ int main(int argc, char **argv)
 
 	nw_log_init("kcat-src");
 	ksrc_conf_init(&c);
-	while ((opt = getopt_long(argc, argv, "b:t:G:p:o:ec:X:F:PhV", longopts,
+	opterr = 0;    /* one line of our own for a bad flag */
+	while ((opt = getopt_long(argc, argv, ":b:t:G:p:o:ec:X:F:PhV", longopts,
 	                          NULL)) != -1) {
 		switch (opt) {
 		case 'b': c.brokers = optarg; break;
@@ -234,8 +246,12 @@ int main(int argc, char **argv)
 			break;
 		case 'h': fputs(usage_text, stdout); ksrc_conf_free(&c); return 0;
 		case 'V': nw_print_version(); ksrc_conf_free(&c); return 0;
+		case ':':
+			nw_usage_error("%s needs a value; try kcat-src --help",
+			               flag_name(argv[optind - 1]));
 		default:
-			nw_usage_error("try kcat-src --help");
+			nw_usage_error("unknown flag %s; try kcat-src --help",
+			               flag_name(argv[optind - 1]));
 		}
 	}
 	if (optind < argc)
