@@ -515,8 +515,8 @@ static void static_stop(struct ksrc *k)
 
 /* ---- setup and the loop ----------------------------------------------- */
 
-/* Throughput defaults: big fetches and a deep pre-fetch queue; -X wins
- * because it was applied first and these only fill in unset ones. */
+/* Throughput defaults: big fetches and a deep pre-fetch queue.  -X and -F
+ * win: these only fill in properties still at librdkafka's default. */
 static void consumer_defaults(struct ksrc *k, rd_kafka_conf_t *rd)
 {
 	static const char *const defs[][2] = {
@@ -525,30 +525,30 @@ static void consumer_defaults(struct ksrc *k, rd_kafka_conf_t *rd)
 		{ "queued.min.messages", "500000" },
 		{ "queued.max.messages.kbytes", "262144" },
 		{ "fetch.wait.max.ms", "100" },
+		/* fallen behind retention: lose as little as possible */
+		{ "auto.offset.reset", "earliest" },
 	};
-	char val[64];
-	size_t n;
+	rd_kafka_conf_t *fresh = rd_kafka_conf_new();
 
+	/* Only where the user left librdkafka's own default in place. */
 	for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
-		n = sizeof val;
-		/* Only properties the user left alone: compare with the default. */
-		rd_kafka_conf_t *fresh = rd_kafka_conf_new();
-		char dv[64];
-		size_t dn = sizeof dv;
-		bool user_set = rd_kafka_conf_get(rd, defs[i][0], val, &n) == RD_KAFKA_CONF_OK &&
-		                rd_kafka_conf_get(fresh, defs[i][0], dv, &dn) == RD_KAFKA_CONF_OK &&
-		                strcmp(val, dv) != 0;
-		rd_kafka_conf_destroy(fresh);
+		char val[64], dv[64];
+		size_t n = sizeof val, dn = sizeof dv;
+		bool user_set =
+			rd_kafka_conf_get(rd, defs[i][0], val, &n) == RD_KAFKA_CONF_OK &&
+			(rd_kafka_conf_get(fresh, defs[i][0], dv, &dn) != RD_KAFKA_CONF_OK ||
+			 strcmp(val, dv) != 0);
 		if (!user_set)
 			ksrc_conf_must(rd, defs[i][0], defs[i][1]);
 	}
+	rd_kafka_conf_destroy(fresh);
 	ksrc_conf_must(rd, "enable.partition.eof", k->c->exit_eof ? "true" : "false");
 	if (k->c->group) {
 		ksrc_conf_must(rd, "group.id", k->c->group);
 		ksrc_conf_must(rd, "enable.auto.commit", "false");
 		ksrc_conf_must(rd, "enable.auto.offset.store", "false");
-		ksrc_conf_must(rd, "auto.offset.reset",
-		               k->c->start == KSRC_START_END ? "latest" : "earliest");
+		if (k->c->start == KSRC_START_END)
+			ksrc_conf_must(rd, "auto.offset.reset", "latest");
 		rd_kafka_conf_set_rebalance_cb(rd, on_rebalance);
 		rd_kafka_conf_set_offset_commit_cb(rd, on_commit);
 	}
@@ -568,6 +568,12 @@ static int consumer_open(struct ksrc *k)
 		return -1;
 	}
 	if (k->c->group) {
+		/* Subscribe only to topics that exist: brokers that predate
+		 * allow.auto.create.topics (the dev broker) create what a group
+		 * subscribes to, and a typo must not become a topic. */
+		for (int i = 0; i < k->c->ntopics; i++)
+			if (topic_partitions(k, i) < 0)
+				return -1;
 		rd_kafka_poll_set_consumer(k->rk);
 		rd_kafka_topic_partition_list_t *l =
 			rd_kafka_topic_partition_list_new(k->c->ntopics);

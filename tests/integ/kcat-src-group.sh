@@ -44,3 +44,18 @@ kcat-src -P -b "$BS" -t grp --key-field src_ip <"$T/more" 2>/dev/null
 timeout 60 kcat-src -b "$BS" -t grp -G g1 "${GX[@]}" -e >"$T/c3" 2>"$T/c3.log"
 check_eq group_resume_exit_0 0 "$?"
 check_eq group_resume_after_commit "$(sort "$T/more" | md5sum)" "$(sort "$T/c3" | md5sum)"
+
+# EPIPE: exit 3, and nothing that was not written is committed: what the
+# reader took plus what the group reads next is everything.
+kcat-src -b "$BS" -t grp -G g2 "${GX[@]}" 2>"$T/e.log" | head -n 1 >"$T/head"
+check_eq group_epipe_exit_3 3 "${PIPESTATUS[0]}"
+timeout 60 kcat-src -b "$BS" -t grp -G g2 "${GX[@]}" -e >"$T/after" 2>/dev/null
+check_eq group_epipe_nothing_lost "$(cat "$T/in" "$T/more" | sort | md5sum)" \
+	"$(sort -u "$T/head" "$T/after" | md5sum)"
+
+# An unknown topic with -e: one ERROR line, exit 1, and no topic created.
+kcat-src -b "$BS" -t no-such-topic -G g3 -e >/dev/null 2>"$T/unk.log"
+check_eq group_unknown_topic_exit_1 1 "$?"
+check group_unknown_topic_one_error test "$(grep -c '^ERROR' "$T/unk.log")" -eq 1
+kcat -L -b "$BS" >"$T/meta" 2>/dev/null
+check_eq group_unknown_topic_not_created 0 "$(grep -c no-such-topic "$T/meta")"
