@@ -126,3 +126,12 @@ head -n 5 "$T/in" | kcat-src -P -b "$DEAD" -t x -X message.timeout.ms=1500 \
 check_eq undelivered_exit_1 1 "$?"
 check undelivered_counted grep -q '5 of 5 lines not delivered' "$T/undeliv.log"
 check broker_down_is_warn grep -q '^WARN' "$T/undeliv.log"
+# Authentication failure (the dev broker speaks no SASL): exit 1 with one
+# ERROR line; the password, read from a -F file, appears nowhere.
+printf '%s\n' '# credentials' 'security.protocol=SASL_PLAINTEXT' \
+	'sasl.mechanisms=PLAIN' 'sasl.username=netwatch' 'sasl.password=hunter2-S3CRET' \
+	>"$T/sasl.properties"
+timeout 60 kcat-src -b "$BS" -t rt1 -e -F "$T/sasl.properties" >/dev/null 2>"$T/auth.log"
+check_eq auth_failure_exit_1 1 "$?"
+check auth_failure_one_error_line test "$(grep -c '^ERROR' "$T/auth.log")" -eq 1
+check_eq auth_password_never_logged 0 "$(grep -c hunter2 "$T/auth.log")"
