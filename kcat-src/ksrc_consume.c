@@ -641,14 +641,15 @@ static void stats_lag(struct nw_buf *b, void *arg)
 	nw_buf_addc(b, '[');
 	FOREACH_PART(k, ti, pi, kp) {
 		int64_t lo = -1, hi = -1;
-		if (!kp->assigned)
-			continue;
+		if (!kp->assigned && kp->next_flushed < 0)
+			continue;     /* never read here */
 		rd_kafka_get_watermark_offsets(k->rk, k->t[ti].name, pi, &lo, &hi);
 		nw_buf_adds(b, first ? "{\"topic\":" : ",{\"topic\":");
 		first = false;
 		nw_buf_add_jstr(b, k->t[ti].name, strlen(k->t[ti].name));
-		nw_buf_printf(b, ",\"partition\":%d,\"next\":%lld,\"lag\":%lld}",
-		              (int)pi, (long long)kp->next_flushed,
+		nw_buf_printf(b, ",\"partition\":%d,\"owned\":%s,\"next\":%lld,"
+		              "\"lag\":%lld}", (int)pi, kp->assigned ? "true" : "false",
+		              (long long)kp->next_flushed,
 		              (long long)(hi >= 0 && kp->next_flushed >= 0 ?
 		                          hi - kp->next_flushed : -1));
 	}
