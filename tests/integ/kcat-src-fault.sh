@@ -29,3 +29,13 @@ check_eq fault_consumer_exit_0 0 "$crc"
 check fault_consumer_warned grep -q '^WARN' "$T/c.log"
 check_eq fault_nothing_lost "$(sort "$T/in" | md5sum)" "$(sort "$T/out" | md5sum)"
 check_eq fault_nothing_twice "" "$(sort "$T/out" | uniq -d | head -n 3)"
+
+# The timer does the same once: down after --down-after, up --down-for later.
+kafka-devbroker --brokers 2 --fault-broker 2 --down-after 500ms --down-for 1s \
+	>/dev/null 2>"$T/timer.log" &
+TB=$!; at_exit "kill $TB"
+wait_for 15 grep -q 'broker 2 is up' "$T/timer.log"
+check_eq devbroker_timer_down_then_up "down up" \
+	"$(grep -o 'broker 2 is [a-z]*' "$T/timer.log" | awk '{ printf "%s%s", s, $4; s=" " }')"
+kill -TERM $TB; wait $TB
+check_eq devbroker_sigterm_exit_0 0 "$?"
