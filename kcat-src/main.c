@@ -106,6 +106,13 @@ static void parse_partitions(struct ksrc_conf *c, const char *s)
 		if (*end != ',' && *end != '\0')
 			nw_usage_error("-p: bad partition list \"%s\"", s);
 		for (long i = a; i <= b; i++) {
+			bool dup = false;
+			for (int j = 0; j < c->nparts && !dup; j++)
+				dup = c->parts[j] == i;
+			if (dup)
+				continue;        /* "0,0-3" means each once */
+			if (c->nparts == 10000)
+				nw_usage_error("-p: more than 10000 partitions");
 			int32_t *np = realloc(c->parts, (size_t)(c->nparts + 1) * sizeof *np);
 			if (np == NULL)
 				nw_usage_error("-p: list too long");
