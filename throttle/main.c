@@ -324,9 +324,9 @@ static void outage_begin(int64_t now, const char *why)
 		LOG_WARN("redis unavailable at %s: %s; %s", gate.where, why,
 		         cfg.closed ? "holding alerts until it is back" :
 		         "alerts pass, deduplicated in memory");
+		full_logged = false;
 	}
 	ctr.redis_up = 0;
-	full_logged = false;
 }
 
 static void gate_failed(int64_t now)
