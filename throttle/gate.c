@@ -43,6 +43,21 @@ static struct timeval ms_tv(int ms)
 	return (struct timeval){ ms / 1000, (ms % 1000) * 1000 };
 }
 
+/* Why the connection failed, in words an operator reads (a socket timeout
+ * surfaces from hiredis as EAGAIN). */
+static void gate_conn_err(struct thr_gate *g)
+{
+	redisContext *c = g->c;
+
+	if (c->errstr[0] == '\0')
+		snprintf(g->err, sizeof g->err, "connection lost");
+	else if (strstr(c->errstr, "temporarily unavailable"))
+		snprintf(g->err, sizeof g->err, "no reply within %d ms",
+		         g->timeout_ms);
+	else
+		snprintf(g->err, sizeof g->err, "%s", c->errstr);
+}
+
 /* Run one command during the handshake.  Returns the reply, or NULL with
  * g->err set when the connection failed. */
 static redisReply *gate_cmd(struct thr_gate *g, int argc, const char **argv)
@@ -51,8 +66,7 @@ static redisReply *gate_cmd(struct thr_gate *g, int argc, const char **argv)
 	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
 
 	if (r == NULL)
-		snprintf(g->err, sizeof g->err, "%s", c->errstr[0] ? c->errstr :
-		         "connection lost");
+		gate_conn_err(g);
 	return r;
 }
 
@@ -193,8 +207,7 @@ int thr_gate_recv(struct thr_gate *g, const char *id, size_t idlen,
 	if (c == NULL || g->inflight == 0)
 		return -1;
 	if (redisGetReply(c, (void **)&r) != REDIS_OK || r == NULL) {
-		snprintf(g->err, sizeof g->err, "%s", c->errstr[0] ? c->errstr :
-		         "connection lost");
+		gate_conn_err(g);
 		return -1;
 	}
 	g->inflight--;
