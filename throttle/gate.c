@@ -198,6 +198,21 @@ void thr_gate_send_sync(struct thr_gate *g, const char *key, size_t klen,
 	g->inflight++;
 }
 
+int thr_gate_flush(struct thr_gate *g)
+{
+	int done = 0;
+
+	if (g->c == NULL)
+		return -1;
+	do {
+		if (redisBufferWrite(g->c, &done) != REDIS_OK) {
+			gate_conn_err(g);
+			return -1;
+		}
+	} while (!done);
+	return 0;
+}
+
 int thr_gate_recv(struct thr_gate *g, const char *id, size_t idlen,
                   enum thr_verdict *v, char *holder, size_t holdersz)
 {

@@ -61,7 +61,7 @@ enum thr_kind { THR_ALERT, THR_CTL, THR_BLANK, THR_BAD };
 /* One line waiting for its verdict.  mem holds, back to back, the line, the
  * rendered Redis key, the alert_id and the rule (each NUL-terminated); the
  * item owns it. */
-enum thr_state { THR_WAIT, THR_PASS, THR_DROP };
+enum thr_state { THR_WAIT, THR_SENT, THR_PASS, THR_DROP };
 struct thr_item {
 	enum thr_kind kind;
 	enum thr_state state;
@@ -136,6 +136,8 @@ void thr_gate_lost(struct thr_gate *g, int64_t now_ms);
  * string reply equal to it is THR_V_SAME. */
 void thr_gate_send_claim(struct thr_gate *g, const char *key, size_t klen,
                          const char *id, size_t idlen);
+/* Push the queued commands onto the socket (-1: connection failed). */
+int  thr_gate_flush(struct thr_gate *g);
 void thr_gate_send_sync(struct thr_gate *g, const char *key, size_t klen,
                         const char *id, size_t idlen, int64_t ttl_ms);
 int  thr_gate_recv(struct thr_gate *g, const char *id, size_t idlen,
