@@ -63,6 +63,12 @@ throttle --key-template 'x:{src}' </dev/null >/dev/null 2>"$T/err4"
 check_eq throttle_bad_template_exit 2 $?
 check throttle_bad_template_message grep -q 'unknown placeholder {src}' "$T/err4"
 
+# --- a database index the server does not have: a config error ----------
+alert x1 10.2.2.3 | REDIS_URL=redis://127.0.0.1:$REDIS_PORT/99 throttle \
+	>"$T/out4b" 2>"$T/err4b"
+check_eq throttle_bad_db_exit_1 1 $?
+check throttle_bad_db_message grep -q "^ERROR throttle: redis at redis://127.0.0.1:$REDIS_PORT/99: SELECT refused: ERR DB index" "$T/err4b"
+
 # --- a burst is pipelined and keeps input order ---------------------------
 python3 - "$T/burst" "$T/burst_want" <<'EOF'
 import sys
