@@ -108,14 +108,15 @@ static enum thr_conn gate_handshake(struct thr_gate *g)
 		redisReply *r = gate_cmd(g, steps[i].argc, steps[i].argv);
 		if (r == NULL)
 			return THR_DOWN;
-		if (r->type == REDIS_REPLY_ERROR) {
+		if (r->type == REDIS_REPLY_ERROR && steps[i].argv == info) {
+			g->script = false;      /* INFO not allowed (ACL): assume 7.0+ */
+		} else if (r->type == REDIS_REPLY_ERROR) {
 			enum thr_conn res = refusal(r) ? THR_REFUSED : THR_DOWN;
 			snprintf(g->err, sizeof g->err, "%s refused: %.120s",
 			         steps[i].argv[0], r->str);
 			freeReplyObject(r);
 			return res;
-		}
-		if (steps[i].argv == info && r->type == REDIS_REPLY_STRING) {
+		} else if (steps[i].argv == info && r->type == REDIS_REPLY_STRING) {
 			const char *v = strstr(r->str, "redis_version:");
 			g->script = v == NULL || atoi(v + 14) < 7;
 		}

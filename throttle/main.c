@@ -416,12 +416,24 @@ static void redis_try(bool startup)
 	}
 }
 
+/* The in-memory table decides one alert. */
+static void decide_one_local(struct thr_item *it, int64_t now)
+{
+	enum thr_lres r = thr_local_claim(local, it->key, it->key_len, it->id,
+	                                  it->id_len, now, cfg.ttl_ms, it->holder);
+
+	it->state = r == THR_L_OTHER ? THR_DROP : THR_PASS;
+	it->local = true;
+	if (r != THR_L_OTHER)
+		ctr.local_passed++;
+}
+
 static void count_error(const struct thr_item *it)
 {
 	char k[200];
 
 	if (ctr.redis_errors++ % ERR_LOG_EVERY == 0)
-		LOG_WARN("redis error reply for key=%s, alert passed: %s "
+		LOG_WARN("redis error reply for key=%s, decided in memory: %s "
 		         "(errors=%llu, logged one per %d)",
 		         safe(it->key, it->key_len, k, sizeof k), gate.err,
 		         (unsigned long long)ctr.redis_errors, ERR_LOG_EVERY);
@@ -433,7 +445,7 @@ static void count_error(const struct thr_item *it)
 #define FLY_MAX (2 * BATCH_MAX)
 static struct {
 	struct thr_item *v[FLY_MAX];
-	size_t head, n, last;           /* last: size of the newest batch */
+	size_t head, n;
 } fly;
 
 /* The connection failed: claims without a reply wait again.  If Redis did
@@ -445,8 +457,9 @@ static void claims_lost(int64_t now)
 	gate_failed(now);
 }
 
-/* Queue one claim per waiting alert (one batch at most) and send them. */
-static void claims_send(void)
+/* Queue one claim per waiting alert (one batch at most) and send them.
+ * Returns how many were sent. */
+static size_t claims_send(void)
 {
 	size_t ns = 0;
 
@@ -460,11 +473,13 @@ static void claims_send(void)
 		ns++;
 	}
 	if (ns == 0)
-		return;
-	fly.last = ns;
+		return 0;
 	ctr.round_trips++;
-	if (thr_gate_flush(&gate) < 0)
+	if (thr_gate_flush(&gate) < 0) {
 		claims_lost(nw_mono_ms());
+		return 0;
+	}
+	return ns;
 }
 
 /* Read replies, oldest first, until at most keep claims are in flight. */
@@ -483,14 +498,24 @@ static void claims_recv(size_t keep)
 		fly.head = (fly.head + 1) % FLY_MAX;
 		fly.n--;
 		q.waiting--;
-		it->state = v == THR_V_OTHER ? THR_DROP : THR_PASS;
-		if (v == THR_V_CLAIMED)
+		switch (v) {
+		case THR_V_CLAIMED:
 			thr_local_note(local, it->key, it->key_len, it->id, it->id_len,
 			               now, cfg.ttl_ms);
-		else if (v == THR_V_SAME)
+			it->state = THR_PASS;
+			break;
+		case THR_V_SAME:
 			ctr.replayed++;
-		else if (v == THR_V_ERROR)
+			it->state = THR_PASS;
+			break;
+		case THR_V_OTHER:
+			it->state = THR_DROP;
+			break;
+		case THR_V_ERROR:      /* e.g. LOADING after a restart: no verdict */
 			count_error(it);
+			decide_one_local(it, now);
+			break;
+		}
 	}
 }
 
@@ -503,13 +528,7 @@ static void decide_local(void)
 		struct thr_item *it = q_at(i);
 		if (it->state != THR_WAIT)
 			continue;
-		enum thr_lres r = thr_local_claim(local, it->key, it->key_len, it->id,
-		                                  it->id_len, now, cfg.ttl_ms,
-		                                  it->holder);
-		it->state = r == THR_L_OTHER ? THR_DROP : THR_PASS;
-		it->local = true;
-		if (r != THR_L_OTHER)
-			ctr.local_passed++;
+		decide_one_local(it, now);
 		q.waiting--;
 	}
 }
@@ -519,8 +538,8 @@ static void decide_local(void)
 static void step(bool busy)
 {
 	if (thr_gate_up(&gate)) {
-		claims_send();
-		claims_recv(busy && thr_gate_up(&gate) ? fly.last : 0);
+		size_t sent = claims_send();
+		claims_recv(busy && thr_gate_up(&gate) ? sent : 0);
 	}
 	if (!thr_gate_up(&gate) && !cfg.closed && q.waiting > 0)
 		decide_local();

@@ -69,6 +69,12 @@ alert x1 10.2.2.3 | REDIS_URL=redis://127.0.0.1:$REDIS_PORT/99 throttle \
 check_eq throttle_bad_db_exit_1 1 $?
 check throttle_bad_db_message grep -q "^ERROR throttle: redis at redis://127.0.0.1:$REDIS_PORT/99: SELECT refused: ERR DB index" "$T/err4b"
 
+# --- an error reply (the key holds a list) is no verdict: memory decides --
+rcli rpush alert:throttle:10.7.7.7 x >/dev/null
+{ alert w1 10.7.7.7; alert w2 10.7.7.7; } | throttle >"$T/out4c" 2>"$T/err4c"
+check_eq throttle_error_reply_local_dedup "w1 " "$(ids "$T/out4c")"
+check_eq throttle_error_reply_warn_once 1 "$(grep -c '^WARN throttle: redis error reply for key=alert:throttle:10.7.7.7, decided in memory: WRONGTYPE' "$T/err4c")"
+
 # --- a burst is pipelined and keeps input order ---------------------------
 python3 - "$T/burst" "$T/burst_want" <<'EOF'
 import sys
