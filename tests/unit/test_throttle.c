@@ -62,6 +62,10 @@ TEST(url_userinfo)
 	CHECK_STR(u.host, "h");
 	CHECK_INT(u.port, 9);
 
+	CHECK_INT(parse("redis://:a?b@h?db=3", &u, err), 0);
+	CHECK_STR(u.password, "a?b");
+	CHECK_INT(u.db, 3);
+
 	CHECK_INT(parse("redis://:p%40ss%2Fw%23@h", &u, err), 0);
 	CHECK_STR(u.password, "p@ss/w#");
 
@@ -86,6 +90,10 @@ TEST(url_unix_forms)
 	CHECK_INT(parse("unix:///tmp/r.sock?db=4", &u, err), 0);
 	CHECK_STR(u.path, "/tmp/r.sock");
 	CHECK_INT(u.db, 4);
+
+	CHECK_INT(parse("unix://:p?w@/tmp/r.sock?db=1", &u, err), 0);
+	CHECK_STR(u.password, "p?w");
+	CHECK_INT(u.db, 1);
 
 	CHECK_INT(parse("unix://:pw@/tmp/r.sock", &u, err), 0);
 	CHECK_STR(u.password, "pw");
