@@ -72,6 +72,40 @@ check_eq throttle_outage_one_warn 1 "$(grep -c '^WARN throttle: redis unavailabl
 check_eq throttle_outage_one_info 1 "$(grep -c '^INFO throttle: redis is back' "$T/kill.err")"
 check_eq throttle_outage_local_marked 2 "$(grep -c 'alert suppressed.*by=local' "$T/kill.err")"
 
+# --- killed and restarted under a steady stream: nothing lost, no repeat --
+PORT=$(free_port)
+redis_on "$PORT"
+python3 - "$T/stream" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(4000):
+        f.write('{"type":"alert","alert_id":"m%d","rule":"r","key_field":"src_ip",'
+                '"key":"10.8.%d.%d","window_end":1}\n' % (i, i // 250, i % 250))
+PY
+python3 -c '
+import sys, time
+for i, l in enumerate(open(sys.argv[1])):
+    sys.stdout.write(l)
+    if i % 100 == 99:
+        sys.stdout.flush(); time.sleep(0.03)
+' "$T/stream" | throttle --redis-url "redis://127.0.0.1:$PORT" >"$T/stream.out" 2>"$T/stream.err" &
+SPID=$!
+at_exit "kill -9 $SPID"
+wait_for 10 has_lines "$T/stream.out" 500
+kill -9 "$RPID"; wait "$RPID" 2>/dev/null
+sleep 0.2
+redis_on "$PORT"
+for i in $(seq 1 150); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+wait "$SPID"
+check_eq throttle_stream_exit_0 0 $?
+check throttle_stream_nothing_lost cmp -s "$T/stream" "$T/stream.out"
+check_eq throttle_stream_one_warn_one_info "1 1" \
+	"$(grep -c '^WARN throttle: redis unavailable' "$T/stream.err") $(grep -c '^INFO throttle: redis is back' "$T/stream.err")"
+sed 's/"alert_id":"m/"alert_id":"n/' "$T/stream" |
+	throttle --redis-url "redis://127.0.0.1:$PORT" >"$T/stream2.out" 2>/dev/null
+check_eq throttle_stream_all_keys_in_redis_after 0 "$(lines "$T/stream2.out")"
+kill -9 "$RPID"; wait "$RPID" 2>/dev/null
+
 # --- down at start-up, open: pass with local dedup, no line per alert -----
 DEAD=$(free_port)
 { alert d1 10.1.0.1; alert d2 10.1.0.1; alert d3 10.1.0.2; alert d1 10.1.0.1; } |
