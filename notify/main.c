@@ -24,6 +24,7 @@
 #define POLL_MAX_MS  200              /* signals are noticed this fast */
 #define MAX_WAIT_MS  (3600 * 1000)    /* cap on a receiver's Retry-After */
 #define COMPACT_MIN  (1024 * 1024)    /* journal bytes before compaction */
+#define REMEMBER_MAX 200000           /* delivered ids remembered, at most */
 
 static const char usage_text[] =
 "usage: notify [--format auto|slack|discord|generic] [--stdout]\n"
@@ -658,7 +659,7 @@ int main(int argc, char **argv)
 	} else {
 		spool_dir = g.o.spool_dir ? strdup(g.o.spool_dir) : default_spool();
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
-		    ntf_spool_open(&g.spool, spool_dir, g.o.remember_ms, 1000000,
+		    ntf_spool_open(&g.spool, spool_dir, g.o.remember_ms, REMEMBER_MAX,
 		                   &g.queue) != 0 ||
 		    (g.http = ntf_http_new(url, g.o.timeout_ms, g.o.connect_ms)) == NULL) {
 			LOG_ERROR("cannot start (spool %s)", spool_dir);
