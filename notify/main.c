@@ -368,7 +368,8 @@ static void read_input(void)
 	g.more_input = false;
 	for (int i = 0; i < READ_BATCH; i++) {
 		if (g.queue.count + g.staged.count >= g.o.max_queue) {
-			g.more_input = false;        /* resumes as the queue drains */
+			g.more_input = true;   /* lines may wait in the reader's buffer:
+			                          read them once the queue drains */
 			break;
 		}
 		enum nw_rd r = nw_reader_next(&g.rd, &line, &len, 0);
@@ -546,10 +547,10 @@ static int run_stdout(void)
 	return NW_EXIT_OK;
 }
 
-static int loop_timeout(int64_t now)
+static int loop_timeout(int64_t now, bool can_read)
 {
 	int64_t t = POLL_MAX_MS;
-	if (g.more_input)
+	if (can_read && g.more_input)
 		return 0;
 	if (!ntf_http_busy(g.http) && g.queue.count > 0 && g.next_post - now < t)
 		t = g.next_post - now;
@@ -586,14 +587,16 @@ static int run_post(void)
 		    !g.stopping && !draining_over)
 			start_post();
 
+		/* Read while the queue has room; poll stdin unless the reader
+		 * already holds lines. */
+		bool can_read = g.reading && g.queue.count < g.o.max_queue;
+		bool want_input = can_read && !g.more_input;
 		struct curl_waitfd in = { .fd = g.rd.fd, .events = CURL_WAIT_POLLIN };
-		bool want_input = g.reading && !g.more_input &&
-		                  g.queue.count < g.o.max_queue;
 		curl_multi_poll(ntf_http_multi(g.http), want_input ? &in : NULL,
-		                want_input ? 1 : 0, loop_timeout(now), NULL);
+		                want_input ? 1 : 0, loop_timeout(now, can_read), NULL);
 		if (ntf_http_poll(g.http))
 			post_finished();
-		if (g.reading && (g.more_input || (want_input && in.revents)))
+		if (can_read && (g.more_input || (want_input && in.revents)))
 			read_input();
 		if (!ntf_http_busy(g.http) && g.queue.count == 0 &&
 		    g.spool.bytes > COMPACT_MIN && g.spool.bytes > 2 * g.spool.compacted_bytes)

@@ -111,6 +111,25 @@ run term2 --spool "$T/sp8" </dev/null
 check_eq notify_sigterm_rest_spooled "s00000001 s00000002" \
 	"$(grep -o '"alert_id":"[^"]*","status":"delivered"' "$T/term2.out" | cut -d'"' -f4 | sort | xargs)"
 
+# 11. Back-pressure: with --max-queue 50 notify pauses reading, and resumes
+#     from lines already in its buffer while the writer stays quiet.
+: >"$WH_LOG"; wh_steps 200
+mkalerts 300 q >"$T/q300"
+mkfifo "$T/fifo2"
+notify --rate 20/s --max-queue 50 --spool "$T/sp9" <"$T/fifo2" \
+	>"$T/bp.out" 2>"$T/bp.err" &
+npid=$!
+LOGS+=("$T/bp.err" "$T/bp.out")
+exec 8>"$T/fifo2"
+cat "$T/q300" >&8
+bp_done() { [ "$(wh_ids | sort -u | wc -l)" -eq 300 ]; }
+wait_for 20 bp_done && pass notify_backpressure_resumes ||
+	fail notify_backpressure_resumes "$(wh_ids | sort -u | wc -l) of 300 posted"
+exec 8>&-
+wait $npid
+check_eq notify_backpressure_exit 0 $?
+check_eq notify_backpressure_records 300 "$(grep -c '"status":"delivered"' "$T/bp.out")"
+
 # 10. The URL's secret appears in no log, output or dead letter.
 if grep -l "$SECRET" "${LOGS[@]}" "$T/dl400" 2>/dev/null; then
 	fail notify_secret_not_logged "found in the files above"
