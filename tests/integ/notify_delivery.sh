@@ -130,6 +130,22 @@ wait $npid
 check_eq notify_backpressure_exit 0 $?
 check_eq notify_backpressure_records 300 "$(grep -c '"status":"delivered"' "$T/bp.out")"
 
+# 12. TLS is verified: a self-signed receiver gets no alert (the handshake
+#     fails, notify retries, the drain timeout leaves the alert spooled).
+if openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1; then
+	PLAIN_LOG=$WH_LOG PLAIN_PORT=$WH_PORT
+	start_webhook 200 --tls "$T/cert.pem,$T/key.pem"
+	WEBHOOK_URL=https://127.0.0.1:$WH_PORT/hooks/$SECRET run tls --spool "$T/sp10" \
+		--drain-timeout 1s <"$T/a1"
+	check_eq notify_tls_unverified_exit_4 4 $?
+	check notify_tls_error_logged grep -q 'post failed.*error=".*\(SSL\|certificate\)' "$T/tls.err"
+	check_eq notify_tls_nothing_received 0 "$(wh_count)"
+	WH_LOG=$PLAIN_LOG WH_PORT=$PLAIN_PORT
+else
+	fail notify_tls "openssl could not make a test certificate"
+fi
+
 # 10. The URL's secret appears in no log, output or dead letter.
 if grep -l "$SECRET" "${LOGS[@]}" "$T/dl400" 2>/dev/null; then
 	fail notify_secret_not_logged "found in the files above"
