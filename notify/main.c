@@ -25,6 +25,8 @@
 #define MAX_WAIT_MS  (3600 * 1000)    /* cap on a receiver's Retry-After */
 #define COMPACT_MIN  (1024 * 1024)    /* journal bytes before compaction */
 #define REMEMBER_MAX 200000           /* delivered ids remembered, at most */
+#define QUEUE_BYTES  (256u << 20)     /* waiting alert bytes before reading
+                                         pauses, whatever --max-queue says */
 
 static const char usage_text[] =
 "usage: notify [--format auto|slack|discord|generic] [--stdout]\n"
@@ -367,7 +369,8 @@ static void read_input(void)
 
 	g.more_input = false;
 	for (int i = 0; i < READ_BATCH; i++) {
-		if (g.queue.count + g.staged.count >= g.o.max_queue) {
+		if (g.queue.count + g.staged.count >= g.o.max_queue ||
+		    g.queue.bytes + g.staged.bytes >= QUEUE_BYTES) {
 			g.more_input = true;   /* lines may wait in the reader's buffer:
 			                          read them once the queue drains */
 			break;
@@ -589,7 +592,8 @@ static int run_post(void)
 
 		/* Read while the queue has room; poll stdin unless the reader
 		 * already holds lines. */
-		bool can_read = g.reading && g.queue.count < g.o.max_queue;
+		bool can_read = g.reading && g.queue.count < g.o.max_queue &&
+		                g.queue.bytes < QUEUE_BYTES;
 		bool want_input = can_read && !g.more_input;
 		struct curl_waitfd in = { .fd = g.rd.fd, .events = CURL_WAIT_POLLIN };
 		curl_multi_poll(ntf_http_multi(g.http), want_input ? &in : NULL,
