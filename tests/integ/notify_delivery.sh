@@ -86,8 +86,12 @@ check notify_hang_timeout_logged grep -q 'error="Operation timed out' "$T/hang.e
 # 8. Drain timeout: end of input with the receiver failing exits 4 and
 #    keeps the alert; the next start delivers it from the spool.
 : >"$WH_LOG"; wh_steps 500
-run drain --spool "$T/sp7" --drain-timeout 1s <"$T/a1"
+{ cat "$T/a1"; echo '{"@ctl":{"type":"barrier","id":42}}'; } >"$T/a1b"
+run drain --spool "$T/sp7" --drain-timeout 1s --barrier-file "$T/barrier" <"$T/a1b"
 check_eq notify_drain_exit_4 4 $?
+# The barrier is complete: its alert is durably spooled, though undelivered.
+check_eq notify_barrier_complete_when_spooled 42 "$(cat "$T/barrier")"
+check_eq notify_ctl_not_forwarded 0 "$(grep -c '@ctl' "$T/drain.out")"
 wh_steps 200
 run drain2 --spool "$T/sp7" </dev/null
 check_eq notify_drain_restart_exit 0 $?
