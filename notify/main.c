@@ -24,6 +24,7 @@
 #define POLL_MAX_MS  200              /* signals are noticed this fast */
 #define MAX_WAIT_MS  (3600 * 1000)    /* cap on a receiver's Retry-After */
 #define COMPACT_MIN  (1024 * 1024)    /* journal bytes before compaction */
+#define COMPACT_BUSY (64u << 20)      /* …while alerts keep waiting */
 #define REMEMBER_MAX 200000           /* delivered ids remembered, at most */
 #define QUEUE_BYTES  (256u << 20)     /* waiting alert bytes before reading
                                          pauses, whatever --max-queue says */
@@ -560,6 +561,20 @@ static int loop_timeout(int64_t now, bool can_read)
 	return t < 0 ? 0 : (int)t;
 }
 
+/* Rewrite the journal when it is mostly done records: soon when nothing
+ * waits, and under a lasting storm (never idle) once it is large.  Never
+ * with a post in flight: those alerts are in neither list. */
+static bool compaction_due(void)
+{
+	uint64_t live = g.spool.compacted_bytes + g.queue.bytes;
+	if (ntf_http_busy(g.http))
+		return false;
+	if (g.queue.count == 0)
+		return g.spool.bytes > COMPACT_MIN &&
+		       g.spool.bytes > 2 * g.spool.compacted_bytes;
+	return g.spool.bytes > COMPACT_BUSY && g.spool.bytes > 2 * live;
+}
+
 static int run_post(void)
 {
 	int rc = NW_EXIT_OK;
@@ -602,8 +617,7 @@ static int run_post(void)
 			post_finished();
 		if (can_read && (g.more_input || (want_input && in.revents)))
 			read_input();
-		if (!ntf_http_busy(g.http) && g.queue.count == 0 &&
-		    g.spool.bytes > COMPACT_MIN && g.spool.bytes > 2 * g.spool.compacted_bytes)
+		if (compaction_due())
 			ntf_spool_compact(&g.spool, &g.queue, nw_wall_ms());
 		nw_stats_tick();
 		nw_out_flush();
