@@ -274,3 +274,16 @@ chmod +x "$T/fake/kcat-src"
 	--start-time $START --seed 7 --eps 0 >/dev/null 2>&1); rc=$?
 check_eq gen_kafka_pipes_into_producer "0 -P -b 127.0.0.1:9 -t tt --key-field src_ip 100" \
 	"$rc $(cat "$T/fake/args") $(wc -l <"$T/fake/got")"
+
+# --realtime paces a scenario by event time: 2 s of events take about 2 s
+printf '{"kind":"background","rate":200,"duration":"2s"}\n' >"$T/rt.sc"
+t0=$(date +%s%N)
+n=$(gen --scenario "$T/rt.sc" --realtime 2>/dev/null | wc -l)
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check gen_realtime_paces_by_event_time test "$n" = 400 -a "$ms" -ge 1700 -a "$ms" -le 6000
+
+# --stats: the counters as one JSON line
+gen --start-time $START --seed 1 --eps 0 --count 5000 --dup-prob 0.1 \
+	--stats "$T/stats.json" >/dev/null 2>&1
+check_eq gen_stats_file "5000 true" \
+	"$(jq -r '"\(.events) \(.duplicates > 300 and .lines == .events + .duplicates)"' "$T/stats.json")"
