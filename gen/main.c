@@ -520,6 +520,8 @@ static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 	};
 	const int64_t dur_ns = opt.duration_ms * 1000000;
 	const int64_t mono0 = mono_ns();
+	const bool paced = pace_eps > 0 || opt.realtime;
+	int64_t last_stats = mono0;
 	int64_t wall_s = nw_wall_ms() / 1000;
 	char line[GEN_LINE_MAX];
 	struct gen_event e;
@@ -532,20 +534,23 @@ static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 		int64_t rel_ns = s->next_ns;
 		if (dur_ns && synthetic && rel_ns >= dur_ns)
 			break;
-		if ((n & 63) == 0) {
-			if (!synthetic)
-				wall_s = nw_wall_ms() / 1000;
-			if (dur_ns && !synthetic && mono_ns() - mono0 >= dur_ns)
-				break;
-			if ((n & 4095) == 0)
-				nw_stats_tick();
-		}
-		if (pace_eps > 0) {
+		/* Pace first, then look at the clocks: every event when paced,
+		 * every 64 when running free. */
+		if (pace_eps > 0)
 			pace_until(mono0 + (int64_t)((double)n * 1e9 / pace_eps));
-			if (!synthetic)
-				wall_s = nw_wall_ms() / 1000;
-		} else if (opt.realtime) {
+		else if (opt.realtime)
 			pace_until(mono0 + rel_ns);
+		if (paced || (n & 63) == 0) {
+			int64_t now = mono_ns();
+			if (!synthetic) {
+				wall_s = nw_wall_ms() / 1000;
+				if (dur_ns && now - mono0 >= dur_ns)
+					break;
+			}
+			if (opt.stats && now - last_stats >= 1000000000) {
+				nw_stats_write();
+				last_stats = now;
+			}
 		}
 
 		struct gen_rng *r = &s->rng[s->k % s->nrng];
