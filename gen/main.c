@@ -1,9 +1,10 @@
 /*
  * gen - telemetry generator in the upstream producer's event schema.
  *
- *   gen [--eps N] [--count N] [--duration DUR] [--start-time T] [--seed N]
- *       [--sources N] [--workers N] [--chaos on|off] [--scenario NAME|FILE]
- *       [--truth FILE] [stream chaos flags] [--kafka BROKERS --topic T]
+ *   gen [--eps N] [--count N] [--duration DUR] [--start-time T] [--rate N]
+ *       [--seed N] [--sources N] [--workers N] [--chaos on|off]
+ *       [--scenario NAME|FILE] [--truth FILE] [--realtime]
+ *       [stream chaos flags] [--kafka BROKERS --topic T] [--stats FILE]
  *
  * Without --scenario it emits normal traffic with the upstream's per-event
  * anomalies (CHAOS_MODE); with --scenario it emits clean background traffic
@@ -44,7 +45,7 @@ struct stream {
 static struct {
 	double   eps;
 	double   rate;                  /* synthetic clock, events/s; 0: eps */
-	bool     eps_set, eps_env;     /* given as a flag, in the environment */
+	bool     eps_set;               /* --eps given (scenarios ignore the env) */
 	uint64_t count;                 /* 0: no limit */
 	int64_t  duration_ms;           /* 0: no limit */
 	int64_t  start_ms;              /* -1: wall clock */
@@ -195,10 +196,8 @@ static unsigned parse_kinds(const char *s)
 static void read_env(void)
 {
 	const char *v;
-	if ((v = getenv("EPS_TARGET")) && *v) {
+	if ((v = getenv("EPS_TARGET")) && *v)
 		opt.eps = parse_eps("EPS_TARGET", v);
-		opt.eps_env = true;
-	}
 	if ((v = getenv("WORKER_COUNT")) && *v)
 		opt.workers = (unsigned)parse_count("WORKER_COUNT", v, 1, WORKERS_MAX);
 	if ((v = getenv("CHAOS_MODE")) && *v)
