@@ -3,6 +3,10 @@
 # port, down at start-up, stopped (slow), in open and closed mode.
 . "$(dirname "$0")/../lib.sh"
 
+# Every foreground run is bounded; background runs use $BIN/throttle itself
+# (so signals reach it) and are waited for with a limit.
+throttle() { timeout -k 5 60 "$BIN/throttle" "$@"; }
+
 alert() {
 	printf '{"type":"alert","alert_id":"%s","rule":"data_exfiltration","severity":"critical","key_field":"src_ip","key":"%s","window_start":1,"window_end":2}\n' "$1" "$2"
 }
@@ -25,7 +29,7 @@ redis_on() {
 gate() {
 	local name=$1; shift
 	mkfifo "$T/$name.in"
-	throttle "$@" <"$T/$name.in" >"$T/$name.out" 2>"$T/$name.err" &
+	"$BIN/throttle" "$@" <"$T/$name.in" >"$T/$name.out" 2>"$T/$name.err" &
 	TPID=$!
 	at_exit "kill -9 $TPID"
 	exec 3>"$T/$name.in"
@@ -88,7 +92,7 @@ for i, l in enumerate(open(sys.argv[1])):
     sys.stdout.write(l)
     if i % 100 == 99:
         sys.stdout.flush(); time.sleep(0.03)
-' "$T/stream" | throttle --redis-url "redis://127.0.0.1:$PORT" >"$T/stream.out" 2>"$T/stream.err" &
+' "$T/stream" | "$BIN/throttle" --redis-url "redis://127.0.0.1:$PORT" >"$T/stream.out" 2>"$T/stream.err" &
 SPID=$!
 at_exit "kill -9 $SPID"
 wait_for 10 has_lines "$T/stream.out" 500
@@ -96,6 +100,7 @@ kill -9 "$RPID"; wait "$RPID" 2>/dev/null
 sleep 0.2
 redis_on "$PORT"
 for i in $(seq 1 150); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$SPID" 2>/dev/null && kill -9 "$SPID"
 wait "$SPID"
 check_eq throttle_stream_exit_0 0 $?
 check throttle_stream_nothing_lost cmp -s "$T/stream" "$T/stream.out"
