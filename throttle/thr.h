@@ -1,6 +1,6 @@
 /*
  * thr.h - throttle's modules: the Redis URL parser (thr_url_), the key
- * template (thr_tmpl_), alert classification (thr_line_), the local TTL
+ * template (thr_tmpl_), input lines and alert classification (thr_item_), the local TTL
  * table used while Redis is away (thr_local_) and the Redis gate itself
  * (thr_gate_).
  */
