@@ -61,7 +61,12 @@ enum thr_kind { THR_ALERT, THR_CTL, THR_BLANK, THR_BAD };
 /* One line waiting for its verdict.  mem holds, back to back, the line, the
  * rendered Redis key, the alert_id and the rule (each NUL-terminated); the
  * item owns it. */
-enum thr_state { THR_WAIT, THR_SENT, THR_PASS, THR_DROP };
+enum thr_state {
+	THR_WAIT,        /* an alert without a verdict */
+	THR_SENT,        /* its claim is on the wire */
+	THR_PASS,        /* goes to stdout (control lines start here) */
+	THR_DROP         /* suppressed */
+};
 struct thr_item {
 	enum thr_kind kind;
 	enum thr_state state;
