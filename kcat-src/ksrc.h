@@ -44,6 +44,8 @@ struct ksrc_conf {
 	const char *dead_letter;
 	int64_t commit_interval_ms;
 	int batch;                    /* messages per consume call */
+	const char *ckpt_dir;         /* --checkpoint-dir / NW_CHECKPOINT_DIR */
+	int64_t ckpt_interval_ms;     /* --checkpoint-interval */
 	/* producer */
 	bool produce;                 /* -P */
 	const char *key_field;
@@ -101,6 +103,23 @@ void ksrc_dlq_put(struct nw_dlq *d, const char *reason, const char *topic,
  * an object or an array. */
 bool ksrc_json_key(const char *line, size_t n, const char *field,
                    size_t flen, const char **val, size_t *vlen);
+
+/* ---- checkpoints (ksrc_ckpt.c, docs/recovery.md) --------------------- */
+struct ksrc_ckpt;
+/* NULL dir: NULL (checkpoints off).  Otherwise picks the restore point,
+ * loads its offsets and writes the restore line on stdout; NULL on error
+ * (logged). */
+struct ksrc_ckpt *ksrc_ckpt_open(const char *dir, int64_t interval_ms);
+void ksrc_ckpt_free(struct ksrc_ckpt *ck);
+/* The restore point's next offset for a partition, -1 when it names none. */
+int64_t ksrc_ckpt_seek_one(const struct ksrc_ckpt *ck, const char *topic,
+                           int32_t partition);
+bool ksrc_ckpt_due(const struct ksrc_ckpt *ck);
+/* Write our snapshot, then the barrier line, for these next offsets. */
+int ksrc_ckpt_barrier(struct ksrc_ckpt *ck,
+                      const rd_kafka_topic_partition_list_t *pos);
+/* The offsets of a newly completed barrier (caller destroys), or NULL. */
+rd_kafka_topic_partition_list_t *ksrc_ckpt_completed(struct ksrc_ckpt *ck);
 
 /* ---- modes ----------------------------------------------------------- */
 int ksrc_consume(struct ksrc_conf *c);   /* returns the exit status */

@@ -19,6 +19,7 @@ void ksrc_conf_init(struct ksrc_conf *c)
 	c->commit_interval_ms = 1000;
 	c->stats_interval_ms = 1000;
 	c->batch = 4096;
+	c->ckpt_interval_ms = 5000;
 	c->max_line = NW_MAX_LINE_DEFAULT;
 }
 

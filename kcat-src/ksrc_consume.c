@@ -27,6 +27,7 @@ struct kpart {
 	int64_t next_written;    /* offset after the last message handled, -1 */
 	int64_t next_flushed;    /* the same, once stdout was flushed */
 	int64_t committed;       /* last offset committed (group mode), -1 */
+	int64_t next_done;       /* next of the newest completed barrier, -1 */
 	int64_t skip_before_ts;  /* -o @ts fallback: drop older ones, -1 off */
 };
 
@@ -48,6 +49,7 @@ struct ksrc {
 	struct nw_dlq dlq;
 	bool done;               /* -c reached or -e satisfied */
 	int64_t next_commit;
+	struct ksrc_ckpt *ck;    /* barrier checkpoints, NULL: off */
 	/* counters (stats) */
 	uint64_t messages, bytes, dead_letters, null_payloads, consumed;
 	uint64_t skipped_by_time, errors;
@@ -76,6 +78,7 @@ static struct kpart *part_get(struct ksrc *k, int ti, int32_t partition)
 	if (!kp->known) {
 		kp->known = true;
 		kp->next_written = kp->next_flushed = kp->committed = -1;
+		kp->next_done = -1;
 		kp->skip_before_ts = -1;
 	}
 	return kp;
@@ -141,6 +144,58 @@ static void flush_outputs(struct ksrc *k)
 		kp->next_flushed = kp->next_written;
 }
 
+/* ---- checkpoints (ksrc_ckpt.c) ---------------------------------------- */
+
+/* Start the partitions the restore point names at its offsets (the rest
+ * keep the group's committed offset or -o), and count them as written up
+ * to there, so a barrier before the first message records the same. */
+static void ckpt_seek(struct ksrc *k, rd_kafka_topic_partition_list_t *l)
+{
+	for (int i = 0; k->ck && i < l->cnt; i++) {
+		rd_kafka_topic_partition_t *e = &l->elems[i];
+		int64_t off = ksrc_ckpt_seek_one(k->ck, e->topic, e->partition);
+		int ti = topic_index(k, e->topic);
+		if (off < 0 || ti < 0)
+			continue;
+		struct kpart *kp = part_get(k, ti, e->partition);
+		e->offset = off;
+		kp->next_written = kp->next_flushed = off;
+		kp->skip_before_ts = -1;
+		LOG_INFO("restoring topic=%s partition=%d offset=%lld", e->topic,
+		         (int)e->partition, (long long)off);
+	}
+}
+
+/* Every interval: flush, then our snapshot and the barrier line with the
+ * next offset of every owned partition; and learn which barrier notify
+ * completed, whose offsets are the only ones -G commits. */
+static void ckpt_barrier(struct ksrc *k)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+
+	flush_outputs(k);
+	FOREACH_PART(k, ti, pi, kp)
+		if (kp->assigned && kp->next_flushed >= 0)
+			rd_kafka_topic_partition_list_add(l, k->t[ti].name, pi)->offset =
+				kp->next_flushed;
+	if (ksrc_ckpt_barrier(k->ck, l) != 0) {
+		rd_kafka_topic_partition_list_destroy(l);
+		ksrc_set_fatal("cannot write a checkpoint");
+		return;
+	}
+	nw_out_flush();
+	rd_kafka_topic_partition_list_destroy(l);
+	if ((l = ksrc_ckpt_completed(k->ck)) == NULL)
+		return;
+	for (int i = 0; i < l->cnt; i++) {
+		int ti = topic_index(k, l->elems[i].topic);
+		if (ti >= 0)
+			part_get(k, ti, l->elems[i].partition)->next_done =
+				l->elems[i].offset;
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
 /* ---- commits (group mode) -------------------------------------------- */
 
 /* Commit next_flushed of every owned partition that moved (or only those in
@@ -154,13 +209,13 @@ static void commit_flushed(struct ksrc *k, bool sync,
 		return;
 	l = rd_kafka_topic_partition_list_new(8);
 	FOREACH_PART(k, ti, pi, kp) {
-		if (!kp->assigned || kp->next_flushed < 0 ||
-		    kp->next_flushed == kp->committed)
+		/* With checkpoints, only what a completed barrier covers. */
+		int64_t next = k->ck ? kp->next_done : kp->next_flushed;
+		if (!kp->assigned || next < 0 || next == kp->committed)
 			continue;
 		if (only && !rd_kafka_topic_partition_list_find(only, k->t[ti].name, pi))
 			continue;
-		rd_kafka_topic_partition_list_add(l, k->t[ti].name, pi)->offset =
-			kp->next_flushed;
+		rd_kafka_topic_partition_list_add(l, k->t[ti].name, pi)->offset = next;
 	}
 	if (l->cnt > 0) {
 		rd_kafka_resp_err_t err = rd_kafka_commit(k->rk, l, !sync);
@@ -225,8 +280,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 				kp->assigned = true;
 				kp->eof = false;
 				kp->next_written = kp->next_flushed = kp->committed = -1;
+				kp->next_done = -1;
 			}
 		}
+		ckpt_seek(k, l);
 		if (coop)
 			e = rd_kafka_incremental_assign(rk, l);
 		else
@@ -498,6 +555,7 @@ static int static_assign(struct ksrc *k)
 	if (rc == 0) {
 		if (k->c->start == KSRC_START_TIME)
 			start_by_time(k, l);
+		ckpt_seek(k, l);
 		rc = static_start(k, l);
 	}
 	rd_kafka_topic_partition_list_destroy(l);
@@ -694,6 +752,13 @@ int ksrc_consume(struct ksrc_conf *c)
 	}
 	nw_out_on_epipe(on_epipe);
 	stats_register(k);
+	if (c->ckpt_dir && (k->ck = ksrc_ckpt_open(c->ckpt_dir,
+	                                           c->ckpt_interval_ms)) == NULL) {
+		nw_dlq_close(&k->dlq);
+		free(k->msgs);
+		free(k);
+		return NW_EXIT_FAIL;
+	}
 	k->next_commit = nw_mono_ms() + c->commit_interval_ms;
 
 	if (consumer_open(k) == 0) {
@@ -703,6 +768,8 @@ int ksrc_consume(struct ksrc_conf *c)
 			 * quiet, so a burst is committed before anything else
 			 * (a rebalance, a stop) can get in the way. */
 			size_t n = fetch_some(k, 100);
+			if (ksrc_ckpt_due(k->ck))
+				ckpt_barrier(k);
 			if (n == 0 || nw_mono_ms() >= k->next_commit) {
 				flush_outputs(k);
 				commit_flushed(k, false, NULL);
@@ -745,6 +812,7 @@ int ksrc_consume(struct ksrc_conf *c)
 		                       RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE : 0);
 	}
 	nw_dlq_close(&k->dlq);
+	ksrc_ckpt_free(k->ck);
 	for (int i = 0; i < c->ntopics; i++)
 		free(k->t[i].p);
 	free(k->msgs);

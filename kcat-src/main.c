@@ -14,6 +14,7 @@
  * flushed to stdout are committed.
  */
 #include "ksrc.h"
+#include "ckpt.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -48,6 +49,9 @@ static const char usage_text[] =
 "      --stats-interval DUR how often --stats is written (default 1s)\n"
 "      --commit-interval DUR  how often -G commits (default 1s)\n"
 "      --batch N            messages taken per fetch call (default 4096)\n"
+"      --checkpoint-dir DIR barrier checkpoints in DIR (default: env\n"
+"                           NW_CHECKPOINT_DIR; none: off); see docs/recovery.md\n"
+"      --checkpoint-interval DUR  time between barriers (default 5s)\n"
 "  -P, --produce            producer mode: one message per stdin line\n"
 "      --key-field FIELD    -P: key each message by this top-level JSON field\n"
 "      --max-line BYTES     -P: longest line accepted (default 1048576)\n"
@@ -61,7 +65,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_DEAD = 256, OPT_STATS, OPT_STATS_INT, OPT_COMMIT_INT, OPT_BATCH,
-	OPT_KEY, OPT_MAXLINE
+	OPT_KEY, OPT_MAXLINE, OPT_CKPT_DIR, OPT_CKPT_INT
 };
 
 static const struct option longopts[] = {
@@ -80,6 +84,8 @@ static const struct option longopts[] = {
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INT },
 	{ "commit-interval", required_argument, NULL, OPT_COMMIT_INT },
 	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "checkpoint-dir", required_argument, NULL, OPT_CKPT_DIR },
+	{ "checkpoint-interval", required_argument, NULL, OPT_CKPT_INT },
 	{ "key-field", required_argument, NULL, OPT_KEY },
 	{ "max-line", required_argument, NULL, OPT_MAXLINE },
 	{ "help", no_argument, NULL, 'h' },
@@ -242,6 +248,10 @@ int main(int argc, char **argv)
 		case OPT_COMMIT_INT:
 			c.commit_interval_ms = parse_dur("--commit-interval", optarg);
 			break;
+		case OPT_CKPT_DIR: c.ckpt_dir = optarg; break;
+		case OPT_CKPT_INT:
+			c.ckpt_interval_ms = parse_dur("--checkpoint-interval", optarg);
+			break;
 		case OPT_BATCH: c.batch = (int)parse_count("--batch", optarg, 1000000); break;
 		case OPT_KEY:
 			if (*optarg == '\0')
@@ -265,6 +275,8 @@ int main(int argc, char **argv)
 		nw_usage_error("unexpected argument \"%s\"", argv[optind]);
 	if (c.group && !have_offset)
 		c.start = KSRC_START_STORED;   /* committed, else the beginning */
+	if (!c.produce)
+		c.ckpt_dir = nw_ckpt_dir(c.ckpt_dir);
 	check_flags(&c, have_offset);
 	ksrc_conf_must(c.rd, "bootstrap.servers", c.brokers);
 

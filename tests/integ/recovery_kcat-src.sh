@@ -28,6 +28,9 @@ run_src() {
 	kill -9 "$p"; wait "$p" 2>/dev/null
 }
 ctl_ids() { sed -n 's/^{"@ctl":{"type":"barrier","id":\([0-9]*\),.*/\1/p' "$T/out"; }
+id_at() {   # the first barrier whose offsets say next=$1
+	grep -m1 "\"next\":$1}" "$T/out" | sed 's/.*"id":\([0-9]*\),.*/\1/'
+}
 
 produce t 1 50
 run_src 2 -t t
@@ -43,12 +46,13 @@ check_eq snapshot_per_barrier "$(ctl_ids | wc -l)" "$(ls "$C" | grep -c '^kcat-s
 check_eq snapshot_holds_offsets '{"offsets":[{"topic":"t","partition":0,"next":50}]}' \
 	"$(sed -n 2p "$C/kcat-src.$last.snap")"
 
-# Barrier 2 completed: a restart restores it, seeks to its offsets and
-# continues the ids above every id seen.
-echo 2 >"$C/completed"
+# A barrier after message 50 completed: a restart restores it, seeks to
+# its offsets and continues the ids above every id seen.
+done_id=$(id_at 50)
+echo "$done_id" >"$C/completed"
 produce t 51 60
 run_src 2 -t t
-check_eq restart_writes_restore_2 '{"@ctl":{"type":"restore","id":2}}' "$(head -n 1 "$T/out")"
+check_eq restart_writes_its_restore_line "{\"@ctl\":{\"type\":\"restore\",\"id\":$done_id}}" "$(head -n 1 "$T/out")"
 check_eq restart_reads_from_offset_50 '{"n":51}' "$(sed -n 2p "$T/out")"
 check_eq restart_reads_only_the_rest 10 "$(grep -c '^{"n"' "$T/out")"
 check_eq ids_continue_above_the_highest $((last + 1)) "$(ctl_ids | head -n 1)"
@@ -74,7 +78,7 @@ check_eq pruned_below_the_previous_completed "$newer" "$oldest"
 # A damaged snapshot of the completed barrier: the previous one is used.
 rm -f "$C"/*
 produce t 61 61
-run_src 1.5 -t t
+run_src 2 -t t
 ids=($(ctl_ids))
 echo "${ids[2]}" >"$C/completed"
 printf 'X' | dd of="$C/kcat-src.${ids[2]}.snap" bs=1 seek=40 conv=notrunc 2>/dev/null
@@ -100,8 +104,7 @@ check_eq group_stops_cleanly 0 "$?"
 # Nothing completed: nothing committed, the next member reads all again.
 grp
 check_eq group_uncompleted_replays_all 30 "$(grep -c '^{"n"' "$T/out")"
-id=$(grep '"next":30' "$T/out" | head -n 1 | sed 's/.*"id":\([0-9]*\),.*/\1/')
-echo "$id" >"$C/completed"
+id_at 30 >"$C/completed"
 sleep 1
 kill -TERM "$p"; wait "$p"
 # Completed: committed.  Even without the checkpoint dir the group resumes
