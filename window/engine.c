@@ -442,3 +442,59 @@ void win_engine_free(struct win_engine *e)
 	nw_buf_free(&e->rec);
 	memset(e, 0, sizeof *e);
 }
+
+/* ---- checkpoints (win_ckpt.c): the state as panes, out and back in ------ */
+
+void win_engine_walk(const struct win_engine *e, win_walk_fn fn, void *arg)
+{
+	for (int fi = 0; fi < e->nfields; fi++) {
+		const struct win_field *f = &e->fields[fi];
+		for (size_t i = 0; i < f->nlive; i++) {
+			const struct win_key *k = f->live[i];
+			for (const struct win_pane *p = k->panes; p; p = p->next)
+				fn(arg, fi, k->key, k->len, p->idx, p->count, p->st);
+		}
+	}
+}
+
+void *win_engine_put(struct win_engine *e, int fi, const char *key,
+                     size_t klen, int64_t idx, uint64_t count)
+{
+	struct win_field *f = &e->fields[fi];
+	uint64_t h = win_hash(key, klen, KEY_SEED);
+	size_t slot = key_find(f, h, key, klen);
+	struct win_key *k = f->tab[slot].k;
+	struct win_pane **pp, *p;
+
+	if (k == NULL)
+		k = key_add(e, f, slot, h, key, klen);
+	for (pp = &k->panes; (p = *pp) != NULL && p->idx > idx; pp = &p->next)
+		;
+	if (p != NULL && p->idx == idx)
+		return NULL;                  /* the same pane twice */
+	p = pane_new(e, idx);
+	p->next = *pp;
+	*pp = p;
+	p->count = count;
+	return p->st;
+}
+
+void win_engine_clear(struct win_engine *e)
+{
+	for (int fi = 0; fi < e->nfields; fi++) {
+		struct win_field *f = &e->fields[fi];
+		for (size_t i = 0; i < f->nlive; i++) {
+			struct win_key *k = f->live[i];
+			while (k->panes) {
+				struct win_pane *p = k->panes;
+				k->panes = p->next;
+				pane_free(e, p);
+			}
+			free(k);
+		}
+		memset(f->tab, 0, f->tabcap * sizeof *f->tab);
+		f->tabn = f->nlive = f->nsorted = 0;
+	}
+	e->keys = 0;
+	e->max_ts = e->wm = INT64_MIN;
+}

@@ -89,6 +89,19 @@ void win_engine_advance(struct win_engine *e, int64_t wm);
 void win_engine_finish(struct win_engine *e);
 void win_engine_free(struct win_engine *e);
 
+/* Checkpoints (win_ckpt.c).  walk visits every pane of every key, newest
+ * pane first per key; put adds an empty pane (and its key when new) and
+ * returns its zeroed state block for the caller to fill, NULL when that
+ * pane exists already; clear drops every key and pane and sets the
+ * watermark back to its start. */
+typedef void (*win_walk_fn)(void *arg, int field, const char *key,
+                            size_t klen, int64_t pane_idx, uint64_t count,
+                            const void *st);
+void  win_engine_walk(const struct win_engine *e, win_walk_fn fn, void *arg);
+void *win_engine_put(struct win_engine *e, int field, const char *key,
+                     size_t klen, int64_t pane_idx, uint64_t count);
+void  win_engine_clear(struct win_engine *e);
+
 /* Floor division for window arithmetic (timestamps may sit near 0, where
  * window starts go negative). */
 static inline int64_t win_floordiv(int64_t a, int64_t b)

@@ -10,6 +10,8 @@
 #include "nw.h"
 #include "agg.h"
 #include "engine.h"
+#include "ckpt.h"
+#include "win_ckpt.h"
 #include "event.h"
 
 #include <errno.h>
@@ -52,13 +54,16 @@ static const char usage_text[] =
 "  --late FILE             late events, one line each (\"-\": stderr)\n"
 "  --dead-letter FILE      rejected lines as {\"reason\":…,\"line\":…}\n"
 "  --stats FILE            counters as one JSON line, replaced every second\n"
+"  --checkpoint-dir DIR    snapshot the state at barriers, restore it at a\n"
+"                          restore line (default: env NW_CHECKPOINT_DIR;\n"
+"                          none: off); see docs/recovery.md\n"
 "  --help, --version\n"
 "\n"
 "DUR: 250ms, 5s, 10m, 1h, 1d (a bare number is seconds).\n";
 
 enum { O_KEY = 256, O_TFIELD, O_TUNIT, O_SIZE, O_SLIDE, O_OOO, O_LATENESS,
        O_IDLE, O_AGG, O_MAXKEYS, O_LATE, O_DLQ, O_STATS, O_HELP, O_VERSION,
-       O_PARSE_ONLY };
+       O_PARSE_ONLY, O_CKPT };
 
 static const struct option longopts[] = {
 	{ "key", required_argument, NULL, O_KEY },
@@ -74,6 +79,7 @@ static const struct option longopts[] = {
 	{ "late", required_argument, NULL, O_LATE },
 	{ "dead-letter", required_argument, NULL, O_DLQ },
 	{ "stats", required_argument, NULL, O_STATS },
+	{ "checkpoint-dir", required_argument, NULL, O_CKPT },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	/* benchmark only: parse and check events, nothing else */
@@ -90,7 +96,7 @@ struct opts {
 	int64_t idle_ms;
 	const char *aggspecs[64];
 	int naggs;
-	const char *late_path, *dlq_path, *stats_path;
+	const char *late_path, *dlq_path, *stats_path, *ckpt_dir;
 	bool parse_only;
 };
 
@@ -117,6 +123,7 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 			o->keys[o->nkeys++] = optarg;
 			break;
 		case O_TFIELD: o->time_field = optarg; break;
+		case O_CKPT: o->ckpt_dir = optarg; break;
 		case O_TUNIT:
 			if (win_tunit_parse(optarg, &o->unit) < 0)
 				nw_usage_error("--time-unit: want auto, s, ms, us, ns or rfc3339, not \"%s\"", optarg);
@@ -194,6 +201,7 @@ static struct {
 	uint64_t lines, ctl, dead, late_logged;
 	bool key_limit_logged;
 	int64_t idle_ms, last_event_mono, idle_base_ts;
+	const char *ckpt_dir;           /* checkpoints, NULL: off */
 } W;
 
 static void emit_record(const char *rec, size_t n, void *arg)
@@ -229,6 +237,15 @@ static void handle_line(const char *line, size_t n, bool parse_only)
 		if (ctl) {
 			json_decref((json_t *)ctl);
 			W.ctl++;
+			if (W.ckpt_dir) {
+				int k = win_ckpt_ctl(&W.eng, W.ckpt_dir, line, n);
+				if (k < 0) {
+					nw_out_flush();
+					exit(NW_EXIT_FAIL);
+				}
+				if (k == NW_CKPT_CTL_RESTORE)
+					W.last_event_mono = 0;   /* no event since */
+			}
 			nw_out_line(line, n);   /* records fired so far are ahead of it */
 			return;
 		}
@@ -311,6 +328,7 @@ int main(int argc, char **argv)
 	                    o.keys, W.parser.key_slots, o.nkeys, emit_record, NULL) < 0)
 		nw_usage_error("bad window configuration");
 	W.idle_ms = o.idle_ms;
+	W.ckpt_dir = nw_ckpt_dir(o.ckpt_dir);
 
 	nw_sig_init();
 	nw_out_init();
