@@ -10,6 +10,7 @@
  * (curl_multi_poll), so reading never blocks delivery and vice versa.
  */
 #include "ntf.h"
+#include "ckpt.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -58,6 +59,8 @@ static const char usage_text[] =
 "  --digest-max N        alerts in one digest post  [10000]\n"
 "  --dead-letter FILE    rejected input and undeliverable alerts\n"
 "  --barrier-file FILE   newest barrier id whose alerts are all spooled\n"
+"  --checkpoint-dir DIR  mark barriers complete there (default: env\n"
+"                        NW_CHECKPOINT_DIR); see docs/recovery.md\n"
 "  --stats FILE          one-line JSON counters, replaced every second\n"
 "  --max-line BYTES      longest input line  [1048576]\n"
 "  --help, --version\n"
@@ -69,6 +72,7 @@ struct opts {
 	enum ntf_format format;
 	bool to_stdout;
 	const char *url_file, *spool_dir, *dead_letter, *barrier_file, *stats;
+	const char *ckpt_dir;
 	int64_t timeout_ms, connect_ms, drain_ms, retry_min_ms, retry_max_ms,
 	        remember_ms;
 	double rate;                     /* posts per second */
@@ -137,7 +141,7 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 {
 	enum { O_URLFILE = 256, O_SPOOL, O_TIMEOUT, O_CONNECT, O_RATE, O_DRAIN,
 	       O_RMIN, O_RMAX, O_REMEMBER, O_MAXQ, O_DIGEST, O_DLQ, O_BARRIER,
-	       O_STATS, O_MAXLINE, O_VERSION };
+	       O_STATS, O_MAXLINE, O_VERSION, O_CKPT };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "stdout", no_argument, NULL, 'n' },
@@ -154,6 +158,7 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 		{ "digest-max", required_argument, NULL, O_DIGEST },
 		{ "dead-letter", required_argument, NULL, O_DLQ },
 		{ "barrier-file", required_argument, NULL, O_BARRIER },
+		{ "checkpoint-dir", required_argument, NULL, O_CKPT },
 		{ "stats", required_argument, NULL, O_STATS },
 		{ "max-line", required_argument, NULL, O_MAXLINE },
 		{ "help", no_argument, NULL, 'h' },
@@ -193,6 +198,7 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 		case O_MAXLINE: o->max_line = count_flag("max-line", optarg); break;
 		case O_DLQ: o->dead_letter = optarg; break;
 		case O_BARRIER: o->barrier_file = optarg; break;
+		case O_CKPT: o->ckpt_dir = optarg; break;
 		case O_STATS: o->stats = optarg; break;
 		case 'h': usage(stdout); exit(NW_EXIT_OK);
 		case O_VERSION: nw_print_version(); exit(NW_EXIT_OK);
@@ -267,12 +273,30 @@ static void record(const char *id, const char *status, unsigned attempts,
 	nw_buf_free(&b);
 }
 
+/* Every alert before the barrier is delivered or spooled: with a
+ * checkpoint dir, the barrier is complete (docs/recovery.md). */
+static void barrier_complete(void)
+{
+	uint64_t id;
+
+	if (nw_parse_u64(g.barrier, &id) != 0)
+		LOG_WARN("barrier id %s is not a number, not marked complete",
+		         g.barrier);
+	else if (nw_ckpt_mark_completed(g.o.ckpt_dir, id) == 0)
+		LOG_DEBUG("checkpoint complete id=%llu", (unsigned long long)id);
+}
+
 /* Write the newest completed barrier id to --barrier-file, atomically. */
 static void barrier_publish(void)
 {
 	char tmp[4096];
 	FILE *fp;
 
+	if (g.barrier[0] != '\0' && g.o.ckpt_dir != NULL) {
+		barrier_complete();
+		if (g.o.barrier_file == NULL)
+			g.barrier[0] = '\0';
+	}
 	if (g.barrier[0] == '\0' || g.o.barrier_file == NULL)
 		return;
 	snprintf(tmp, sizeof tmp, "%s.tmp", g.o.barrier_file);
@@ -654,6 +678,7 @@ int main(int argc, char **argv)
 
 	nw_log_init("notify");
 	parse_flags(argc, argv, &g.o);
+	g.o.ckpt_dir = nw_ckpt_dir(g.o.ckpt_dir);
 	url = webhook_url(g.o.url_file);
 	if (url && !ntf_url_public(url, where, sizeof where, host, sizeof host))
 		nw_usage_error("notify: the webhook URL is not a valid http(s) URL");
