@@ -1,0 +1,100 @@
+/*
+ * engine.h - event-time sliding windows with Flink's meaning, computed by
+ * stream slicing.
+ *
+ * Windows are [start, start + size) with start a multiple of slide (epoch
+ * aligned).  Each key keeps one partial aggregate per pane (gcd(size,
+ * slide) wide), so an event touches one pane; a firing window combines its
+ * panes.  Watermark = highest timestamp - bound - 1 ms; a window fires when
+ * the watermark reaches end - 1.  An event whose every window is past
+ * end - 1 + allowed lateness is late; an event for a window that has fired
+ * but is within the lateness fires that window again, updated.  Panes are
+ * freed once every window that needs them is past its lateness, and a key
+ * with no panes left is freed.
+ *
+ * Records reach the emit callback in order of window_end, then key field
+ * (in the order given), then key (bytewise).
+ *
+ * Ownership: the engine owns its keys, panes and tables; it borrows the
+ * aggregate array and key field names, which must outlive it.
+ */
+#ifndef WIN_ENGINE_H
+#define WIN_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "agg.h"
+#include "nw.h"
+#include "scan.h"
+
+struct win_cfg {
+	int64_t size, slide;       /* ms */
+	int64_t bound;             /* out-of-orderness, ms */
+	int64_t lateness;          /* allowed lateness, ms */
+	uint64_t max_keys;         /* live keys over every key field */
+};
+
+struct win_pane;
+struct win_key;
+struct win_kslot { uint64_t hash; struct win_key *k; };
+
+struct win_field {
+	const char *name;
+	int slot;                  /* win_paths slot of the key */
+	struct win_kslot *tab;     /* open addressing, linear probing */
+	size_t tabcap, tabn;
+	struct win_key **live;     /* keys with panes; [0, nsorted) sorted */
+	size_t nlive, nsorted, livecap;
+};
+
+typedef void (*win_emit_fn)(const char *rec, size_t n, void *arg);
+
+enum win_ev { WIN_EV_OK, WIN_EV_LATE, WIN_EV_KEY_LIMIT };
+
+struct win_engine {
+	struct win_cfg cfg;
+	int64_t pane;              /* pane width: gcd(size, slide) */
+	const struct win_agg *aggs;
+	int naggs;
+	size_t st_size, pane_bytes;
+	struct win_field *fields;
+	int nfields;
+	int64_t max_ts, wm;        /* INT64_MIN before the first event */
+	struct win_pane *pool;     /* free panes */
+	void **slabs;
+	size_t nslabs, slabcap;
+	void *acc;                 /* scratch state block for combining */
+	struct win_key **tmp;      /* scratch for merging live arrays */
+	size_t tmpcap;
+	struct nw_buf rec;
+	win_emit_fn emit;
+	void *emit_arg;
+	/* counters (the stats file shows them) */
+	uint64_t events, records, late, refired, keys, key_limit, panes;
+};
+
+int  win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
+                     const struct win_agg *aggs, int naggs, size_t st_size,
+                     const char *const *key_names, const int *key_slots,
+                     int nkeys, win_emit_fn emit, void *emit_arg);
+/* st_size: what win_aggs_layout returned for aggs.  -1 on a bad cfg. */
+/* One valid event: ts in epoch ms, vals from the scanner (every key slot a
+ * string), in[] from win_aggs_input. */
+enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
+                             const struct win_jval *vals,
+                             const struct win_in *in);
+/* Move the watermark forward (never back) and fire what is due. */
+void win_engine_advance(struct win_engine *e, int64_t wm);
+/* End of input: fire every open window and free all state. */
+void win_engine_finish(struct win_engine *e);
+void win_engine_free(struct win_engine *e);
+
+/* Floor division for window arithmetic (timestamps may sit near 0, where
+ * window starts go negative). */
+static inline int64_t win_floordiv(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+#endif

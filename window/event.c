@@ -1,0 +1,90 @@
+/* event.c - from a line to a checked event, or to a dead-letter reason. */
+#include "event.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int win_parser_init(struct win_parser *p, const char *time_field,
+                    enum win_tunit unit, const char *const *keys, int nkeys,
+                    struct win_agg *aggs, int naggs, char *err, size_t errlen)
+{
+	memset(p, 0, sizeof *p);
+	win_paths_init(&p->paths);
+	p->unit = unit;
+	if ((p->ts_slot = win_paths_add(&p->paths, time_field)) < 0) {
+		snprintf(err, errlen, "bad time field \"%s\"", time_field);
+		return -1;
+	}
+	if (nkeys < 1 || nkeys > WIN_MAX_KEYS) {
+		snprintf(err, errlen, "between 1 and %d --key flags", WIN_MAX_KEYS);
+		return -1;
+	}
+	p->nkeys = nkeys;
+	for (int i = 0; i < nkeys; i++) {
+		p->key_names[i] = keys[i];
+		if ((p->key_slots[i] = win_paths_add(&p->paths, keys[i])) < 0) {
+			snprintf(err, errlen, "bad key field \"%s\"", keys[i]);
+			return -1;
+		}
+	}
+	p->aggs = aggs;
+	p->naggs = naggs;
+	for (int i = 0; i < naggs; i++)
+		if (aggs[i].field &&
+		    (aggs[i].slot = win_paths_add(&p->paths, aggs[i].field)) < 0) {
+			snprintf(err, errlen, "bad field \"%s\"", aggs[i].field);
+			return -1;
+		}
+	p->vals = calloc((size_t)p->paths.n, sizeof *p->vals);
+	p->in = calloc((size_t)(naggs ? naggs : 1), sizeof *p->in);
+	if (p->vals == NULL || p->in == NULL)
+		abort();
+	return 0;
+}
+
+void win_parser_free(struct win_parser *p)
+{
+	win_paths_free(&p->paths);
+	free(p->vals);
+	free(p->in);
+	free(p->scratch);
+	memset(p, 0, sizeof *p);
+}
+
+const char *win_parse_event(struct win_parser *p, const char *line, size_t n,
+                            int64_t *ts)
+{
+	enum win_ts_err te;
+	const char *bad;
+
+	if (memchr(line, '\0', n))
+		return "NUL byte";
+	if (p->scratch_cap < 2 * n + 2) {
+		free(p->scratch);
+		p->scratch_cap = 2 * n + 2 > 4096 ? 2 * n + 2 : 4096;
+		if ((p->scratch = malloc(p->scratch_cap)) == NULL)
+			abort();
+	}
+	if (win_scan(&p->paths, line, n, p->vals, p->scratch) != WIN_SCAN_OK)
+		return nw_utf8_valid(line, n) ? "malformed JSON" : "invalid UTF-8";
+	if (p->vals[0].type != WJ_OBJ)
+		return "not an object";
+	if ((te = win_ts_from(&p->vals[p->ts_slot], p->unit, ts)) != WTS_OK)
+		return win_ts_errstr(te);
+	for (int i = 0; i < p->nkeys; i++) {
+		const struct win_jval *k = &p->vals[p->key_slots[i]];
+		if (k->type == WJ_STR)
+			continue;
+		snprintf(p->reason, sizeof p->reason, "%s key %s",
+		         k->type == WJ_NONE || k->type == WJ_NULL ? "missing" :
+		         "non-string", p->key_names[i]);
+		return p->reason;
+	}
+	bad = win_aggs_input(p->aggs, p->naggs, p->vals, p->in, p->scratch + n + 1);
+	if (bad) {
+		snprintf(p->reason, sizeof p->reason, "wrong type for %s", bad);
+		return p->reason;
+	}
+	return NULL;
+}

@@ -1,0 +1,45 @@
+/*
+ * event.h - one input line to a checked event: the scanner, the timestamp,
+ * the keys and the aggregate inputs, or the reason it goes to the
+ * dead-letter output.  main, the fuzz target and the tests share it.
+ *
+ * Ownership: win_parser owns its path trie, value arrays and scratch; the
+ * aggregate array is borrowed.
+ */
+#ifndef WIN_EVENT_H
+#define WIN_EVENT_H
+
+#include "agg.h"
+#include "scan.h"
+#include "wtime.h"
+
+#define WIN_MAX_KEYS 16
+
+struct win_parser {
+	struct win_paths paths;
+	int ts_slot;
+	enum win_tunit unit;
+	int nkeys;
+	const char *key_names[WIN_MAX_KEYS];
+	int key_slots[WIN_MAX_KEYS];
+	struct win_agg *aggs;
+	int naggs;
+	struct win_jval *vals;     /* one per path slot */
+	struct win_in *in;         /* one per aggregate */
+	char *scratch;
+	size_t scratch_cap;
+	char reason[200];
+};
+
+/* Set up for the time field, key fields and aggregates (whose slots it
+ * fills in).  -1 with a message in err on a bad path. */
+int win_parser_init(struct win_parser *p, const char *time_field,
+                    enum win_tunit unit, const char *const *keys, int nkeys,
+                    struct win_agg *aggs, int naggs, char *err, size_t errlen);
+/* NULL for a good event (*ts, p->vals and p->in filled), else the
+ * dead-letter reason.  line[n] must be readable (the reader's NUL). */
+const char *win_parse_event(struct win_parser *p, const char *line, size_t n,
+                            int64_t *ts);
+void win_parser_free(struct win_parser *p);
+
+#endif
