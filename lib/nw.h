@@ -152,6 +152,8 @@ void nw_stats_dbl(const char *name, const double *p);
 void nw_stats_fn(const char *name, void (*fn)(struct nw_buf *out, void *arg),
                  void *arg);
 void nw_stats_tick(void);    /* cheap; writes when the interval has passed */
+void nw_stats_idle(void);    /* the same, checking the clock every call (the
+                                line reader calls it before it may block) */
 void nw_stats_write(void);   /* now */
 void nw_stats_close(void);   /* final write, then free */
 

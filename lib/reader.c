@@ -167,6 +167,7 @@ enum nw_rd nw_reader_next(struct nw_reader *r, char **line, size_t *len,
 		}
 		if (r->before_block)
 			r->before_block();
+		nw_stats_idle();
 		/* A reopened FIFO is non-blocking and reads 0 while no writer
 		 * is there; poll waits for one (Linux reports POLLHUP only once
 		 * a writer came and went after the open). */

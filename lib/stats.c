@@ -130,6 +130,14 @@ void nw_stats_tick(void)
 		nw_stats_write();
 }
 
+/* Called by the line reader before it may block: a stage whose input is
+ * slow (a few alerts a minute) still refreshes its file every interval. */
+void nw_stats_idle(void)
+{
+	if (st.path != NULL && nw_mono_ms() - st.last_write >= st.interval_ms)
+		nw_stats_write();
+}
+
 void nw_stats_close(void)
 {
 	nw_stats_write();
