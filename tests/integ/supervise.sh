@@ -157,3 +157,19 @@ printf 'STAGE_1=src\nSTAGE_3=filt\n' >"$T/gap.conf"
 "$SUP" -c "$T/gap.conf" >/dev/null 2>"$T/e11"
 check_eq supervise_config_gap_status 2 $?
 check_eq supervise_leaves_nothing_at_all "" "$(leftovers)"
+
+# --- one stage, and "|" as the separator ----------------------------------------
+timeout 30 "$SUP" -d "$T/run12" -- src 1 5 >"$T/out12" 2>/dev/null
+check_eq supervise_single_stage "$(seq 1 5)" "$(cat "$T/out12")"
+timeout 30 "$SUP" -d "$T/run13" src 1 5 '|' filt p: '|' filt q: >"$T/out13" 2>/dev/null
+check_eq supervise_pipe_separator "$(seq 1 5 | sed 's/^/q:p:/')" "$(cat "$T/out13")"
+# --- a run directory in use by a live supervisor is refused ------------------------
+"$SUP" -d "$T/run14" -- src -- filt a: >/dev/null 2>&1 &
+SP=$!
+at_exit "kill -KILL $SP"
+wait_for 10 grep -q '^phase=running' "$T/run14/state"
+"$SUP" -d "$T/run14" -- src >/dev/null 2>"$T/e14"
+check_eq supervise_run_dir_in_use 2 $?
+kill -TERM "$SP"
+wait_for 20 stopped "$SP"
+check_eq supervise_in_use_left_running_one_alone "" "$(leftovers)"
