@@ -6,8 +6,6 @@ detect_MAIN := detect/main.c
 detect_PKGS :=
 
 # The built-in rules are detect/rules.json, compiled in as a C array.
-# (These rules come before the Makefile's "all", hence the default goal.)
-.DEFAULT_GOAL := all
 $(BUILD)/detect/rules_json.h: detect/rules.json
 	@mkdir -p $(@D)
 	{ echo '/* generated from detect/rules.json */'; \

@@ -12,8 +12,9 @@
 /* The five fields that say which window a record is; every other field is
  * an aggregate and is copied into alerts. */
 enum { RM_TYPE, RM_KEY_FIELD, RM_KEY, RM_START, RM_END, RM_N };
-static const char *const rec_meta[RM_N] = {
-	"type", "key_field", "key", "window_start", "window_end"
+static const struct { const char *name; size_t len; } rec_meta[RM_N] = {
+	{ "type", 4 }, { "key_field", 9 }, { "key", 3 }, { "window_start", 12 },
+	{ "window_end", 10 }
 };
 
 static struct rec_field *rec_push(struct rec *r)
@@ -32,7 +33,7 @@ static struct rec_field *rec_push(struct rec *r)
 static int rec_meta_index(const char *s, size_t n)
 {
 	for (int i = 0; i < RM_N; i++)
-		if (strlen(rec_meta[i]) == n && memcmp(rec_meta[i], s, n) == 0)
+		if (rec_meta[i].len == n && memcmp(rec_meta[i].name, s, n) == 0)
 			return i;
 	return -1;
 }
@@ -73,9 +74,9 @@ static const char *fp_num(const char *p, const char *end, double *v,
 	if (*p == '0' && p + 1 < end && p[1] >= '0' && p[1] <= '9')
 		return NULL;
 	while (p < end && *p >= '0' && *p <= '9') {
-		iv = iv * 10 + (*p - '0');
 		if (++nd > 18)
-			return NULL;
+			return NULL;     /* jansson decides what longer ones are */
+		iv = iv * 10 + (*p - '0');
 		p++;
 	}
 	*isint = true;
@@ -231,38 +232,48 @@ static void sl_fix(struct rec *r, struct rec_field *f)
 		f->str = r->scratch.p + (uintptr_t)f->str;
 }
 
-static void sl_field(struct rec *r, struct rec_field *fl, const char *k,
-                     size_t klen, json_t *v)
+/* The value as JSON text: jansson's compact form, except reals, which get
+ * the shortest text that reads back the same (as the input most likely had;
+ * jansson would print 17 digits). */
+static void sl_raw(struct rec *r, struct rec_field *fl, json_t *v)
 {
-	char *txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char tmp[40], *txt;
 
+	if (json_is_real(v)) {
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(tmp, sizeof tmp, "%.*g", prec, json_real_value(v));
+			if (strtod(tmp, NULL) == json_real_value(v))
+				break;
+		}
+		fl->rawlen = (uint32_t)strlen(tmp);
+		fl->raw = sl_add(r, tmp, fl->rawlen);
+		return;
+	}
+	txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (txt == NULL) {
 		LOG_ERROR("out of memory");
 		abort();
 	}
+	fl->rawlen = (uint32_t)strlen(txt);
+	fl->raw = sl_add(r, txt, fl->rawlen);
+	free(txt);
+}
+
+static void sl_field(struct rec *r, struct rec_field *fl, const char *k,
+                     size_t klen, json_t *v)
+{
 	memset(fl, 0, sizeof *fl);
 	fl->name = sl_add(r, k, klen);
 	fl->nlen = (uint32_t)klen;
 	fl->hash = sym_hash(k, klen);
-	fl->rawlen = (uint32_t)strlen(txt);
-	fl->raw = sl_add(r, txt, fl->rawlen);
-	free(txt);
+	sl_raw(r, fl, v);
 	if (json_is_integer(v)) {
 		fl->kind = RK_INT;
 		fl->i = json_integer_value(v);
 		fl->num = (double)fl->i;
 	} else if (json_is_real(v)) {
-		/* shortest text that reads back the same, as the input likely had */
-		char tmp[40];
 		fl->kind = RK_REAL;
 		fl->num = json_real_value(v);
-		for (int prec = 15; prec <= 17; prec++) {
-			snprintf(tmp, sizeof tmp, "%.*g", prec, fl->num);
-			if (strtod(tmp, NULL) == fl->num)
-				break;
-		}
-		fl->rawlen = (uint32_t)strlen(tmp);
-		fl->raw = sl_add(r, tmp, fl->rawlen);
 	} else if (json_is_string(v)) {
 		fl->kind = RK_STR;
 		fl->slen = (uint32_t)json_string_length(v);

@@ -44,7 +44,8 @@ struct rec {
 };
 
 /* NULL when line is a window record, else the dead-letter reason (static
- * text, or text in the rec valid until the next call). */
+ * text, or text in the rec valid until the next call).  line[n] must be
+ * '\0' (as nw_reader gives it): number conversion relies on it. */
 const char *rec_parse(struct rec *r, const char *line, size_t n);
 void rec_free(struct rec *r);
 

@@ -164,6 +164,7 @@ static int rule_finish(struct rule_set *rs, struct rule *r, bool have_thr,
 		seen |= r->need[i] == r->metric_sym;
 	if (!seen)
 		r->need[r->nneed++] = r->metric_sym;
+	r->key_field_len = r->key_field ? strlen(r->key_field) : 0;
 	return 0;
 }
 
@@ -635,7 +636,7 @@ void rule_set_apply(struct rule_set *rs, const struct rec *r,
 	for (int i = 0; i < rs->n; i++) {
 		struct rule *ru = &rs->v[i];
 		int j;
-		if (ru->key_field && (strlen(ru->key_field) != r->kflen ||
+		if (ru->key_field && (ru->key_field_len != r->kflen ||
 		    memcmp(ru->key_field, r->key_field, r->kflen) != 0))
 			continue;
 		for (j = 0; j < ru->nneed; j++)

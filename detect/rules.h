@@ -33,6 +33,7 @@ struct rule_seg {
 
 struct rule {
 	char  *name, *when, *metric, *key_field, *message;
+	size_t key_field_len;
 	int    severity;       /* enum rule_sev */
 	struct expr ex;
 	int    metric_sym;

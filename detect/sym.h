@@ -20,7 +20,7 @@ struct sym_table {
 	uint32_t   mask;
 };
 
-uint64_t sym_hash(const char *s, size_t n);       /* FNV-1a 64 */
+uint64_t sym_hash(const char *s, size_t n);
 /* Index of the name, adding it when new. */
 int  sym_intern(struct sym_table *t, const char *s, size_t n);
 /* Index of the name, or -1; h must be sym_hash(s, n). */

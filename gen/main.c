@@ -1,9 +1,10 @@
 /*
  * gen - telemetry generator in the upstream producer's event schema.
  *
- *   gen [--eps N] [--count N] [--duration DUR] [--start-time T] [--seed N]
- *       [--sources N] [--workers N] [--chaos on|off] [--scenario NAME|FILE]
- *       [--truth FILE] [stream chaos flags] [--kafka BROKERS --topic T]
+ *   gen [--eps N] [--count N] [--duration DUR] [--start-time T] [--rate N]
+ *       [--seed N] [--sources N] [--workers N] [--chaos on|off]
+ *       [--scenario NAME|FILE] [--truth FILE] [--realtime]
+ *       [stream chaos flags] [--kafka BROKERS --topic T] [--stats FILE]
  *
  * Without --scenario it emits normal traffic with the upstream's per-event
  * anomalies (CHAOS_MODE); with --scenario it emits clean background traffic
@@ -43,7 +44,8 @@ struct stream {
 
 static struct {
 	double   eps;
-	bool     eps_set, eps_env;     /* given as a flag, in the environment */
+	double   rate;                  /* synthetic clock, events/s; 0: eps */
+	bool     eps_set;               /* --eps given (scenarios ignore the env) */
 	uint64_t count;                 /* 0: no limit */
 	int64_t  duration_ms;           /* 0: no limit */
 	int64_t  start_ms;              /* -1: wall clock */
@@ -74,8 +76,8 @@ static pid_t kafka_pid = -1;
 static void usage(FILE *fp)
 {
 	fprintf(fp,
-"usage: gen [--eps N] [--count N] [--duration DUR] [--start-time T] [--seed N]\n"
-"           [--sources N] [--workers N] [--chaos on|off]\n"
+"usage: gen [--eps N] [--count N] [--duration DUR] [--start-time T] [--rate N]\n"
+"           [--seed N] [--sources N] [--workers N] [--chaos on|off]\n"
 "           [--latency-spike-prob P] [--error-rate-prob P] [--data-exfil-prob P]\n"
 "           [--scenario NAME|FILE] [--truth FILE] [--realtime]\n"
 "           [--ooo-prob P] [--ooo-jitter DUR] [--late-prob P] [--late-max DUR]\n"
@@ -90,6 +92,8 @@ static void usage(FILE *fp)
 "  --duration DUR       stop after DUR (event time when synthetic, else wall clock)\n"
 "  --start-time T       synthetic event time from T (epoch s, or ms if > 1e11),\n"
 "                       advancing at the --eps rate (5000/s when --eps is 0)\n"
+"  --rate N             with --start-time: advance event time at N events/s\n"
+"                       instead, whatever the pacing\n"
 "  --seed N             PRNG seed; with --start-time the output is reproducible\n"
 "  --sources N          N distinct source addresses (default: the pool of 20)\n"
 "  --workers N          generator shards, each its own PRNG stream, interleaved\n"
@@ -192,10 +196,8 @@ static unsigned parse_kinds(const char *s)
 static void read_env(void)
 {
 	const char *v;
-	if ((v = getenv("EPS_TARGET")) && *v) {
+	if ((v = getenv("EPS_TARGET")) && *v)
 		opt.eps = parse_eps("EPS_TARGET", v);
-		opt.eps_env = true;
-	}
 	if ((v = getenv("WORKER_COUNT")) && *v)
 		opt.workers = (unsigned)parse_count("WORKER_COUNT", v, 1, WORKERS_MAX);
 	if ((v = getenv("CHAOS_MODE")) && *v)
@@ -211,12 +213,13 @@ static void read_env(void)
 enum { O_EPS = 256, O_COUNT, O_DURATION, O_START, O_SEED, O_SOURCES,
        O_WORKERS, O_CHAOS, O_SPIKE, O_ERROR, O_EXFIL, O_SCENARIO, O_TRUTH,
        O_REALTIME, O_OOO, O_JITTER, O_LATE, O_LATEMAX, O_DUP, O_BAD,
-       O_BADKINDS, O_HOLD, O_KAFKA, O_TOPIC, O_STATS };
+       O_BADKINDS, O_HOLD, O_KAFKA, O_TOPIC, O_STATS, O_RATE };
 
 static void parse_flags(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "eps", required_argument, NULL, O_EPS },
+		{ "rate", required_argument, NULL, O_RATE },
 		{ "count", required_argument, NULL, O_COUNT },
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "start-time", required_argument, NULL, O_START },
@@ -253,6 +256,10 @@ static void parse_flags(int argc, char **argv)
 		switch (c) {
 		case O_EPS:      opt.eps = parse_eps("--eps", optarg);
 		                 opt.eps_set = true; break;
+		case O_RATE:     opt.rate = parse_eps("--rate", optarg);
+		                 if (opt.rate == 0)
+		                         nw_usage_error("--rate must be > 0");
+		                 break;
 		case O_COUNT:    opt.count = parse_count("--count", optarg, 1, UINT64_MAX);
 		                 break;
 		case O_DURATION: opt.duration_ms = parse_dur("--duration", optarg);
@@ -310,6 +317,8 @@ static void parse_flags(int argc, char **argv)
 		nw_usage_error("--kafka and --topic go together");
 	if (opt.truth && !opt.scenario)
 		nw_usage_error("--truth needs --scenario");
+	if (opt.rate > 0 && (opt.scenario || opt.start_ms < 0))
+		nw_usage_error("--rate needs --start-time and no --scenario");
 	if (opt.realtime && !opt.scenario)
 		nw_usage_error("--realtime needs --scenario (use --eps otherwise)");
 	if (opt.realtime && opt.eps_set && opt.eps > 0)
@@ -350,7 +359,8 @@ static void stream_init(struct stream *s, const struct gen_episode *ep,
  * mode: the background plus one stream per episode. */
 static void setup_streams(void)
 {
-	double time_rate = opt.eps > 0 ? opt.eps : EPS_DEFAULT;
+	double time_rate = opt.rate > 0 ? opt.rate
+	                 : opt.eps > 0 ? opt.eps : EPS_DEFAULT;
 
 	if (!opt.scenario) {
 		streams = calloc(1, sizeof *streams);
@@ -449,10 +459,20 @@ static void write_truth(void)
 	truth_fp = NULL;
 }
 
-static void stats_write_hook(void)
+/* Output failed and we are about to exit: keep the truth and stats, and if
+ * the reader was our Kafka producer, its failure is a runtime failure. */
+static void out_exit_hook(void)
 {
 	write_truth();
 	nw_stats_close();
+	if (kafka_pid > 0) {
+		int st;
+		while (waitpid(kafka_pid, &st, 0) < 0 && errno == EINTR)
+			;
+		LOG_ERROR("kcat-src went away status=%d", WIFEXITED(st) ?
+		          WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		_exit(NW_EXIT_FAIL);
+	}
 }
 
 /* ---- the loop ------------------------------------------------------------------- */
@@ -499,6 +519,8 @@ static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 	};
 	const int64_t dur_ns = opt.duration_ms * 1000000;
 	const int64_t mono0 = mono_ns();
+	const bool paced = pace_eps > 0 || opt.realtime;
+	int64_t last_stats = mono0;
 	int64_t wall_s = nw_wall_ms() / 1000;
 	char line[GEN_LINE_MAX];
 	struct gen_event e;
@@ -511,20 +533,23 @@ static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 		int64_t rel_ns = s->next_ns;
 		if (dur_ns && synthetic && rel_ns >= dur_ns)
 			break;
-		if ((n & 63) == 0) {
-			if (!synthetic)
-				wall_s = nw_wall_ms() / 1000;
-			if (dur_ns && !synthetic && mono_ns() - mono0 >= dur_ns)
-				break;
-			if ((n & 4095) == 0)
-				nw_stats_tick();
-		}
-		if (pace_eps > 0) {
+		/* Pace first, then look at the clocks: every event when paced,
+		 * every 64 when running free. */
+		if (pace_eps > 0)
 			pace_until(mono0 + (int64_t)((double)n * 1e9 / pace_eps));
-			if (!synthetic)
-				wall_s = nw_wall_ms() / 1000;
-		} else if (opt.realtime) {
+		else if (opt.realtime)
 			pace_until(mono0 + rel_ns);
+		if (paced || (n & 63) == 0) {
+			int64_t now = mono_ns();
+			if (!synthetic) {
+				wall_s = nw_wall_ms() / 1000;
+				if (dur_ns && now - mono0 >= dur_ns)
+					break;
+			}
+			if (opt.stats && now - last_stats >= 1000000000) {
+				nw_stats_write();
+				last_stats = now;
+			}
 		}
 
 		struct gen_rng *r = &s->rng[s->k % s->nrng];
@@ -604,7 +629,7 @@ int main(int argc, char **argv)
 	if (opt.kafka)
 		out_fd = start_kafka();
 	gen_out_init(out_fd);
-	gen_out_on_exit(stats_write_hook);
+	gen_out_on_exit(out_exit_hook);
 	setup_streams();
 	if (gen_chaos_active(&opt.sc))
 		gen_chaos_init(&opt.sc, opt.seed, opt.sources);

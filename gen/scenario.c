@@ -110,6 +110,16 @@ static int get_span(json_t *v, int64_t *out)
 	return -1;
 }
 
+/* Events per second, 0..MAX_RATE. */
+static int get_rate(json_t *v, double *out)
+{
+	if (!json_is_number(v) || !(json_number_value(v) >= 0) ||
+	    json_number_value(v) > MAX_RATE)
+		return -1;
+	*out = json_number_value(v);
+	return 0;
+}
+
 static int get_ip(json_t *v, uint32_t *out)
 {
 	return json_is_string(v) ? gen_ip_parse(json_string_value(v), out) : -1;
@@ -147,11 +157,9 @@ static int parse_obj(json_t *o, struct gen_scenario *sc, unsigned lineno,
 			if (strcmp(key, "kind") == 0)
 				continue;
 			if (strcmp(key, "rate") == 0) {
-				if (!json_is_number(v) || json_number_value(v) < 0 ||
-				    json_number_value(v) > MAX_RATE)
+				if (get_rate(v, &sc->bg_rate) < 0)
 					return fail(err, errlen, lineno,
 					            "\"rate\" must be a number 0..%g", MAX_RATE);
-				sc->bg_rate = json_number_value(v);
 			} else if (strcmp(key, "duration") == 0) {
 				if (get_span(v, &sc->bg_duration_ms) < 0)
 					return fail(err, errlen, lineno, "bad \"duration\"");
@@ -183,9 +191,7 @@ static int parse_obj(json_t *o, struct gen_scenario *sc, unsigned lineno,
 		else if (strcmp(key, "duration") == 0)
 			bad = get_span(v, &ep->duration_ms) || ep->duration_ms == 0;
 		else if (strcmp(key, "rate") == 0)
-			bad = !json_is_number(v) || !(json_number_value(v) > 0) ||
-			      json_number_value(v) > MAX_RATE ||
-			      (ep->rate = json_number_value(v), 0);
+			bad = get_rate(v, &ep->rate) || ep->rate == 0;
 		else if (strcmp(key, "src") == 0)
 			bad = get_ip(v, &ep->src);
 		else if (strcmp(key, "dst") == 0)

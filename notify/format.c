@@ -243,6 +243,15 @@ static void message_text(struct nw_buf *b, const json_t *alert)
 /* The fields every rich format shows, as (label, text) pairs. */
 struct kv { char *name; char *value; bool wide; };
 
+/* A copy of a label; out of memory aborts, as nw_buf does. */
+static char *label(const char *s)
+{
+	struct nw_buf b = { 0 };
+	nw_buf_adds(&b, s);
+	nw_buf_addc(&b, '\0');
+	return b.p;
+}
+
 static char *buf_str(struct nw_buf *b)
 {
 	nw_buf_addc(b, '\0');
@@ -261,7 +270,7 @@ static size_t alert_fields(const json_t *a, struct kv *kv, size_t max)
 	for (size_t i = 0; i < 2 && n < max; i++) {
 		b = (struct nw_buf){ 0 };
 		field_text(&b, a, plain[i].field);
-		kv[n++] = (struct kv){ strdup(plain[i].label), buf_str(&b), false };
+		kv[n++] = (struct kv){ label(plain[i].label), buf_str(&b), false };
 	}
 	if (n < max) {          /* the key, labelled by its key_field */
 		struct nw_buf l = { 0 };
@@ -282,7 +291,7 @@ static size_t alert_fields(const json_t *a, struct kv *kv, size_t max)
 			field_text(&b, a, "threshold");
 			nw_buf_addc(&b, ')');
 		}
-		kv[n++] = (struct kv){ strdup("Metric"), buf_str(&b), false };
+		kv[n++] = (struct kv){ label("Metric"), buf_str(&b), false };
 	}
 	if (n < max) {
 		b = (struct nw_buf){ 0 };
@@ -295,7 +304,7 @@ static size_t alert_fields(const json_t *a, struct kv *kv, size_t max)
 			nw_buf_adds(&b, " – ");
 			field_text(&b, a, "window_end");
 		}
-		kv[n++] = (struct kv){ strdup("Window"), buf_str(&b), true };
+		kv[n++] = (struct kv){ label("Window"), buf_str(&b), true };
 	}
 	json_t *agg = json_object_get(a, "aggregates");
 	const char *k;
@@ -306,7 +315,7 @@ static size_t alert_fields(const json_t *a, struct kv *kv, size_t max)
 				break;
 			b = (struct nw_buf){ 0 };
 			value_text(&b, v);
-			kv[n++] = (struct kv){ strdup(k), buf_str(&b), false };
+			kv[n++] = (struct kv){ label(k), buf_str(&b), false };
 		}
 	return n;
 }

@@ -24,6 +24,10 @@
 #define POLL_MAX_MS  200              /* signals are noticed this fast */
 #define MAX_WAIT_MS  (3600 * 1000)    /* cap on a receiver's Retry-After */
 #define COMPACT_MIN  (1024 * 1024)    /* journal bytes before compaction */
+#define COMPACT_BUSY (64u << 20)      /* …while alerts keep waiting */
+#define REMEMBER_MAX 200000           /* delivered ids remembered, at most */
+#define QUEUE_BYTES  (256u << 20)     /* waiting alert bytes before reading
+                                         pauses, whatever --max-queue says */
 
 static const char usage_text[] =
 "usage: notify [--format auto|slack|discord|generic] [--stdout]\n"
@@ -366,8 +370,10 @@ static void read_input(void)
 
 	g.more_input = false;
 	for (int i = 0; i < READ_BATCH; i++) {
-		if (g.queue.count + g.staged.count >= g.o.max_queue) {
-			g.more_input = false;        /* resumes as the queue drains */
+		if (g.queue.count + g.staged.count >= g.o.max_queue ||
+		    g.queue.bytes + g.staged.bytes >= QUEUE_BYTES) {
+			g.more_input = true;   /* lines may wait in the reader's buffer:
+			                          read them once the queue drains */
 			break;
 		}
 		enum nw_rd r = nw_reader_next(&g.rd, &line, &len, 0);
@@ -545,14 +551,28 @@ static int run_stdout(void)
 	return NW_EXIT_OK;
 }
 
-static int loop_timeout(int64_t now)
+static int loop_timeout(int64_t now, bool can_read)
 {
 	int64_t t = POLL_MAX_MS;
-	if (g.more_input)
+	if (can_read && g.more_input)
 		return 0;
 	if (!ntf_http_busy(g.http) && g.queue.count > 0 && g.next_post - now < t)
 		t = g.next_post - now;
 	return t < 0 ? 0 : (int)t;
+}
+
+/* Rewrite the journal when it is mostly done records: soon when nothing
+ * waits, and under a lasting storm (never idle) once it is large.  Never
+ * with a post in flight: those alerts are in neither list. */
+static bool compaction_due(void)
+{
+	uint64_t live = g.spool.compacted_bytes + g.queue.bytes;
+	if (ntf_http_busy(g.http))
+		return false;
+	if (g.queue.count == 0)
+		return g.spool.bytes > COMPACT_MIN &&
+		       g.spool.bytes > 2 * g.spool.compacted_bytes;
+	return g.spool.bytes > COMPACT_BUSY && g.spool.bytes > 2 * live;
 }
 
 static int run_post(void)
@@ -585,17 +605,19 @@ static int run_post(void)
 		    !g.stopping && !draining_over)
 			start_post();
 
+		/* Read while the queue has room; poll stdin unless the reader
+		 * already holds lines. */
+		bool can_read = g.reading && g.queue.count < g.o.max_queue &&
+		                g.queue.bytes < QUEUE_BYTES;
+		bool want_input = can_read && !g.more_input;
 		struct curl_waitfd in = { .fd = g.rd.fd, .events = CURL_WAIT_POLLIN };
-		bool want_input = g.reading && !g.more_input &&
-		                  g.queue.count < g.o.max_queue;
 		curl_multi_poll(ntf_http_multi(g.http), want_input ? &in : NULL,
-		                want_input ? 1 : 0, loop_timeout(now), NULL);
+		                want_input ? 1 : 0, loop_timeout(now, can_read), NULL);
 		if (ntf_http_poll(g.http))
 			post_finished();
-		if (g.reading && (g.more_input || (want_input && in.revents)))
+		if (can_read && (g.more_input || (want_input && in.revents)))
 			read_input();
-		if (!ntf_http_busy(g.http) && g.queue.count == 0 &&
-		    g.spool.bytes > COMPACT_MIN && g.spool.bytes > 2 * g.spool.compacted_bytes)
+		if (compaction_due())
 			ntf_spool_compact(&g.spool, &g.queue, nw_wall_ms());
 		nw_stats_tick();
 		nw_out_flush();
@@ -658,7 +680,7 @@ int main(int argc, char **argv)
 	} else {
 		spool_dir = g.o.spool_dir ? strdup(g.o.spool_dir) : default_spool();
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
-		    ntf_spool_open(&g.spool, spool_dir, g.o.remember_ms, 1000000,
+		    ntf_spool_open(&g.spool, spool_dir, g.o.remember_ms, REMEMBER_MAX,
 		                   &g.queue) != 0 ||
 		    (g.http = ntf_http_new(url, g.o.timeout_ms, g.o.connect_ms)) == NULL) {
 			LOG_ERROR("cannot start (spool %s)", spool_dir);

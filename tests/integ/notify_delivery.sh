@@ -86,8 +86,12 @@ check notify_hang_timeout_logged grep -q 'error="Operation timed out' "$T/hang.e
 # 8. Drain timeout: end of input with the receiver failing exits 4 and
 #    keeps the alert; the next start delivers it from the spool.
 : >"$WH_LOG"; wh_steps 500
-run drain --spool "$T/sp7" --drain-timeout 1s <"$T/a1"
+{ cat "$T/a1"; echo '{"@ctl":{"type":"barrier","id":42}}'; } >"$T/a1b"
+run drain --spool "$T/sp7" --drain-timeout 1s --barrier-file "$T/barrier" <"$T/a1b"
 check_eq notify_drain_exit_4 4 $?
+# The barrier is complete: its alert is durably spooled, though undelivered.
+check_eq notify_barrier_complete_when_spooled 42 "$(cat "$T/barrier")"
+check_eq notify_ctl_not_forwarded 0 "$(grep -c '@ctl' "$T/drain.out")"
 wh_steps 200
 run drain2 --spool "$T/sp7" </dev/null
 check_eq notify_drain_restart_exit 0 $?
@@ -110,6 +114,41 @@ wh_steps 200
 run term2 --spool "$T/sp8" </dev/null
 check_eq notify_sigterm_rest_spooled "s00000001 s00000002" \
 	"$(grep -o '"alert_id":"[^"]*","status":"delivered"' "$T/term2.out" | cut -d'"' -f4 | sort | xargs)"
+
+# 11. Back-pressure: with --max-queue 50 notify pauses reading, and resumes
+#     from lines already in its buffer while the writer stays quiet.
+: >"$WH_LOG"; wh_steps 200
+mkalerts 300 q >"$T/q300"
+mkfifo "$T/fifo2"
+notify --rate 20/s --max-queue 50 --spool "$T/sp9" <"$T/fifo2" \
+	>"$T/bp.out" 2>"$T/bp.err" &
+npid=$!
+LOGS+=("$T/bp.err" "$T/bp.out")
+exec 8>"$T/fifo2"
+cat "$T/q300" >&8
+bp_done() { [ "$(wh_ids | sort -u | wc -l)" -eq 300 ]; }
+wait_for 20 bp_done && pass notify_backpressure_resumes ||
+	fail notify_backpressure_resumes "$(wh_ids | sort -u | wc -l) of 300 posted"
+exec 8>&-
+wait $npid
+check_eq notify_backpressure_exit 0 $?
+check_eq notify_backpressure_records 300 "$(grep -c '"status":"delivered"' "$T/bp.out")"
+
+# 12. TLS is verified: a self-signed receiver gets no alert (the handshake
+#     fails, notify retries, the drain timeout leaves the alert spooled).
+if openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1; then
+	PLAIN_LOG=$WH_LOG PLAIN_PORT=$WH_PORT
+	start_webhook 200 --tls "$T/cert.pem,$T/key.pem"
+	WEBHOOK_URL=https://127.0.0.1:$WH_PORT/hooks/$SECRET run tls --spool "$T/sp10" \
+		--drain-timeout 1s <"$T/a1"
+	check_eq notify_tls_unverified_exit_4 4 $?
+	check notify_tls_error_logged grep -q 'post failed.*error=".*\(SSL\|certificate\)' "$T/tls.err"
+	check_eq notify_tls_nothing_received 0 "$(wh_count)"
+	WH_LOG=$PLAIN_LOG WH_PORT=$PLAIN_PORT
+else
+	fail notify_tls "openssl could not make a test certificate"
+fi
 
 # 10. The URL's secret appears in no log, output or dead letter.
 if grep -l "$SECRET" "${LOGS[@]}" "$T/dl400" 2>/dev/null; then

@@ -2,6 +2,7 @@
 """webhook.py - a local webhook receiver for tests (127.0.0.1 only).
 
 usage: webhook.py --port-file FILE --log FILE [--port N] [--steps STEPS]
+                  [--tls CERT,KEY]
 
 Listens on 127.0.0.1 (port 0 = any free port; the port is written to
 --port-file once the socket is bound, so wait for that file) and appends one
@@ -21,6 +22,9 @@ the next step and the last step repeats forever:
   hang:SECS                sleep SECS before answering 200 (the client
                            usually times out first)
   redirect                 302 to another host
+
+--tls CERT,KEY serves https with that certificate (PEM files), e.g. a
+self-signed one to check that a client verifies certificates.
 
 Control (never logged): POST /__steps with the new STEPS as the body
 replaces the script (curl -d '500,500,200' http://127.0.0.1:PORT/__steps);
@@ -131,8 +135,15 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--steps", default="200")
+    ap.add_argument("--tls")
     a = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    if a.tls:
+        import ssl
+        cert, key = a.tls.split(",")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.daemon_threads = True
     srv.state = State([], a.log)
     srv.state.set_steps(a.steps)

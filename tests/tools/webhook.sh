@@ -1,7 +1,8 @@
 # tests/tools/webhook.sh - shell helpers around tests/tools/webhook.py;
 # source it after tests/lib.sh.
 #
-#   start_webhook [STEPS]   start a receiver: WH_PORT, WH_PID, WH_LOG, WH_BASE
+#   start_webhook [STEPS [webhook.py flags]]
+#                           start a receiver: WH_PORT, WH_PID, WH_LOG, WH_BASE
 #   wh_steps STEPS          replace its answer script (see webhook.py)
 #   wh_count                requests in the log (the log may be truncated)
 #   wh_atleast N            true once N requests are logged (for wait_for)
@@ -14,7 +15,7 @@ WH_PY=$ROOT/tests/tools/webhook.py
 start_webhook() {
 	WH_LOG=$T/webhook-$RANDOM.ndjson
 	local pf=$T/webhook-port-$RANDOM
-	python3 "$WH_PY" --port-file "$pf" --log "$WH_LOG" --steps "${1:-200}" &
+	python3 "$WH_PY" --port-file "$pf" --log "$WH_LOG" --steps "${1:-200}" "${@:2}" &
 	WH_PID=$!
 	at_exit "kill $WH_PID"
 	wait_for 10 test -s "$pf" || { echo "FAIL webhook: receiver did not start"; exit 1; }

@@ -238,6 +238,11 @@ TEST(record_reasons)
 	CHECK(strncmp(run(rs, REC("src_ip", "a", "\"count\":01")), "not JSON", 8) == 0);
 	CHECK(strncmp(run(rs, REC("src_ip", "a", "\"count\":1} x")), "not JSON", 8) == 0);
 	CHECK(run(rs, REC("src_ip", "a", "\"count\":1")) == NULL);
+	/* 19 digits: past the scanner's exact range, jansson's int64 takes it */
+	CHECK(run(rs, REC("src_ip", "a", "\"count\":9999999999999999999,\"sum_bytes_sent\":1234567890123456789")) != NULL);
+	CHECK(run(rs, REC("src_ip", "a", "\"count\":1,\"sum_bytes_sent\":1234567890123456789")) == NULL);
+	CHECK_INT(nalerts, 1);
+	CHECK(strstr(got.p, "\"sum_bytes_sent\":1234567890123456789}") != NULL);
 	rule_set_free(rs);
 }
 
