@@ -104,6 +104,7 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 {
 	int c;
 
+	opterr = 0;                 /* one line of our own instead */
 	*o = (struct opts){ .time_field = "timestamp", .unit = WT_AUTO,
 	                    .cfg = { 60000, 10000, 5000, 0, 1000000 } };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -141,7 +142,9 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 		case O_HELP: fputs(usage_text, stdout); exit(NW_EXIT_OK);
 		case O_VERSION: nw_print_version(); exit(NW_EXIT_OK);
 		case O_PARSE_ONLY: o->parse_only = true; break;
-		default: nw_usage_error("unknown flag (see window --help)");
+		default:
+			nw_usage_error("unknown flag or missing value: %s (see window --help)",
+			               argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
