@@ -174,6 +174,7 @@ bad:
 void win_agg_free(struct win_agg *a)
 {
 	free(a->name);
+	free(a->lit);
 	free(a->field);
 	free(a->vs);
 	memset(a, 0, sizeof *a);
@@ -183,6 +184,13 @@ size_t win_aggs_layout(struct win_agg *a, int n)
 {
 	size_t off = 0;
 	for (int i = 0; i < n; i++) {
+		struct nw_buf b = { 0 };
+		nw_buf_addc(&b, ',');
+		nw_buf_add_jstr(&b, a[i].name, strlen(a[i].name));
+		nw_buf_adds(&b, ":");
+		free(a[i].lit);
+		a[i].lit = b.p;            /* owned by the aggregate now */
+		a[i].litlen = b.len;
 		for (size_t k = 0; k < sizeof fns / sizeof fns[0]; k++)
 			if (fns[k].fn == a[i].fn) {
 				a[i].off = off;
@@ -464,9 +472,7 @@ void win_aggs_print(const struct win_agg *a, int n, const void *st,
 	for (int k = 0; k < n; k++) {
 		if (a[k].fn == WF_COUNT)
 			continue;
-		nw_buf_addc(b, ',');
-		nw_buf_add_jstr(b, a[k].name, strlen(a[k].name));
-		nw_buf_addc(b, ':');
+		nw_buf_add(b, a[k].lit, a[k].litlen);
 		switch (a[k].fn) {
 		case WF_SUM: {
 			const struct st_sum *s = CST(struct st_sum, st, &a[k]);

@@ -27,6 +27,8 @@ enum win_op { WO_EQ, WO_NE, WO_LT, WO_LE, WO_GT, WO_GE, WO_CONTAINS };
 struct win_agg {
 	enum win_fn fn;
 	char *name;          /* output field name */
+	char *lit;           /* ,"name": ready to copy (win_aggs_layout) */
+	size_t litlen;
 	char *field;         /* dotted path */
 	int slot;            /* win_paths slot of field */
 	size_t off;          /* offset of this aggregate's state in a block */
