@@ -43,6 +43,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_A    := $(BUILD)/libnw.a
 LIB_PKGS := jansson
 
+# `all` stays the default goal whatever rules a build.mk brings.
+.DEFAULT_GOAL := all
 PROGS :=
 include $(sort $(wildcard */build.mk))
 

@@ -90,7 +90,17 @@ struct nw_reader {
 	bool    eof, skipping;
 	uint64_t lines, bytes;     /* lines returned, bytes read */
 	void  (*before_block)(void);  /* called before a read that may block */
+	/* Under scripts/supervise: the input FIFO to reopen at EOF (see
+	 * nw_reader_init), its end marker, and how often it was reopened. */
+	char   *reopen, *reopen_eof;
+	uint64_t reopens;
 };
+/* When env NW_REOPEN_INPUT names a FIFO that is the same file as fd (the
+ * supervisor sets it to a stage's input FIFO), EOF is not the end: the
+ * upstream stage died and is being restarted, so the reader reopens the
+ * FIFO and waits for the new writer.  The input really ends when a stop
+ * signal arrived (nw_sig_stop) or the file NW_REOPEN_INPUT.eof exists (the
+ * supervisor creates it when the upstream stage finished for good). */
 int  nw_reader_init(struct nw_reader *r, int fd, size_t maxlen);
 /* timeout_ms < 0 waits forever.  The returned line stays valid until the
  * next call. */
@@ -133,7 +143,8 @@ void nw_dlq_close(struct nw_dlq *d);
 /* ---- stats: one JSON line, replaced atomically ------------------------- */
 /* {"stage":…,"pid":…,"time_ms":…,"uptime_ms":…, <counters>, "rates":{…}}
  * Rates are per second for every u64 counter since the previous write. */
-void nw_stats_init(const char *path, int interval_ms);  /* path NULL: off */
+/* path NULL: env NW_STATS_FILE if set (the supervisor sets it), else off. */
+void nw_stats_init(const char *path, int interval_ms);
 void nw_stats_u64(const char *name, const uint64_t *p);
 void nw_stats_i64(const char *name, const int64_t *p);
 void nw_stats_dbl(const char *name, const double *p);

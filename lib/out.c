@@ -18,7 +18,9 @@ struct nw_sink {
 
 static struct nw_sink *sinks;     /* every open sink, flushed with stdout */
 static void (*epipe_hook)(void);
-static char *out_buf;
+/* Static, not malloc'd: libc drops its pointer to a user buffer at exit,
+ * which leak checkers would report. */
+static char out_buf[OUT_BUFSZ];
 
 void nw_out_on_epipe(void (*hook)(void)) { epipe_hook = hook; }
 
@@ -40,9 +42,7 @@ static void out_fail(void)
 
 void nw_out_init(void)
 {
-	out_buf = malloc(OUT_BUFSZ);
-	if (out_buf)
-		setvbuf(stdout, out_buf, _IOFBF, OUT_BUFSZ);
+	setvbuf(stdout, out_buf, _IOFBF, OUT_BUFSZ);
 }
 
 void nw_out_line(const char *s, size_t n)

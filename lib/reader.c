@@ -6,12 +6,38 @@
 #include "nw.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define RD_CHUNK (64 * 1024)
+
+/* Take NW_REOPEN_INPUT only when it names the very FIFO fd reads from:
+ * reopening anything else (a regular file, another pipe) would replay or
+ * hang instead of waiting for a restarted upstream stage. */
+static int rd_reopen_init(struct nw_reader *r)
+{
+	const char *path = getenv("NW_REOPEN_INPUT");
+	struct stat a, b;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	if (fstat(r->fd, &a) != 0 || stat(path, &b) != 0 ||
+	    !S_ISFIFO(a.st_mode) || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		LOG_WARN("NW_REOPEN_INPUT is not this input's FIFO, ignored path=%s",
+		         path);
+		return 0;
+	}
+	r->reopen = strdup(path);
+	r->reopen_eof = malloc(strlen(path) + sizeof ".eof");
+	if (r->reopen == NULL || r->reopen_eof == NULL)
+		return -1;
+	sprintf(r->reopen_eof, "%s.eof", path);
+	return 0;
+}
 
 int nw_reader_init(struct nw_reader *r, int fd, size_t maxlen)
 {
@@ -20,15 +46,58 @@ int nw_reader_init(struct nw_reader *r, int fd, size_t maxlen)
 	r->maxlen = maxlen ? maxlen : NW_MAX_LINE_DEFAULT;
 	r->cap = r->maxlen + RD_CHUNK + 1;
 	r->buf = malloc(r->cap);
-	if (r->buf == NULL)
+	if (r->buf == NULL || rd_reopen_init(r) != 0) {
+		nw_reader_free(r);
 		return -1;
+	}
 	return 0;
 }
 
 void nw_reader_free(struct nw_reader *r)
 {
 	free(r->buf);
-	r->buf = NULL;
+	free(r->reopen);
+	free(r->reopen_eof);
+	r->buf = r->reopen = r->reopen_eof = NULL;
+}
+
+/* EOF on a supervised input FIFO: the writer went away.  Reopen the FIFO
+ * (non-blocking, so timeouts keep working while no writer is there) on the
+ * same descriptor and go on, unless the input has really ended.  The end
+ * marker is checked after the reopen: the supervisor creates it and then
+ * opens the FIFO once, which wakes a reader that reopened before the marker
+ * appeared, and a reader that reopened after it sees the marker. */
+static bool rd_reopen_final(struct nw_reader *r)
+{
+	free(r->reopen);           /* the end is final: later calls see EOF */
+	r->reopen = NULL;
+	return false;
+}
+
+static bool rd_reopen(struct nw_reader *r)
+{
+	if (r->reopen == NULL)
+		return false;
+	if (nw_sig_stop)
+		return rd_reopen_final(r);
+	int fd = open(r->reopen, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || dup2(fd, r->fd) < 0) {
+		LOG_WARN("cannot reopen input fifo=%s: %s", r->reopen,
+		         strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return rd_reopen_final(r);
+	}
+	close(fd);
+	if (access(r->reopen_eof, F_OK) == 0) {
+		LOG_DEBUG("input finished fifo=%s", r->reopen);
+		return rd_reopen_final(r);
+	}
+	r->eof = r->skipping = false;
+	r->reopens++;
+	LOG_INFO("input writer went away, waiting for a new one fifo=%s "
+	         "reopens=%llu", r->reopen, (unsigned long long)r->reopens);
+	return true;
 }
 
 /* Look for a complete line in the buffer; returns true with *res set when
@@ -89,7 +158,7 @@ enum nw_rd nw_reader_next(struct nw_reader *r, char **line, size_t *len,
 	for (;;) {
 		if (rd_scan(r, line, len, &res))
 			return res;
-		if (r->eof)
+		if (r->eof && !rd_reopen(r))
 			return NW_RD_EOF;
 		if (r->start > 0) {
 			memmove(r->buf, r->buf + r->start, r->end - r->start);
@@ -98,7 +167,10 @@ enum nw_rd nw_reader_next(struct nw_reader *r, char **line, size_t *len,
 		}
 		if (r->before_block)
 			r->before_block();
-		if (timeout_ms >= 0) {
+		/* A reopened FIFO is non-blocking and reads 0 while no writer
+		 * is there; poll waits for one (Linux reports POLLHUP only once
+		 * a writer came and went after the open). */
+		if (timeout_ms >= 0 || r->reopens > 0) {
 			struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
 			int pr = poll(&pfd, 1, timeout_ms);
 			if (pr == 0)

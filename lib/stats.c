@@ -34,6 +34,8 @@ void nw_stats_init(const char *path, int interval_ms)
 	st.started = st.last_write = nw_mono_ms();
 	st.interval_ms = interval_ms > 0 ? interval_ms : 1000;
 	if (path == NULL)
+		path = getenv("NW_STATS_FILE");
+	if (path == NULL || *path == '\0')
 		return;
 	st.path = strdup(path);
 	st.tmp = malloc(strlen(path) + 8);

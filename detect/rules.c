@@ -1,0 +1,683 @@
+/* rules.c - loading rule sets and applying them to window records. */
+#include "rules.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const rule_sev_names[] = { "info", "warning", "critical" };
+
+#define RULE_DEFAULT_MESSAGE \
+	"{rule} {key_field} {key}: {metric} {value} (threshold {threshold}) " \
+	"in {window_seconds}s"
+
+/* Placeholders other than record fields. */
+static const struct { const char *name; int kind; } rule_specials[] = {
+	{ "key", SEG_KEY }, { "key_field", SEG_KEY_FIELD },
+	{ "window_seconds", SEG_WINDOW_SECONDS }, { "window_start", SEG_WINDOW_START },
+	{ "window_end", SEG_WINDOW_END }, { "rule", SEG_RULE },
+	{ "severity", SEG_SEVERITY }, { "metric", SEG_METRIC },
+	{ "value", SEG_VALUE }, { "threshold", SEG_THRESHOLD },
+};
+
+static void *rule_xalloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL) {
+		LOG_ERROR("out of memory bytes=%zu", n);
+		abort();
+	}
+	return p;
+}
+
+static char *rule_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(rule_xalloc(NULL, n), s, n);
+}
+
+static bool rule_is_ident(const char *s, size_t n)
+{
+	if (n == 0 || (!isalpha((unsigned char)s[0]) && s[0] != '_'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+static bool rule_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' &&
+		    s[i] != '.')
+			return false;
+	return true;
+}
+
+static void rule_free_one(struct rule *r)
+{
+	free(r->name);
+	free(r->when);
+	free(r->metric);
+	free(r->key_field);
+	free(r->message);
+	free(r->seg);
+	free(r->need);
+	expr_free(&r->ex);
+}
+
+static void rule_seg_text(struct rule *r, const char *s, size_t n)
+{
+	r->seg = rule_xalloc(r->seg, (size_t)(r->nseg + 1) * sizeof *r->seg);
+	r->seg[r->nseg++] = (struct rule_seg){ SEG_TEXT, s, n, -1 };
+}
+
+/* Split the message template into segments once, so rendering is a walk. */
+static int rule_compile_message(struct rule_set *rs, struct rule *r,
+                                char *err, size_t errlen)
+{
+	const char *s = r->message, *p = s;
+
+	while (*p) {
+		const char *lit = p;
+		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+			rule_seg_text(r, p, 1);     /* a doubled brace is one brace */
+			p += 2;
+			continue;
+		}
+		if (*p != '{') {
+			while (*p && *p != '{' && !(p[0] == '}' && p[1] == '}'))
+				p++;
+			rule_seg_text(r, lit, (size_t)(p - lit));
+			continue;
+		}
+		/* a placeholder */
+		const char *name = ++p;
+		while (isalnum((unsigned char)*p) || *p == '_')
+			p++;
+		if (*p != '}' || !rule_is_ident(name, (size_t)(p - name))) {
+			int col = 1;
+			for (const char *q = s; q < p; q++)
+				if (((unsigned char)*q & 0xc0) != 0x80)
+					col++;
+			snprintf(err, errlen, "message: column %d: expected a field name "
+			         "and '}' after '{' (write '{{' for a brace)", col);
+			return -1;
+		}
+		struct rule_seg sg = { SEG_FIELD, name, (size_t)(p - name), -1 };
+		for (size_t i = 0; i < sizeof rule_specials / sizeof rule_specials[0]; i++)
+			if (strlen(rule_specials[i].name) == sg.len &&
+			    memcmp(rule_specials[i].name, name, sg.len) == 0)
+				sg.kind = rule_specials[i].kind;
+		if (sg.kind == SEG_FIELD)
+			sg.sym = sym_intern(&rs->syms, name, sg.len);
+		r->seg = rule_xalloc(r->seg, (size_t)(r->nseg + 1) * sizeof *r->seg);
+		r->seg[r->nseg++] = sg;
+		p++;
+	}
+	return 0;
+}
+
+/* Compile the expression, then settle metric, threshold and message. */
+static int rule_finish(struct rule_set *rs, struct rule *r, bool have_thr,
+                       char *err, size_t errlen)
+{
+	struct expr_err ee;
+
+	if (expr_compile(&r->ex, r->when, &rs->syms, &ee) < 0) {
+		snprintf(err, errlen, "when: %s", ee.msg);
+		return -1;
+	}
+	if (r->metric == NULL) {
+		if (r->ex.nfields == 0) {
+			snprintf(err, errlen, "when: names no field, so there is no "
+			         "metric to report");
+			return -1;
+		}
+		r->metric = rule_strdup(rs->syms.names[r->ex.fields[0]]);
+	}
+	r->metric_sym = sym_intern(&rs->syms, r->metric, strlen(r->metric));
+	if (!have_thr && !expr_threshold(&r->ex, &r->threshold)) {
+		snprintf(err, errlen, "when: compares nothing with a number, so the "
+		         "threshold is unknown (give \"threshold\")");
+		return -1;
+	}
+	if (r->message == NULL)
+		r->message = rule_strdup(RULE_DEFAULT_MESSAGE);
+	if (rule_compile_message(rs, r, err, errlen) < 0)
+		return -1;
+	/* Fields the rule cannot do without: the expression's and the metric. */
+	r->need = rule_xalloc(NULL, (size_t)(r->ex.nfields + 1) * sizeof *r->need);
+	memcpy(r->need, r->ex.fields, (size_t)r->ex.nfields * sizeof *r->need);
+	r->nneed = r->ex.nfields;
+	bool seen = false;
+	for (int i = 0; i < r->nneed; i++)
+		seen |= r->need[i] == r->metric_sym;
+	if (!seen)
+		r->need[r->nneed++] = r->metric_sym;
+	r->key_field_len = r->key_field ? strlen(r->key_field) : 0;
+	return 0;
+}
+
+static int rule_add(struct rule_set *rs, struct rule *r, char *err, size_t errlen)
+{
+	for (int i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i].name, r->name) == 0) {
+			snprintf(err, errlen, "rule name used twice");
+			return -1;
+		}
+	rs->v = rule_xalloc(rs->v, (size_t)(rs->n + 1) * sizeof *rs->v);
+	rs->v[rs->n++] = *r;
+	return 0;
+}
+
+/* One rule object of a rules file. */
+static int rule_from_json(struct rule_set *rs, json_t *o, char *err, size_t errlen)
+{
+	struct rule r = { 0 };
+	bool have_thr = false;
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "a rule must be an object");
+		return -1;
+	}
+	v = json_object_get(o, "name");
+	if (!json_is_string(v) || !rule_name_ok(json_string_value(v))) {
+		snprintf(err, errlen, "\"name\" must be a string of letters, digits, "
+		         "'_', '-' or '.' (at most 64)");
+		return -1;
+	}
+	r.name = rule_strdup(json_string_value(v));
+	r.severity = SEV_WARNING;
+	json_object_foreach(o, k, v) {
+		const char *bad = NULL;
+		if (strcmp(k, "name") == 0) {
+			continue;
+		} else if (strcmp(k, "severity") == 0) {
+			int s = -1;
+			for (int i = 0; i < 3 && json_is_string(v); i++)
+				if (strcmp(json_string_value(v), rule_sev_names[i]) == 0)
+					s = i;
+			if (s < 0)
+				bad = "\"severity\" must be \"info\", \"warning\" or \"critical\"";
+			r.severity = s;
+		} else if (strcmp(k, "when") == 0) {
+			if (!json_is_string(v))
+				bad = "\"when\" must be a string (an expression)";
+			else
+				r.when = rule_strdup(json_string_value(v));
+		} else if (strcmp(k, "metric") == 0) {
+			if (!json_is_string(v) || !rule_is_ident(json_string_value(v),
+			                                          json_string_length(v)))
+				bad = "\"metric\" must be a field name";
+			else
+				r.metric = rule_strdup(json_string_value(v));
+		} else if (strcmp(k, "threshold") == 0) {
+			if (!json_is_number(v))
+				bad = "\"threshold\" must be a number";
+			r.threshold = json_number_value(v);
+			have_thr = true;
+		} else if (strcmp(k, "message") == 0) {
+			if (!json_is_string(v) || strlen(json_string_value(v)) !=
+			    json_string_length(v))
+				bad = "\"message\" must be a string";
+			else
+				r.message = rule_strdup(json_string_value(v));
+		} else if (strcmp(k, "key_field") == 0) {
+			if (!json_is_string(v) || json_string_length(v) == 0 ||
+			    strlen(json_string_value(v)) != json_string_length(v))
+				bad = "\"key_field\" must be a non-empty string";
+			else
+				r.key_field = rule_strdup(json_string_value(v));
+		} else {
+			snprintf(err, errlen, "unknown key \"%s\" (known: name, severity, "
+			         "when, metric, threshold, message, key_field)", k);
+			goto fail;
+		}
+		if (bad) {
+			snprintf(err, errlen, "%s", bad);
+			goto fail;
+		}
+	}
+	if (r.when == NULL) {
+		snprintf(err, errlen, "\"when\" (the expression) is missing");
+		goto fail;
+	}
+	if (rule_finish(rs, &r, have_thr, err, errlen) < 0 ||
+	    rule_add(rs, &r, err, errlen) < 0)
+		goto fail;
+	return 0;
+fail:
+	rule_free_one(&r);
+	return -1;
+}
+
+/* Prefix err with where the rule came from and its name. */
+static void rule_err_where(char *err, size_t errlen, const char *origin,
+                           const char *name, int idx)
+{
+	char tmp[512];
+	snprintf(tmp, sizeof tmp, "%s", err);
+	if (name)
+		snprintf(err, errlen, "%s: rule \"%s\": %s", origin, name, tmp);
+	else
+		snprintf(err, errlen, "%s: rule #%d: %s", origin, idx + 1, tmp);
+}
+
+int rule_set_add_json(struct rule_set *rs, const char *text, size_t n,
+                      const char *origin, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root, *arr;
+	size_t i;
+
+	root = json_loadb(text, n, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		snprintf(err, errlen, "%s: line %d column %d: %s", origin, je.line,
+		         je.column, je.text);
+		return -1;
+	}
+	arr = root;
+	if (json_is_object(root)) {
+		arr = json_object_get(root, "rules");
+		if (json_object_size(root) != 1 || arr == NULL)
+			arr = NULL;
+	}
+	if (!json_is_array(arr) || json_array_size(arr) == 0) {
+		snprintf(err, errlen, "%s: expected a non-empty array of rules, or "
+		         "{\"rules\":[…]}", origin);
+		json_decref(root);
+		return -1;
+	}
+	for (i = 0; i < json_array_size(arr); i++) {
+		json_t *o = json_array_get(arr, i);
+		if (rule_from_json(rs, o, err, errlen) < 0) {
+			json_t *nm = json_is_object(o) ? json_object_get(o, "name") : NULL;
+			rule_err_where(err, errlen, origin,
+			               json_is_string(nm) ? json_string_value(nm) : NULL,
+			               (int)i);
+			json_decref(root);
+			return -1;
+		}
+	}
+	json_decref(root);
+	return 0;
+}
+
+int rule_set_add_flag(struct rule_set *rs, const char *spec, char *err,
+                      size_t errlen)
+{
+	struct rule r = { 0 };
+	const char *colon = strchr(spec, ':');
+	const char *ns = spec, *ne;
+
+	if (colon == NULL) {
+		snprintf(err, errlen, "--rule '%s': expected 'NAME: EXPRESSION'", spec);
+		return -1;
+	}
+	while (ns < colon && isspace((unsigned char)*ns))
+		ns++;
+	ne = colon;
+	while (ne > ns && isspace((unsigned char)ne[-1]))
+		ne--;
+	r.name = rule_xalloc(NULL, (size_t)(ne - ns) + 1);
+	memcpy(r.name, ns, (size_t)(ne - ns));
+	r.name[ne - ns] = '\0';
+	if (!rule_name_ok(r.name)) {
+		snprintf(err, errlen, "--rule '%s': the name must be letters, digits, "
+		         "'_', '-' or '.' (at most 64)", spec);
+		goto fail;
+	}
+	r.severity = SEV_WARNING;
+	/* columns of error messages count from the expression's first character */
+	for (ns = colon + 1; isspace((unsigned char)*ns); ns++)
+		;
+	r.when = rule_strdup(ns);
+	if (rule_finish(rs, &r, false, err, errlen) < 0 ||
+	    rule_add(rs, &r, err, errlen) < 0) {
+		rule_err_where(err, errlen, "--rule", r.name, 0);
+		goto fail;
+	}
+	return 0;
+fail:
+	rule_free_one(&r);
+	return -1;
+}
+
+static char *rule_read_file(const char *path, size_t *n, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "rb");
+	struct nw_buf b = { 0 };
+	char chunk[8192];
+	size_t got;
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+		nw_buf_add(&b, chunk, got);
+		if (b.len > 16 * 1024 * 1024) {
+			snprintf(err, errlen, "%s: larger than 16 MiB", path);
+			goto fail;
+		}
+	}
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fclose(fp);
+	*n = b.len;
+	return b.p ? b.p : rule_strdup("");
+fail:
+	fclose(fp);
+	nw_buf_free(&b);
+	return NULL;
+}
+
+static void rule_bind_alloc(struct rule_set *rs)
+{
+	size_t n = (size_t)rs->syms.n;
+	rs->val = rule_xalloc(NULL, n * sizeof *rs->val);
+	rs->ref = rule_xalloc(NULL, n * sizeof *rs->ref);
+	rs->stamp = calloc(n ? n : 1, sizeof *rs->stamp);
+	if (rs->stamp == NULL) {
+		LOG_ERROR("out of memory");
+		abort();
+	}
+	rs->gen = 0;
+}
+
+struct rule_set *rule_set_load(const char *path, char *const *flags, int nflags,
+                               char *err, size_t errlen)
+{
+	struct rule_set *rs = calloc(1, sizeof *rs);
+	int rc = 0;
+
+	if (rs == NULL) {
+		LOG_ERROR("out of memory");
+		abort();
+	}
+	if (path) {
+		size_t n;
+		char *text = rule_read_file(path, &n, err, errlen);
+		rc = text ? rule_set_add_json(rs, text, n, path, err, errlen) : -1;
+		free(text);
+	} else if (nflags == 0) {
+		rc = rule_set_add_json(rs, rule_default_json, strlen(rule_default_json),
+		                       "built-in rules", err, errlen);
+	}
+	for (int i = 0; rc == 0 && i < nflags; i++)
+		rc = rule_set_add_flag(rs, flags[i], err, errlen);
+	if (rc < 0) {
+		rule_set_free(rs);
+		return NULL;
+	}
+	rule_bind_alloc(rs);
+	return rs;
+}
+
+void rule_set_carry(struct rule_set *to, const struct rule_set *from)
+{
+	for (int i = 0; i < to->n; i++)
+		for (int j = 0; j < from->n; j++)
+			if (strcmp(to->v[i].name, from->v[j].name) == 0) {
+				to->v[i].fired = from->v[j].fired;
+				to->v[i].missing_field = from->v[j].missing_field;
+				to->v[i].div_by_zero = from->v[j].div_by_zero;
+			}
+}
+
+void rule_set_free(struct rule_set *rs)
+{
+	if (rs == NULL)
+		return;
+	for (int i = 0; i < rs->n; i++)
+		rule_free_one(&rs->v[i]);
+	free(rs->v);
+	sym_free(&rs->syms);
+	free(rs->val);
+	free(rs->ref);
+	free(rs->stamp);
+	nw_buf_free(&rs->out);
+	free(rs);
+}
+
+/* ---- numbers ----------------------------------------------------------- */
+
+#define RULE_EXACT 9007199254740992.0   /* 2^53: integers print exactly */
+
+void rule_fmt_json(struct nw_buf *b, double v)
+{
+	char tmp[40];
+
+	if (v == floor(v) && fabs(v) < RULE_EXACT) {
+		nw_buf_add_i64(b, (int64_t)v);
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	nw_buf_adds(b, tmp);
+}
+
+void rule_fmt_text(struct nw_buf *b, double v)
+{
+	char tmp[48];
+	size_t n;
+
+	if (v == floor(v) && fabs(v) < RULE_EXACT) {
+		nw_buf_add_i64(b, (int64_t)v);
+		return;
+	}
+	if (fabs(v) >= 1e15 || fabs(v) < 0.01) {
+		snprintf(tmp, sizeof tmp, "%.3g", v);
+		nw_buf_adds(b, tmp);
+		return;
+	}
+	snprintf(tmp, sizeof tmp, "%.2f", v);
+	n = strlen(tmp);
+	while (tmp[n - 1] == '0')
+		n--;
+	if (tmp[n - 1] == '.')
+		n--;
+	nw_buf_add(b, tmp, n);
+}
+
+uint64_t rule_alert_id(const char *rule, const char *key, size_t klen,
+                       int64_t window_end)
+{
+	char num[24];
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *parts[3];
+	size_t lens[3];
+
+	snprintf(num, sizeof num, "%" PRId64, window_end);
+	parts[0] = rule, lens[0] = strlen(rule);
+	parts[1] = key, lens[1] = klen;
+	parts[2] = num, lens[2] = strlen(num);
+	for (int i = 0; i < 3; i++) {
+		if (i > 0) {
+			h ^= '\n';
+			h *= 0x100000001b3ULL;
+		}
+		for (size_t j = 0; j < lens[i]; j++) {
+			h ^= (unsigned char)parts[i][j];
+			h *= 0x100000001b3ULL;
+		}
+	}
+	return h;
+}
+
+/* ---- applying ---------------------------------------------------------- */
+
+/* Make the record's fields visible to the rules by symbol. */
+static void rule_bind(struct rule_set *rs, const struct rec *r)
+{
+	if (++rs->gen == 0) {
+		memset(rs->stamp, 0, (size_t)rs->syms.n * sizeof *rs->stamp);
+		rs->gen = 1;
+	}
+	for (int i = 0; i < r->n; i++) {
+		const struct rec_field *f = &r->f[i];
+		int k = sym_find(&rs->syms, f->name, f->nlen, f->hash);
+		if (k < 0)
+			continue;
+		rs->stamp[k] = rs->gen;
+		rs->ref[k] = f;
+		rs->val[k] = f->num;
+	}
+}
+
+static bool rule_has_num(const struct rule_set *rs, int sym)
+{
+	return rs->stamp[sym] == rs->gen &&
+	       (rs->ref[sym]->kind == RK_INT || rs->ref[sym]->kind == RK_REAL);
+}
+
+static void rule_render(struct rule_set *rs, const struct rule *ru,
+                        const struct rec *r, struct nw_buf *b)
+{
+	for (int i = 0; i < ru->nseg; i++) {
+		const struct rule_seg *s = &ru->seg[i];
+		const struct rec_field *f;
+		switch (s->kind) {
+		case SEG_TEXT:      nw_buf_add(b, s->text, s->len); break;
+		case SEG_KEY:       nw_buf_add(b, r->key, r->klen); break;
+		case SEG_KEY_FIELD: nw_buf_add(b, r->key_field, r->kflen); break;
+		case SEG_WINDOW_SECONDS:
+			rule_fmt_text(b, ((double)r->window_end - (double)r->window_start) / 1000);
+			break;
+		case SEG_WINDOW_START: nw_buf_add_i64(b, r->window_start); break;
+		case SEG_WINDOW_END:   nw_buf_add_i64(b, r->window_end); break;
+		case SEG_RULE:      nw_buf_adds(b, ru->name); break;
+		case SEG_SEVERITY:  nw_buf_adds(b, rule_sev_names[ru->severity]); break;
+		case SEG_METRIC:    nw_buf_adds(b, ru->metric); break;
+		case SEG_VALUE:     rule_fmt_text(b, rs->val[ru->metric_sym]); break;
+		case SEG_THRESHOLD: rule_fmt_text(b, ru->threshold); break;
+		case SEG_FIELD:
+			if (rs->stamp[s->sym] != rs->gen) {
+				/* absent: keep the placeholder, visibly */
+				nw_buf_addc(b, '{');
+				nw_buf_add(b, s->text, s->len);
+				nw_buf_addc(b, '}');
+				break;
+			}
+			f = rs->ref[s->sym];
+			if (f->kind == RK_INT || f->kind == RK_REAL)
+				rule_fmt_text(b, f->num);
+			else if (f->kind == RK_STR)
+				nw_buf_add(b, f->str, f->slen);
+			else
+				nw_buf_add(b, f->raw, f->rawlen);
+			break;
+		}
+	}
+}
+
+static void rule_alert(struct rule_set *rs, const struct rule *ru,
+                       const struct rec *r, struct nw_buf *b)
+{
+	struct nw_buf msg = { 0 };
+
+	nw_buf_reset(b);
+	nw_buf_printf(b, "{\"type\":\"alert\",\"alert_id\":\"%016" PRIx64 "\","
+	              "\"rule\":", rule_alert_id(ru->name, r->key, r->klen,
+	                                         r->window_end));
+	nw_buf_add_jstr(b, ru->name, strlen(ru->name));
+	nw_buf_adds(b, ",\"severity\":\"");
+	nw_buf_adds(b, rule_sev_names[ru->severity]);
+	nw_buf_adds(b, "\",\"key_field\":");
+	nw_buf_add_jstr(b, r->key_field, r->kflen);
+	nw_buf_adds(b, ",\"key\":");
+	nw_buf_add_jstr(b, r->key, r->klen);
+	nw_buf_adds(b, ",\"window_start\":");
+	nw_buf_add_i64(b, r->window_start);
+	nw_buf_adds(b, ",\"window_end\":");
+	nw_buf_add_i64(b, r->window_end);
+	nw_buf_adds(b, ",\"metric\":");
+	nw_buf_add_jstr(b, ru->metric, strlen(ru->metric));
+	nw_buf_adds(b, ",\"value\":");
+	rule_fmt_json(b, rs->val[ru->metric_sym]);
+	nw_buf_adds(b, ",\"threshold\":");
+	rule_fmt_json(b, ru->threshold);
+	nw_buf_adds(b, ",\"message\":");
+	rule_render(rs, ru, r, &msg);
+	nw_buf_add_jstr(b, msg.p ? msg.p : "", msg.len);
+	nw_buf_free(&msg);
+	nw_buf_adds(b, ",\"aggregates\":{");
+	for (int i = 0; i < r->n; i++) {
+		if (i > 0)
+			nw_buf_addc(b, ',');
+		nw_buf_add_jstr(b, r->f[i].name, r->f[i].nlen);
+		nw_buf_addc(b, ':');
+		nw_buf_add(b, r->f[i].raw, r->f[i].rawlen);
+	}
+	nw_buf_adds(b, "}}");
+}
+
+void rule_set_apply(struct rule_set *rs, const struct rec *r,
+                    void (*emit)(const char *line, size_t n))
+{
+	rule_bind(rs, r);
+	for (int i = 0; i < rs->n; i++) {
+		struct rule *ru = &rs->v[i];
+		int j;
+		if (ru->key_field && (ru->key_field_len != r->kflen ||
+		    memcmp(ru->key_field, r->key_field, r->kflen) != 0))
+			continue;
+		for (j = 0; j < ru->nneed; j++)
+			if (!rule_has_num(rs, ru->need[j]))
+				break;
+		if (j < ru->nneed) {
+			ru->missing_field++;
+			if (!ru->warned) {
+				ru->warned = true;
+				LOG_WARN("rule %s: a record lacks field %s (or it is not a "
+				         "number), so the rule does not fire on it; counted "
+				         "as missing_field", ru->name,
+				         rs->syms.names[ru->need[j]]);
+			}
+			continue;
+		}
+		switch (expr_eval(&ru->ex, rs->val)) {
+		case EXPR_DIVZERO:
+			ru->div_by_zero++;
+			break;
+		case EXPR_TRUE:
+			ru->fired++;
+			rule_alert(rs, ru, r, &rs->out);
+			emit(rs->out.p, rs->out.len);
+			break;
+		case EXPR_FALSE:
+			break;
+		}
+	}
+}
+
+void rule_set_stats(struct nw_buf *b, void *arg)
+{
+	struct rule_set *rs = *(struct rule_set **)arg;
+
+	nw_buf_addc(b, '{');
+	for (int i = 0; rs && i < rs->n; i++) {
+		const struct rule *ru = &rs->v[i];
+		nw_buf_printf(b, "%s\"%s\":{\"fired\":%" PRIu64 ",\"missing_field\":%"
+		              PRIu64 ",\"div_by_zero\":%" PRIu64 "}", i ? "," : "",
+		              ru->name, ru->fired, ru->missing_field, ru->div_by_zero);
+	}
+	nw_buf_addc(b, '}');
+}

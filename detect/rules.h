@@ -1,0 +1,88 @@
+/*
+ * rules.h - a rule set: rules loaded from a JSON file, from --rule flags or
+ * from the built-in defaults (detect/rules.json, compiled in), applied to
+ * window records to produce alerts (docs/contracts.md §3).
+ *
+ * Ownership: rule_set_load returns a set the caller frees with
+ * rule_set_free; the set owns its rules, symbols and buffers.
+ */
+#ifndef RULES_H
+#define RULES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "expr.h"
+#include "nw.h"
+#include "rec.h"
+#include "sym.h"
+
+enum rule_sev { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
+
+/* A message template piece: literal text or a placeholder. */
+enum rule_seg_kind {
+	SEG_TEXT, SEG_FIELD, SEG_KEY, SEG_KEY_FIELD, SEG_WINDOW_SECONDS,
+	SEG_WINDOW_START, SEG_WINDOW_END, SEG_RULE, SEG_SEVERITY, SEG_METRIC,
+	SEG_VALUE, SEG_THRESHOLD
+};
+struct rule_seg {
+	int         kind;      /* enum rule_seg_kind */
+	const char *text;      /* SEG_TEXT: into rule.message; SEG_FIELD: name */
+	size_t      len;
+	int         sym;       /* SEG_FIELD */
+};
+
+struct rule {
+	char  *name, *when, *metric, *key_field, *message;
+	size_t key_field_len;
+	int    severity;       /* enum rule_sev */
+	struct expr ex;
+	int    metric_sym;
+	double threshold;
+	struct rule_seg *seg;
+	int    nseg;
+	int   *need;           /* symbols that must be numbers in the record */
+	int    nneed;
+	uint64_t fired, missing_field, div_by_zero;
+	bool   warned;         /* missing field logged once */
+};
+
+struct rule_set {
+	struct sym_table syms;
+	struct rule *v;
+	int    n;
+	/* Binding of the current record, indexed by symbol. */
+	double *val;
+	const struct rec_field **ref;
+	uint32_t *stamp, gen;
+	struct nw_buf out;
+};
+
+extern const char rule_default_json[];
+
+/* path NULL: the built-in rules unless flag rules are given.  flags are
+ * "NAME: EXPR" strings, appended after the file's rules.  NULL on error,
+ * with one line in err. */
+struct rule_set *rule_set_load(const char *path, char *const *flags, int nflags,
+                               char *err, size_t errlen);
+/* Parse rules from JSON text (an array, or {"rules":[…]}) into rs. */
+int  rule_set_add_json(struct rule_set *rs, const char *text, size_t n,
+                       const char *origin, char *err, size_t errlen);
+int  rule_set_add_flag(struct rule_set *rs, const char *spec, char *err,
+                       size_t errlen);
+/* Carry counters of same-named rules over a reload. */
+void rule_set_carry(struct rule_set *to, const struct rule_set *from);
+/* Evaluate every rule on r, calling emit with each alert line (no '\n'). */
+void rule_set_apply(struct rule_set *rs, const struct rec *r,
+                    void (*emit)(const char *line, size_t n));
+void rule_set_free(struct rule_set *rs);
+
+/* Numbers: integers without decimals; reals shortest round-trip (JSON) or
+ * to two decimals (messages). */
+void rule_fmt_json(struct nw_buf *b, double v);
+void rule_fmt_text(struct nw_buf *b, double v);
+uint64_t rule_alert_id(const char *rule, const char *key, size_t klen,
+                       int64_t window_end);
+/* Counters as a JSON object, for the stats file. */
+void rule_set_stats(struct nw_buf *b, void *rs_ptr_ptr);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * ksrc.h - kcat-src internals: Kafka -> NDJSON consumer, NDJSON -> Kafka
+ * producer mode, and the helpers both share (librdkafka configuration,
+ * payload framing check, dead-letter records).
+ *
+ * Ownership: a struct ksrc_conf owns its strings and librdkafka conf
+ * objects until ksrc_conf_free, except that ksrc_conf_take_rd hands the
+ * rd_kafka_conf_t over to the caller (who passes it to rd_kafka_new).
+ */
+#ifndef KSRC_H
+#define KSRC_H
+
+#include "nw.h"
+
+#include <librdkafka/rdkafka.h>
+
+#define KSRC_MAX_TOPICS 64
+
+/* Where consumption starts (-o). */
+enum ksrc_start {
+	KSRC_START_BEGINNING,
+	KSRC_START_END,
+	KSRC_START_STORED,
+	KSRC_START_OFFSET,   /* absolute (>= 0) or from the end (< 0) */
+	KSRC_START_TIME      /* first message with timestamp >= value (ms) */
+};
+
+struct ksrc_conf {
+	/* common */
+	const char *brokers;
+	const char *topics[KSRC_MAX_TOPICS];
+	int ntopics;
+	rd_kafka_conf_t *rd;          /* -X / -F properties plus our defaults */
+	const char *stats_path;
+	int stats_interval_ms;
+	/* consumer */
+	const char *group;            /* -G: balanced group; NULL: static */
+	int32_t *parts;               /* -p list, NULL: every partition */
+	int nparts;
+	enum ksrc_start start;
+	int64_t start_value;
+	bool exit_eof;                /* -e */
+	uint64_t count;               /* -c, 0: unlimited */
+	const char *dead_letter;
+	int64_t commit_interval_ms;
+	int batch;                    /* messages per consume call */
+	/* producer */
+	bool produce;                 /* -P */
+	const char *key_field;
+	size_t max_line;
+};
+
+/* ---- configuration (ksrc_conf.c) ------------------------------------- */
+void ksrc_conf_init(struct ksrc_conf *c);
+void ksrc_conf_free(struct ksrc_conf *c);
+/* Apply "name=value" (-X); exits 2 with a clear line when it is refused.
+ * Secret values are never printed. */
+void ksrc_conf_set_prop(struct ksrc_conf *c, const char *kv);
+/* Apply every "name=value" line of a properties file (-F). */
+void ksrc_conf_load_file(struct ksrc_conf *c, const char *path);
+/* True when a property's value must never be logged. */
+bool ksrc_prop_is_secret(const char *name);
+/* Set a property the program needs; exits 2 if librdkafka refuses it. */
+void ksrc_conf_must(rd_kafka_conf_t *rd, const char *name, const char *value);
+/* Log lines and error callbacks that route librdkafka through nw_log. */
+void ksrc_conf_logging(rd_kafka_conf_t *rd);
+/* Hands the conf to the caller (for rd_kafka_new); c->rd becomes NULL. */
+rd_kafka_conf_t *ksrc_conf_take_rd(struct ksrc_conf *c);
+/* Set by the error callback when librdkafka reports a non-retriable
+ * error (authentication, authorization, fatal): the main loop exits 1. */
+extern volatile int ksrc_fatal;
+extern char ksrc_fatal_msg[512];
+/* Is err one a retry can never fix?  (Authentication, authorization.) */
+bool ksrc_err_is_fatal(rd_kafka_resp_err_t err);
+void ksrc_set_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- payload framing (ksrc_frame.c) ---------------------------------- */
+enum ksrc_frame {
+	KSRC_FRAME_OK,
+	KSRC_FRAME_NEWLINE,   /* a raw '\n' would split the record */
+	KSRC_FRAME_NUL,       /* a NUL byte breaks C string consumers */
+	KSRC_FRAME_UTF8       /* not valid UTF-8 */
+};
+/* Classify a payload; *at gets the offset of the first offending byte. */
+enum ksrc_frame ksrc_frame_check(const void *p, size_t n, size_t *at);
+const char *ksrc_frame_reason(enum ksrc_frame f);
+/* The dead-letter record of a rejected payload:
+ * {"reason":…,"topic":…,"partition":…,"offset":…,"line":…[,"line_base64":…]} */
+void ksrc_dlq_record(struct nw_buf *b, const char *reason, const char *topic,
+                     int32_t partition, int64_t offset, const void *p,
+                     size_t n);
+/* Write one rejected payload to the dead-letter output (or the log). */
+void ksrc_dlq_put(struct nw_dlq *d, const char *reason, const char *topic,
+                  int32_t partition, int64_t offset, const void *p, size_t n);
+
+/* ---- key extraction (ksrc_key.c) ------------------------------------- */
+/* Find the top-level member `field` of the JSON object in line and return
+ * its value's bytes: a string's contents (escapes left as written; the
+ * key only has to be stable) or a number/true/false token.  Returns false
+ * when the line is not an object with that member or the value is null,
+ * an object or an array. */
+bool ksrc_json_key(const char *line, size_t n, const char *field,
+                   size_t flen, const char **val, size_t *vlen);
+
+/* ---- modes ----------------------------------------------------------- */
+int ksrc_consume(struct ksrc_conf *c);   /* returns the exit status */
+int ksrc_produce(struct ksrc_conf *c);
+
+#endif

@@ -1,0 +1,737 @@
+/* ksrc_consume.c - the consumer: Kafka messages -> one payload per line.
+ *
+ * Two ways in, one way out.  Static mode (no -G) starts a fetcher per
+ * partition on one queue and takes messages in batches; group mode (-G)
+ * polls the balanced consumer one message at a time, so a rebalance
+ * callback always sees exactly what has been written.  Both hand each
+ * message to msg_handle(), which writes it (or dead-letters it) and moves
+ * the partition's "next offset written".  After a batch, stdout is flushed
+ * and "next written" becomes "next flushed"; only flushed offsets are ever
+ * committed (at-least-once).
+ *
+ * The per-partition table is also what a checkpoint needs: a barrier
+ * control line is the list of (topic, partition, next_flushed) taken
+ * between two batches, and a restore is a list of start offsets given to
+ * static_start().
+ */
+#include "ksrc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kpart {
+	bool known;              /* partition exists in our table */
+	bool assigned;           /* we own it now: its messages are written */
+	bool eof;                /* at the end, no message since */
+	int64_t next_written;    /* offset after the last message handled, -1 */
+	int64_t next_flushed;    /* the same, once stdout was flushed */
+	int64_t committed;       /* last offset committed (group mode), -1 */
+	int64_t skip_before_ts;  /* -o @ts fallback: drop older ones, -1 off */
+};
+
+struct ktopic {
+	const char *name;
+	rd_kafka_topic_t *rkt;   /* static mode: our handle; group: NULL */
+	struct kpart *p;         /* indexed by partition id */
+	int32_t np;
+};
+
+struct ksrc {
+	struct ksrc_conf *c;
+	rd_kafka_t *rk;
+	rd_kafka_queue_t *q;     /* static mode: every fetcher feeds it */
+	struct ktopic t[KSRC_MAX_TOPICS];
+	const rd_kafka_topic_t *last_rkt;
+	int last_t;
+	rd_kafka_message_t **msgs;
+	struct nw_dlq dlq;
+	bool done;               /* -c reached or -e satisfied */
+	int64_t next_commit;
+	/* counters (stats) */
+	uint64_t messages, bytes, dead_letters, null_payloads, consumed;
+	uint64_t skipped_by_time, errors;
+};
+
+/* ---- the partition table --------------------------------------------- */
+
+static struct kpart *part_get(struct ksrc *k, int ti, int32_t partition)
+{
+	struct ktopic *t = &k->t[ti];
+
+	if (partition < 0)
+		return NULL;
+	if (partition >= t->np) {
+		int32_t np = partition + 1;
+		struct kpart *p = realloc(t->p, (size_t)np * sizeof *p);
+		if (p == NULL) {
+			LOG_ERROR("out of memory");
+			exit(NW_EXIT_FAIL);
+		}
+		memset(p + t->np, 0, (size_t)(np - t->np) * sizeof *p);
+		t->p = p;
+		t->np = np;
+	}
+	struct kpart *kp = &t->p[partition];
+	if (!kp->known) {
+		kp->known = true;
+		kp->next_written = kp->next_flushed = kp->committed = -1;
+		kp->skip_before_ts = -1;
+	}
+	return kp;
+}
+
+static int topic_index(struct ksrc *k, const char *name)
+{
+	for (int i = 0; i < k->c->ntopics; i++)
+		if (strcmp(k->t[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* The topic of a message, cached on its handle: batches mostly come from
+ * the same topic, so this is one pointer compare per message. */
+static struct kpart *msg_part(struct ksrc *k, const rd_kafka_message_t *m,
+                              int *ti)
+{
+	if (m->rkt != k->last_rkt) {
+		int i = topic_index(k, rd_kafka_topic_name(m->rkt));
+		if (i < 0)
+			return NULL;
+		k->last_rkt = m->rkt;
+		k->last_t = i;
+	}
+	*ti = k->last_t;
+	if (m->partition < 0 || m->partition >= k->t[*ti].np)
+		return NULL;
+	struct kpart *kp = &k->t[*ti].p[m->partition];
+	return kp->known ? kp : NULL;
+}
+
+#define FOREACH_PART(k, ti, pi, kp) \
+	for (int ti = 0; ti < (k)->c->ntopics; ti++) \
+		for (int32_t pi = 0; pi < (k)->t[ti].np; pi++) \
+			for (struct kpart *kp = &(k)->t[ti].p[pi]; kp; kp = NULL) \
+				if (kp->known)
+
+/* -e: done once every partition we own sits at its end. */
+static void check_all_eof(struct ksrc *k)
+{
+	int owned = 0;
+
+	FOREACH_PART(k, ti, pi, kp) {
+		if (!kp->assigned)
+			continue;
+		if (!kp->eof)
+			return;
+		owned++;
+	}
+	if (owned > 0) {
+		LOG_INFO("every partition at its end (-e)");
+		k->done = true;
+	}
+}
+
+/* Flush stdout and the dead-letter file: only now are the offsets handled
+ * so far safe to commit. */
+static void flush_outputs(struct ksrc *k)
+{
+	nw_out_flush();
+	FOREACH_PART(k, ti, pi, kp)
+		kp->next_flushed = kp->next_written;
+}
+
+/* ---- commits (group mode) -------------------------------------------- */
+
+/* Commit next_flushed of every owned partition that moved (or only those in
+ * `only`).  Sync on revocation and exit, async otherwise. */
+static void commit_flushed(struct ksrc *k, bool sync,
+                           const rd_kafka_topic_partition_list_t *only)
+{
+	rd_kafka_topic_partition_list_t *l;
+
+	if (k->c->group == NULL)
+		return;
+	l = rd_kafka_topic_partition_list_new(8);
+	FOREACH_PART(k, ti, pi, kp) {
+		if (!kp->assigned || kp->next_flushed < 0 ||
+		    kp->next_flushed == kp->committed)
+			continue;
+		if (only && !rd_kafka_topic_partition_list_find(only, k->t[ti].name, pi))
+			continue;
+		rd_kafka_topic_partition_list_add(l, k->t[ti].name, pi)->offset =
+			kp->next_flushed;
+	}
+	if (l->cnt > 0) {
+		rd_kafka_resp_err_t err = rd_kafka_commit(k->rk, l, !sync);
+		if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+			LOG_WARN("offset commit failed, will retry: %s",
+			         rd_kafka_err2str(err));
+		} else {
+			for (int i = 0; i < l->cnt; i++) {
+				int ti = topic_index(k, l->elems[i].topic);
+				part_get(k, ti, l->elems[i].partition)->committed =
+					l->elems[i].offset;
+			}
+			LOG_DEBUG("committed %d partitions%s", l->cnt,
+			          sync ? " (sync)" : "");
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* An async commit that failed: forget it so the next round retries. */
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *l, void *opaque)
+{
+	struct ksrc *k = opaque;
+
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+		return;
+	LOG_WARN("offset commit failed, will retry: %s", rd_kafka_err2str(err));
+	for (int i = 0; l && i < l->cnt; i++) {
+		int ti = topic_index(k, l->elems[i].topic);
+		if (ti >= 0)
+			part_get(k, ti, l->elems[i].partition)->committed = -1;
+	}
+}
+
+static void log_parts(const char *what, const rd_kafka_topic_partition_list_t *l)
+{
+	for (int i = 0; i < l->cnt; i++)
+		LOG_INFO("%s topic=%s partition=%d", what, l->elems[i].topic,
+		         (int)l->elems[i].partition);
+	if (l->cnt == 0)
+		LOG_INFO("%s no partitions", what);
+}
+
+/* Every assignment and revocation is logged.  Before giving partitions
+ * away, what was written of them is flushed and committed synchronously,
+ * so the next owner starts exactly after it. */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *l, void *opaque)
+{
+	struct ksrc *k = opaque;
+	bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	rd_kafka_error_t *e = NULL;
+
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+		log_parts("assigned", l);
+		for (int i = 0; i < l->cnt; i++) {
+			int ti = topic_index(k, l->elems[i].topic);
+			struct kpart *kp = ti < 0 ? NULL : part_get(k, ti, l->elems[i].partition);
+			if (kp) {
+				kp->assigned = true;
+				kp->eof = false;
+				kp->next_written = kp->next_flushed = kp->committed = -1;
+			}
+		}
+		if (coop)
+			e = rd_kafka_incremental_assign(rk, l);
+		else
+			err = rd_kafka_assign(rk, l);
+		break;
+	case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+		log_parts("revoked", l);
+		flush_outputs(k);
+		if (!rd_kafka_assignment_lost(rk))
+			commit_flushed(k, true, l);
+		for (int i = 0; i < l->cnt; i++) {
+			int ti = topic_index(k, l->elems[i].topic);
+			if (ti >= 0)
+				part_get(k, ti, l->elems[i].partition)->assigned = false;
+		}
+		if (coop)
+			e = rd_kafka_incremental_unassign(rk, l);
+		else
+			err = rd_kafka_assign(rk, NULL);
+		break;
+	default:
+		LOG_WARN("rebalance failed: %s", rd_kafka_err2str(err));
+		FOREACH_PART(k, ti, pi, kp)
+			kp->assigned = false;
+		err = rd_kafka_assign(rk, NULL);
+	}
+	if (e) {
+		LOG_WARN("assignment change failed: %s", rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+	} else if (err && err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS &&
+	           err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+		LOG_WARN("assignment change failed: %s", rd_kafka_err2str(err));
+	}
+	if (k->c->exit_eof)
+		check_all_eof(k);
+}
+
+/* ---- one message ------------------------------------------------------ */
+
+static void msg_error(struct ksrc *k, const rd_kafka_message_t *m)
+{
+	const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "-";
+	int ti;
+
+	switch (m->err) {
+	case RD_KAFKA_RESP_ERR__PARTITION_EOF: {
+		struct kpart *kp = msg_part(k, m, &ti);
+		if (kp && kp->assigned) {
+			kp->eof = true;
+			if (k->c->exit_eof)
+				check_all_eof(k);
+		}
+		return;
+	}
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+		if (k->c->exit_eof) {
+			ksrc_set_fatal("unknown topic or partition: %s [%d]", topic,
+			               (int)m->partition);
+			return;
+		}
+		break;
+	default:
+		if (ksrc_err_is_fatal(m->err)) {
+			ksrc_set_fatal("%s: %s", topic, rd_kafka_message_errstr(m));
+			return;
+		}
+	}
+	k->errors++;
+	LOG_WARN("consume error, retrying: topic=%s partition=%d: %s", topic,
+	         (int)m->partition, rd_kafka_message_errstr(m));
+}
+
+/* Write one message (or dead-letter it, or count a null payload) and move
+ * its partition's "next written" past it. */
+static void msg_handle(struct ksrc *k, const rd_kafka_message_t *m)
+{
+	struct kpart *kp;
+	size_t at;
+	int ti;
+
+	if (m->err) {
+		msg_error(k, m);
+		return;
+	}
+	if ((kp = msg_part(k, m, &ti)) == NULL || !kp->assigned)
+		return;                  /* no longer ours: the next owner has it */
+	kp->eof = false;
+	if (kp->skip_before_ts >= 0) {
+		if (rd_kafka_message_timestamp(m, NULL) < kp->skip_before_ts) {
+			k->skipped_by_time++;
+			kp->next_written = m->offset + 1;
+			return;
+		}
+		kp->skip_before_ts = -1;   /* from here on, everything */
+	}
+	k->consumed++;
+	if (m->payload == NULL) {
+		k->null_payloads++;
+	} else {
+		enum ksrc_frame f = ksrc_frame_check(m->payload, m->len, &at);
+		if (f == KSRC_FRAME_OK) {
+			nw_out_line(m->payload, m->len);
+			k->messages++;
+			k->bytes += m->len;
+		} else {
+			ksrc_dlq_put(&k->dlq, ksrc_frame_reason(f), k->t[ti].name,
+			             m->partition, m->offset, m->payload, m->len);
+			k->dead_letters = k->dlq.count;
+		}
+	}
+	kp->next_written = m->offset + 1;
+	if (k->c->count && k->consumed >= k->c->count) {
+		LOG_INFO("message count reached (-c %llu)",
+		         (unsigned long long)k->c->count);
+		k->done = true;
+	}
+}
+
+/* ---- static mode: every (or the -p) partitions, one queue ------------- */
+
+/* Wait for the topic's metadata: broker trouble is retried, an unknown
+ * topic is fatal with -e and waited for without. Returns partitions, or -1
+ * on stop. */
+static int topic_partitions(struct ksrc *k, int ti)
+{
+	struct ktopic *t = &k->t[ti];
+	int64_t next_warn = 0;
+
+	while (!nw_sig_stop && !ksrc_fatal) {
+		const struct rd_kafka_metadata *md;
+		rd_kafka_resp_err_t err = rd_kafka_metadata(k->rk, 0, t->rkt, &md, 5000);
+		int n = -1;
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			err = md->topic_cnt == 1 ? md->topics[0].err :
+			      RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+			if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+				n = md->topics[0].partition_cnt;
+			rd_kafka_metadata_destroy(md);
+		}
+		if (n > 0)
+			return n;
+		if (ksrc_err_is_fatal(err)) {
+			ksrc_set_fatal("topic %s: %s", t->name, rd_kafka_err2str(err));
+			break;
+		}
+		if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && k->c->exit_eof) {
+			ksrc_set_fatal("unknown topic: %s", t->name);
+			break;
+		}
+		if (nw_mono_ms() >= next_warn) {
+			LOG_WARN("no metadata for topic=%s yet, retrying: %s", t->name,
+			         rd_kafka_err2str(err));
+			next_warn = nw_mono_ms() + 10000;
+		}
+		for (int i = 0; i < 10 && !nw_sig_stop; i++)
+			rd_kafka_poll(k->rk, 100);
+	}
+	return -1;
+}
+
+/* -o @ts: ask the brokers for the first offset at or after ts.  A broker
+ * that cannot answer (the dev broker) gives -1: then read from the
+ * beginning and drop messages older than ts until the first that is not,
+ * which is the same position. */
+static void start_by_time(struct ksrc *k, rd_kafka_topic_partition_list_t *l)
+{
+	int64_t ts = k->c->start_value;
+
+	for (int i = 0; i < l->cnt; i++)
+		l->elems[i].offset = ts;
+	rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(k->rk, l, 10000);
+	for (int i = 0; i < l->cnt; i++) {
+		rd_kafka_topic_partition_t *e = &l->elems[i];
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR && e->err == 0 && e->offset >= 0)
+			continue;
+		struct kpart *kp = part_get(k, topic_index(k, e->topic), e->partition);
+		kp->skip_before_ts = ts;
+		e->offset = RD_KAFKA_OFFSET_BEGINNING;
+		LOG_INFO("no offset for time %lld from the broker, scanning from the "
+		         "beginning topic=%s partition=%d", (long long)ts, e->topic,
+		         (int)e->partition);
+	}
+}
+
+static int64_t start_offset(const struct ksrc_conf *c)
+{
+	switch (c->start) {
+	case KSRC_START_END:
+		return RD_KAFKA_OFFSET_END;
+	case KSRC_START_STORED:
+		return RD_KAFKA_OFFSET_STORED;
+	case KSRC_START_OFFSET:
+		return c->start_value >= 0 ? c->start_value :
+		       RD_KAFKA_OFFSET_TAIL(-c->start_value);
+	default:
+		return RD_KAFKA_OFFSET_BEGINNING;
+	}
+}
+
+/* Start one fetcher per partition, all on k->q.  The list's offsets are the
+ * start positions (a later restore passes its own). */
+static const char *offset_name(int64_t off, char *buf, size_t n)
+{
+	if (off == RD_KAFKA_OFFSET_BEGINNING)
+		return "beginning";
+	if (off == RD_KAFKA_OFFSET_END)
+		return "end";
+	if (off <= RD_KAFKA_OFFSET_TAIL_BASE)
+		snprintf(buf, n, "end-%lld", (long long)(RD_KAFKA_OFFSET_TAIL_BASE - off));
+	else
+		snprintf(buf, n, "%lld", (long long)off);
+	return buf;
+}
+
+static int static_start(struct ksrc *k, rd_kafka_topic_partition_list_t *l)
+{
+	char buf[32];
+
+	for (int i = 0; i < l->cnt; i++) {
+		rd_kafka_topic_partition_t *e = &l->elems[i];
+		int ti = topic_index(k, e->topic);
+		if (rd_kafka_consume_start_queue(k->t[ti].rkt, e->partition, e->offset,
+		                                 k->q) == -1) {
+			LOG_ERROR("cannot start topic=%s partition=%d: %s", e->topic,
+			          (int)e->partition, rd_kafka_err2str(rd_kafka_last_error()));
+			return -1;
+		}
+		part_get(k, ti, e->partition)->assigned = true;
+		LOG_INFO("reading topic=%s partition=%d from=%s", e->topic,
+		         (int)e->partition, offset_name(e->offset, buf, sizeof buf));
+	}
+	return 0;
+}
+
+static int static_assign(struct ksrc *k)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+	int rc = 0;
+
+	for (int ti = 0; ti < k->c->ntopics && rc == 0; ti++) {
+		int n = topic_partitions(k, ti);
+		if (n < 0) {
+			rc = -1;
+			break;
+		}
+		for (int i = 0; i < (k->c->parts ? k->c->nparts : n); i++) {
+			int32_t p = k->c->parts ? k->c->parts[i] : i;
+			if (p >= n) {
+				ksrc_set_fatal("topic %s has %d partitions, no partition %d",
+				               k->t[ti].name, n, (int)p);
+				rc = -1;
+				break;
+			}
+			part_get(k, ti, p);
+			rd_kafka_topic_partition_list_add(l, k->t[ti].name, p)->offset =
+				start_offset(k->c);
+		}
+	}
+	if (rc == 0) {
+		if (k->c->start == KSRC_START_TIME)
+			start_by_time(k, l);
+		rc = static_start(k, l);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	return rc;
+}
+
+static void static_stop(struct ksrc *k)
+{
+	FOREACH_PART(k, ti, pi, kp)
+		if (kp->assigned) {
+			rd_kafka_consume_stop(k->t[ti].rkt, pi);
+			kp->assigned = false;
+		}
+}
+
+/* ---- setup and the loop ----------------------------------------------- */
+
+/* Throughput defaults: big fetches and a deep pre-fetch queue; -X wins
+ * because it was applied first and these only fill in unset ones. */
+static void consumer_defaults(struct ksrc *k, rd_kafka_conf_t *rd)
+{
+	static const char *const defs[][2] = {
+		{ "fetch.message.max.bytes", "4194304" },
+		{ "fetch.max.bytes", "104857600" },
+		{ "queued.min.messages", "500000" },
+		{ "queued.max.messages.kbytes", "262144" },
+		{ "fetch.wait.max.ms", "100" },
+	};
+	char val[64];
+	size_t n;
+
+	for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
+		n = sizeof val;
+		/* Only properties the user left alone: compare with the default. */
+		rd_kafka_conf_t *fresh = rd_kafka_conf_new();
+		char dv[64];
+		size_t dn = sizeof dv;
+		bool user_set = rd_kafka_conf_get(rd, defs[i][0], val, &n) == RD_KAFKA_CONF_OK &&
+		                rd_kafka_conf_get(fresh, defs[i][0], dv, &dn) == RD_KAFKA_CONF_OK &&
+		                strcmp(val, dv) != 0;
+		rd_kafka_conf_destroy(fresh);
+		if (!user_set)
+			ksrc_conf_must(rd, defs[i][0], defs[i][1]);
+	}
+	ksrc_conf_must(rd, "enable.partition.eof", k->c->exit_eof ? "true" : "false");
+	if (k->c->group) {
+		ksrc_conf_must(rd, "group.id", k->c->group);
+		ksrc_conf_must(rd, "enable.auto.commit", "false");
+		ksrc_conf_must(rd, "enable.auto.offset.store", "false");
+		ksrc_conf_must(rd, "auto.offset.reset",
+		               k->c->start == KSRC_START_END ? "latest" : "earliest");
+		rd_kafka_conf_set_rebalance_cb(rd, on_rebalance);
+		rd_kafka_conf_set_offset_commit_cb(rd, on_commit);
+	}
+	rd_kafka_conf_set_opaque(rd, k);
+	ksrc_conf_logging(rd);
+}
+
+static int consumer_open(struct ksrc *k)
+{
+	char err[512];
+
+	consumer_defaults(k, k->c->rd);
+	rd_kafka_conf_t *rd = ksrc_conf_take_rd(k->c);
+	if ((k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, rd, err, sizeof err)) == NULL) {
+		rd_kafka_conf_destroy(rd);
+		LOG_ERROR("cannot create consumer: %s", err);
+		return -1;
+	}
+	if (k->c->group) {
+		rd_kafka_poll_set_consumer(k->rk);
+		rd_kafka_topic_partition_list_t *l =
+			rd_kafka_topic_partition_list_new(k->c->ntopics);
+		for (int i = 0; i < k->c->ntopics; i++)
+			rd_kafka_topic_partition_list_add(l, k->t[i].name,
+			                                  RD_KAFKA_PARTITION_UA);
+		rd_kafka_resp_err_t e = rd_kafka_subscribe(k->rk, l);
+		rd_kafka_topic_partition_list_destroy(l);
+		if (e) {
+			LOG_ERROR("cannot subscribe: %s", rd_kafka_err2str(e));
+			return -1;
+		}
+		LOG_INFO("joining group=%s", k->c->group);
+		return 0;
+	}
+	/* Errors and logs of the main queue are served with the messages. */
+	k->q = rd_kafka_queue_new(k->rk);
+	rd_kafka_queue_t *mainq = rd_kafka_queue_get_main(k->rk);
+	rd_kafka_queue_forward(mainq, k->q);
+	rd_kafka_queue_destroy(mainq);
+	for (int i = 0; i < k->c->ntopics; i++)
+		k->t[i].rkt = rd_kafka_topic_new(k->rk, k->t[i].name, NULL);
+	return static_assign(k);
+}
+
+/* Take up to c->batch messages.  When nothing is waiting, outputs are
+ * flushed before blocking (a quiet stream still delivers promptly), then
+ * we wait at most timeout_ms for one message. */
+static size_t fetch_some(struct ksrc *k, int timeout_ms)
+{
+	size_t n = 0;
+
+	if (k->c->group) {
+		rd_kafka_message_t *m;
+		while (n < (size_t)k->c->batch && !k->done && !ksrc_fatal) {
+			if ((m = rd_kafka_consumer_poll(k->rk, 0)) == NULL) {
+				if (n > 0)
+					break;
+				flush_outputs(k);
+				if ((m = rd_kafka_consumer_poll(k->rk, timeout_ms)) == NULL)
+					break;
+			}
+			msg_handle(k, m);
+			rd_kafka_message_destroy(m);
+			n++;
+		}
+		return n;
+	}
+	ssize_t r = rd_kafka_consume_batch_queue(k->q, 0, k->msgs, (size_t)k->c->batch);
+	if (r == 0) {
+		flush_outputs(k);
+		r = rd_kafka_consume_batch_queue(k->q, timeout_ms, k->msgs, 1);
+	}
+	for (ssize_t i = 0; i < r; i++) {
+		if (!k->done && !ksrc_fatal)
+			msg_handle(k, k->msgs[i]);
+		rd_kafka_message_destroy(k->msgs[i]);
+	}
+	return r > 0 ? (size_t)r : 0;
+}
+
+static void stats_lag(struct nw_buf *b, void *arg)
+{
+	struct ksrc *k = arg;
+	bool first = true;
+
+	nw_buf_addc(b, '[');
+	FOREACH_PART(k, ti, pi, kp) {
+		int64_t lo = -1, hi = -1;
+		if (!kp->assigned)
+			continue;
+		rd_kafka_get_watermark_offsets(k->rk, k->t[ti].name, pi, &lo, &hi);
+		nw_buf_adds(b, first ? "{\"topic\":" : ",{\"topic\":");
+		first = false;
+		nw_buf_add_jstr(b, k->t[ti].name, strlen(k->t[ti].name));
+		nw_buf_printf(b, ",\"partition\":%d,\"next\":%lld,\"lag\":%lld}",
+		              (int)pi, (long long)kp->next_flushed,
+		              (long long)(hi >= 0 && kp->next_flushed >= 0 ?
+		                          hi - kp->next_flushed : -1));
+	}
+	nw_buf_addc(b, ']');
+}
+
+static void stats_register(struct ksrc *k)
+{
+	nw_stats_u64("messages", &k->messages);
+	nw_stats_u64("bytes", &k->bytes);
+	nw_stats_u64("dead_letters", &k->dead_letters);
+	nw_stats_u64("null_payloads", &k->null_payloads);
+	nw_stats_u64("skipped_by_time", &k->skipped_by_time);
+	nw_stats_u64("errors", &k->errors);
+	nw_stats_fn("partitions", stats_lag, k);
+}
+
+static void on_epipe(void)
+{
+	LOG_INFO("nothing unwritten is committed");
+}
+
+int ksrc_consume(struct ksrc_conf *c)
+{
+	struct ksrc *k = calloc(1, sizeof *k);
+	int status = NW_EXIT_OK;
+
+	if (k == NULL || (k->msgs = calloc((size_t)c->batch, sizeof *k->msgs)) == NULL) {
+		LOG_ERROR("out of memory");
+		free(k);
+		return NW_EXIT_FAIL;
+	}
+	k->c = c;
+	for (int i = 0; i < c->ntopics; i++)
+		k->t[i].name = c->topics[i];
+	if (nw_dlq_open(&k->dlq, c->dead_letter) != 0) {
+		LOG_ERROR("cannot open dead-letter file %s: %s", c->dead_letter,
+		          strerror(errno));
+		free(k->msgs);
+		free(k);
+		return NW_EXIT_FAIL;
+	}
+	nw_out_on_epipe(on_epipe);
+	stats_register(k);
+	k->next_commit = nw_mono_ms() + c->commit_interval_ms;
+
+	if (consumer_open(k) == 0) {
+		/* The loop: fetch, write, flush, commit what was flushed. */
+		while (!nw_sig_stop && !k->done && !ksrc_fatal) {
+			fetch_some(k, 100);
+			if (nw_mono_ms() >= k->next_commit) {
+				flush_outputs(k);
+				commit_flushed(k, false, NULL);
+				k->next_commit = nw_mono_ms() + c->commit_interval_ms;
+			}
+			nw_stats_tick();
+		}
+	} else if (!ksrc_fatal && !nw_sig_stop) {
+		status = NW_EXIT_FAIL;
+	}
+
+	/* Tear down: flush, commit, leave the group. */
+	if (nw_sig_stop)
+		LOG_INFO("stop requested: flushing and committing");
+	flush_outputs(k);
+	if (k->rk && c->group && !ksrc_fatal) {
+		commit_flushed(k, true, NULL);
+		rd_kafka_consumer_close(k->rk);
+	}
+	if (ksrc_fatal) {
+		LOG_ERROR("%s", ksrc_fatal_msg);
+		status = NW_EXIT_FAIL;
+	}
+	LOG_INFO("done messages=%llu bytes=%llu dead_letters=%llu null_payloads=%llu",
+	         (unsigned long long)k->messages, (unsigned long long)k->bytes,
+	         (unsigned long long)k->dead_letters,
+	         (unsigned long long)k->null_payloads);
+	nw_stats_close();
+	if (k->rk) {
+		if (!c->group) {
+			static_stop(k);
+			for (int i = 0; i < c->ntopics; i++)
+				if (k->t[i].rkt)
+					rd_kafka_topic_destroy(k->t[i].rkt);
+		}
+		if (k->q)
+			rd_kafka_queue_destroy(k->q);
+		/* After a fatal error the group cannot be left politely. */
+		rd_kafka_destroy_flags(k->rk, ksrc_fatal ?
+		                       RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE : 0);
+	}
+	nw_dlq_close(&k->dlq);
+	for (int i = 0; i < c->ntopics; i++)
+		free(k->t[i].p);
+	free(k->msgs);
+	free(k);
+	return status;
+}

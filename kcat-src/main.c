@@ -1,0 +1,254 @@
+/*
+ * kcat-src - Kafka -> NDJSON source of the netwatch pipeline, and its
+ * NDJSON -> Kafka producer mode.
+ *
+ *   kcat-src -b BROKERS -t TOPIC [-t TOPIC]... [-G GROUP | -p PARTITIONS]
+ *            [-o beginning|end|stored|OFFSET|-N|@TIMESTAMP_MS] [-e] [-c COUNT]
+ *            [-X prop=value]... [-F FILE] [--dead-letter FILE] [--stats FILE]
+ *   kcat-src -P -b BROKERS -t TOPIC [--key-field FIELD] [-X prop=value]...
+ *
+ * Consumer: each message's payload is written verbatim as one line.  A
+ * payload with a newline, a NUL byte or invalid UTF-8 goes to the dead
+ * letters with its topic, partition and offset; null payloads are counted
+ * and skipped.  With -G, only offsets of messages already written and
+ * flushed to stdout are committed.
+ */
+#include "ksrc.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+"usage: kcat-src -b BROKERS -t TOPIC [-t TOPIC]... [-G GROUP | -p PARTITIONS]\n"
+"                [-o beginning|end|stored|OFFSET|-N|@TIMESTAMP_MS] [-e] [-c COUNT]\n"
+"                [-X prop=value]... [-F FILE] [--dead-letter FILE] [--stats FILE]\n"
+"       kcat-src -P -b BROKERS -t TOPIC [--key-field FIELD] [-X prop=value]...\n"
+"\n"
+"Consume Kafka topics to stdout, one message payload per line (NDJSON), or\n"
+"with -P produce stdin lines to a topic.\n"
+"\n"
+"  -b, --brokers LIST       bootstrap servers, host:port[,host:port...]\n"
+"  -t, --topic TOPIC        topic to read (repeatable; one with -P)\n"
+"  -G, --group GROUP        join balanced consumer group GROUP; commits the\n"
+"                           offsets of messages written to stdout\n"
+"  -p, --partitions LIST    read only these partitions, e.g. 0,2,4-7\n"
+"                           (default: every partition; not with -G)\n"
+"  -o, --offset WHERE       start at beginning (default), end, stored (-G),\n"
+"                           OFFSET, -N (N before the end) or @TIMESTAMP_MS;\n"
+"                           with -G: where a partition without a committed\n"
+"                           offset starts (beginning or end)\n"
+"  -e, --exit               exit once every partition is at its end\n"
+"  -c, --count N            exit after N messages\n"
+"  -X, --property P=V       any librdkafka property (SASL, TLS, fetch sizes)\n"
+"  -F, --config FILE        librdkafka properties, one P=V per line (keep\n"
+"                           secrets here: argv is visible to every user)\n"
+"      --dead-letter FILE   rejected payloads as NDJSON records (default: log)\n"
+"      --stats FILE         JSON counters, rates and lag, replaced each second\n"
+"      --stats-interval DUR how often --stats is written (default 1s)\n"
+"      --commit-interval DUR  how often -G commits (default 1s)\n"
+"      --batch N            messages taken per fetch call (default 4096)\n"
+"  -P, --produce            producer mode: one message per stdin line\n"
+"      --key-field FIELD    -P: key each message by this top-level JSON field\n"
+"      --max-line BYTES     -P: longest line accepted (default 1048576)\n"
+"  -h, --help               this text\n"
+"  -V, --version            version\n"
+"\n"
+"Exit status: 0 done (end with -e/-c, or SIGTERM/SIGINT after a commit),\n"
+"1 runtime failure (authentication, unknown topic with -e, undelivered\n"
+"messages with -P), 2 bad flag, 3 stdout closed (EPIPE; nothing unwritten is\n"
+"committed).\n";
+
+enum {
+	OPT_DEAD = 256, OPT_STATS, OPT_STATS_INT, OPT_COMMIT_INT, OPT_BATCH,
+	OPT_KEY, OPT_MAXLINE
+};
+
+static const struct option longopts[] = {
+	{ "brokers", required_argument, NULL, 'b' },
+	{ "topic", required_argument, NULL, 't' },
+	{ "group", required_argument, NULL, 'G' },
+	{ "partitions", required_argument, NULL, 'p' },
+	{ "offset", required_argument, NULL, 'o' },
+	{ "exit", no_argument, NULL, 'e' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "property", required_argument, NULL, 'X' },
+	{ "config", required_argument, NULL, 'F' },
+	{ "produce", no_argument, NULL, 'P' },
+	{ "dead-letter", required_argument, NULL, OPT_DEAD },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INT },
+	{ "commit-interval", required_argument, NULL, OPT_COMMIT_INT },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "key-field", required_argument, NULL, OPT_KEY },
+	{ "max-line", required_argument, NULL, OPT_MAXLINE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* "0,2,4-7" -> a list of partition ids. */
+static void parse_partitions(struct ksrc_conf *c, const char *s)
+{
+	const char *p = s;
+
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+		if (end == p || a < 0 || a > 1000000)
+			nw_usage_error("-p: bad partition list \"%s\"", s);
+		if (*end == '-') {
+			p = end + 1;
+			b = strtol(p, &end, 10);
+			if (end == p || b < a || b > 1000000)
+				nw_usage_error("-p: bad partition range in \"%s\"", s);
+		}
+		if (*end != ',' && *end != '\0')
+			nw_usage_error("-p: bad partition list \"%s\"", s);
+		for (long i = a; i <= b; i++) {
+			int32_t *np = realloc(c->parts, (size_t)(c->nparts + 1) * sizeof *np);
+			if (np == NULL)
+				nw_usage_error("-p: list too long");
+			c->parts = np;
+			c->parts[c->nparts++] = (int32_t)i;
+		}
+		p = *end ? end + 1 : end;
+	}
+	if (c->nparts == 0)
+		nw_usage_error("-p: empty partition list");
+}
+
+static void parse_offset(struct ksrc_conf *c, const char *s)
+{
+	static const struct { const char *name; enum ksrc_start start; } names[] = {
+		{ "beginning", KSRC_START_BEGINNING }, { "end", KSRC_START_END },
+		{ "stored", KSRC_START_STORED },
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(s, names[i].name) == 0) {
+			c->start = names[i].start;
+			return;
+		}
+	if (s[0] == '@') {
+		if (nw_parse_i64(s + 1, &c->start_value) != 0 || c->start_value < 0)
+			nw_usage_error("-o: bad timestamp \"%s\" (want @EPOCH_MS)", s);
+		c->start = KSRC_START_TIME;
+		return;
+	}
+	if (nw_parse_i64(s, &c->start_value) != 0)
+		nw_usage_error("-o: want beginning, end, stored, OFFSET, -N or "
+		               "@TIMESTAMP_MS, got \"%s\"", s);
+	c->start = KSRC_START_OFFSET;
+}
+
+static int64_t parse_dur(const char *flag, const char *s)
+{
+	int64_t ms;
+	if (nw_parse_duration_ms(s, &ms) != 0 || ms <= 0 || ms > 86400000)
+		nw_usage_error("%s: bad duration \"%s\"", flag, s);
+	return ms;
+}
+
+static uint64_t parse_count(const char *flag, const char *s, uint64_t max)
+{
+	uint64_t v;
+	if (nw_parse_u64(s, &v) != 0 || v == 0 || v > max)
+		nw_usage_error("%s: want a number from 1 to %llu, got \"%s\"", flag,
+		               (unsigned long long)max, s);
+	return v;
+}
+
+/* Flags that mean nothing in the other mode are refused, not ignored. */
+static void check_flags(const struct ksrc_conf *c, bool have_offset)
+{
+	if (c->brokers == NULL)
+		nw_usage_error("-b BROKERS is required");
+	if (c->ntopics == 0)
+		nw_usage_error("-t TOPIC is required");
+	if (c->produce) {
+		if (c->ntopics > 1)
+			nw_usage_error("-P takes exactly one -t TOPIC");
+		if (c->group || c->parts || have_offset || c->exit_eof || c->count ||
+		    c->dead_letter)
+			nw_usage_error("-G, -p, -o, -e, -c and --dead-letter are consumer "
+			               "flags, not for -P");
+		return;
+	}
+	if (c->key_field)
+		nw_usage_error("--key-field is for producer mode (-P)");
+	if (c->group && c->parts)
+		nw_usage_error("-G and -p exclude each other: a group assigns "
+		               "partitions itself");
+	if (c->group && c->start != KSRC_START_BEGINNING &&
+	    c->start != KSRC_START_END && c->start != KSRC_START_STORED)
+		nw_usage_error("with -G, -o is beginning, end or stored (where a "
+		               "partition without a committed offset starts)");
+	if (!c->group && c->start == KSRC_START_STORED)
+		nw_usage_error("-o stored needs -G GROUP");
+}
+
+int main(int argc, char **argv)
+{
+	struct ksrc_conf c;
+	bool have_offset = false;
+	int opt, status;
+
+	nw_log_init("kcat-src");
+	ksrc_conf_init(&c);
+	while ((opt = getopt_long(argc, argv, "b:t:G:p:o:ec:X:F:PhV", longopts,
+	                          NULL)) != -1) {
+		switch (opt) {
+		case 'b': c.brokers = optarg; break;
+		case 't':
+			if (c.ntopics == KSRC_MAX_TOPICS)
+				nw_usage_error("-t: at most %d topics", KSRC_MAX_TOPICS);
+			if (*optarg == '\0')
+				nw_usage_error("-t: empty topic name");
+			c.topics[c.ntopics++] = optarg;
+			break;
+		case 'G': c.group = optarg; break;
+		case 'p': parse_partitions(&c, optarg); break;
+		case 'o': parse_offset(&c, optarg); have_offset = true; break;
+		case 'e': c.exit_eof = true; break;
+		case 'c': c.count = parse_count("-c", optarg, UINT64_MAX); break;
+		case 'X': ksrc_conf_set_prop(&c, optarg); break;
+		case 'F': ksrc_conf_load_file(&c, optarg); break;
+		case 'P': c.produce = true; break;
+		case OPT_DEAD: c.dead_letter = optarg; break;
+		case OPT_STATS: c.stats_path = optarg; break;
+		case OPT_STATS_INT:
+			c.stats_interval_ms = (int)parse_dur("--stats-interval", optarg);
+			break;
+		case OPT_COMMIT_INT:
+			c.commit_interval_ms = parse_dur("--commit-interval", optarg);
+			break;
+		case OPT_BATCH: c.batch = (int)parse_count("--batch", optarg, 1000000); break;
+		case OPT_KEY:
+			if (*optarg == '\0')
+				nw_usage_error("--key-field: empty field name");
+			c.key_field = optarg;
+			break;
+		case OPT_MAXLINE:
+			c.max_line = parse_count("--max-line", optarg, 1u << 30);
+			break;
+		case 'h': fputs(usage_text, stdout); ksrc_conf_free(&c); return 0;
+		case 'V': nw_print_version(); ksrc_conf_free(&c); return 0;
+		default:
+			nw_usage_error("try kcat-src --help");
+		}
+	}
+	if (optind < argc)
+		nw_usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (c.group && !have_offset)
+		c.start = KSRC_START_STORED;   /* committed, else the beginning */
+	check_flags(&c, have_offset);
+	ksrc_conf_must(c.rd, "bootstrap.servers", c.brokers);
+
+	nw_sig_init();
+	nw_out_init();
+	nw_stats_init(c.stats_path, c.stats_interval_ms);
+	status = c.produce ? ksrc_produce(&c) : ksrc_consume(&c);
+	ksrc_conf_free(&c);
+	return status;
+}

@@ -1,0 +1,508 @@
+/*
+ * spool.c - the durable spool: an append-only journal in DIR/journal, and
+ * the table of delivered alert_ids that makes a replayed alert a duplicate.
+ *
+ * Journal records, one per line:
+ *   + <alert record>           an alert accepted for delivery
+ *   - <alert_id> <ms> d|x      done: delivered (remembered) or dead
+ *   = <alert_id> <ms>          a remembered delivered id (after compaction)
+ * An alert is pending while its "+" has no "-".  Records are appended with
+ * write(2) and made durable with fdatasync before anything depends on them;
+ * a torn last line (a crash mid-write) is cut off on open.  Compaction
+ * writes the live records to journal.tmp, syncs it and renames it over the
+ * journal.  DIR/lock (flock) keeps a second notify off the same spool.
+ */
+#include "ntf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- alerts and queues --------------------------------------------------- */
+
+struct ntf_alert *ntf_alert_new(const char *id, const char *line, size_t len)
+{
+	struct ntf_alert *a = calloc(1, sizeof *a);
+	if (a == NULL || (a->line = malloc(len + 1)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	memcpy(a->line, line, len);
+	a->line[len] = '\0';
+	a->len = len;
+	snprintf(a->id, sizeof a->id, "%s", id);
+	return a;
+}
+
+void ntf_alert_free(struct ntf_alert *a)
+{
+	if (a) {
+		free(a->line);
+		free(a);
+	}
+}
+
+void ntf_queue_push(struct ntf_queue *q, struct ntf_alert *a)
+{
+	a->next = NULL;
+	if (q->tail)
+		q->tail->next = a;
+	else
+		q->head = a;
+	q->tail = a;
+	q->count++;
+	q->bytes += a->len + sizeof *a;
+}
+
+/* Put every alert of front before q's (front is left empty). */
+void ntf_queue_push_front(struct ntf_queue *q, struct ntf_queue *front)
+{
+	if (front->head == NULL)
+		return;
+	front->tail->next = q->head;
+	if (q->tail == NULL)
+		q->tail = front->tail;
+	q->head = front->head;
+	q->count += front->count;
+	q->bytes += front->bytes;
+	memset(front, 0, sizeof *front);
+}
+
+struct ntf_alert *ntf_queue_pop(struct ntf_queue *q)
+{
+	struct ntf_alert *a = q->head;
+	if (a == NULL)
+		return NULL;
+	q->head = a->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->count--;
+	q->bytes -= a->len + sizeof *a;
+	a->next = NULL;
+	return a;
+}
+
+void ntf_queue_clear(struct ntf_queue *q)
+{
+	struct ntf_alert *a;
+	while ((a = ntf_queue_pop(q)) != NULL)
+		ntf_alert_free(a);
+}
+
+/* ---- the id table: chained hash + FIFO by insertion ----------------------- */
+
+struct id_ent {
+	struct id_ent *chain;          /* next in the bucket */
+	struct id_ent *older, *newer;  /* FIFO, oldest first */
+	int64_t when;
+	char id[];
+};
+
+struct ntf_ids {
+	struct id_ent **bucket;
+	size_t nbucket;
+	uint64_t count;
+	struct id_ent *oldest, *newest;
+};
+
+static uint64_t id_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;      /* FNV-1a */
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+struct ntf_ids *ntf_ids_new(void)
+{
+	struct ntf_ids *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return NULL;
+	t->nbucket = 1024;
+	t->bucket = calloc(t->nbucket, sizeof *t->bucket);
+	if (t->bucket == NULL) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void ntf_ids_free(struct ntf_ids *t)
+{
+	if (t == NULL)
+		return;
+	for (struct id_ent *e = t->oldest, *n; e; e = n) {
+		n = e->newer;
+		free(e);
+	}
+	free(t->bucket);
+	free(t);
+}
+
+static struct id_ent **id_slot(const struct ntf_ids *t, const char *id)
+{
+	struct id_ent **pp = &t->bucket[id_hash(id) & (t->nbucket - 1)];
+	while (*pp && strcmp((*pp)->id, id) != 0)
+		pp = &(*pp)->chain;
+	return pp;
+}
+
+bool ntf_ids_has(const struct ntf_ids *t, const char *id)
+{
+	return *id_slot(t, id) != NULL;
+}
+
+/* Double the buckets when the table is full (load factor 1). */
+static void id_grow(struct ntf_ids *t)
+{
+	size_t nb = t->nbucket * 2;
+	struct id_ent **b = calloc(nb, sizeof *b);
+	if (b == NULL)
+		return;                     /* longer chains; still correct */
+	for (struct id_ent *e = t->oldest; e; e = e->newer) {
+		struct id_ent **pp = &b[id_hash(e->id) & (nb - 1)];
+		e->chain = *pp;
+		*pp = e;
+	}
+	free(t->bucket);
+	t->bucket = b;
+	t->nbucket = nb;
+}
+
+static void id_unlink(struct ntf_ids *t, struct id_ent **slot)
+{
+	struct id_ent *e = *slot;
+	*slot = e->chain;
+	if (e->older) e->older->newer = e->newer; else t->oldest = e->newer;
+	if (e->newer) e->newer->older = e->older; else t->newest = e->older;
+	t->count--;
+	free(e);
+}
+
+void ntf_ids_del(struct ntf_ids *t, const char *id)
+{
+	struct id_ent **slot = id_slot(t, id);
+	if (*slot)
+		id_unlink(t, slot);
+}
+
+/* (Re)insert id as the newest entry. */
+void ntf_ids_put(struct ntf_ids *t, const char *id, int64_t when)
+{
+	size_t n = strlen(id);
+	struct id_ent *e;
+
+	ntf_ids_del(t, id);
+	if (t->count >= t->nbucket)
+		id_grow(t);
+	e = malloc(sizeof *e + n + 1);
+	if (e == NULL) {
+		LOG_ERROR("out of memory remembering alert_id=%s", id);
+		return;
+	}
+	memcpy(e->id, id, n + 1);
+	e->when = when;
+	struct id_ent **pp = &t->bucket[id_hash(id) & (t->nbucket - 1)];
+	e->chain = *pp;
+	*pp = e;
+	e->older = t->newest;
+	e->newer = NULL;
+	if (t->newest) t->newest->newer = e; else t->oldest = e;
+	t->newest = e;
+	t->count++;
+}
+
+void ntf_ids_expire(struct ntf_ids *t, int64_t min_time, uint64_t max_count)
+{
+	while (t->oldest && (t->oldest->when < min_time || t->count > max_count))
+		id_unlink(t, id_slot(t, t->oldest->id));
+}
+
+uint64_t ntf_ids_count(const struct ntf_ids *t) { return t->count; }
+
+/* ---- journal ---------------------------------------------------------------- */
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+/* mkdir -p, mode 0700: the spool holds alert contents. */
+static int mkdirs(const char *dir)
+{
+	char *p = strdup(dir);
+	int rc = 0;
+	if (p == NULL)
+		return -1;
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+				rc = -1;
+				break;
+			}
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Parse "<id> <ms>[ <flag>]" after a record's tag. */
+static bool parse_done(char *s, char **id, int64_t *when, char *flag)
+{
+	char *sp = strchr(s, ' ');
+	if (sp == NULL || sp == s || sp - s > NTF_ID_MAX)
+		return false;
+	*sp = '\0';
+	*id = s;
+	char *end;
+	*when = strtoll(sp + 1, &end, 10);
+	*flag = 'd';
+	if (*end == ' ' && (end[1] == 'd' || end[1] == 'x') && end[2] == '\0')
+		*flag = end[1];
+	else if (*end != '\0')
+		return false;
+	return true;
+}
+
+/* Replay the journal: pending alerts (in order) and remembered ids.
+ * Returns the length of the journal's intact prefix. */
+static off_t replay(struct ntf_spool *s, FILE *fp, struct ntf_queue *pending)
+{
+	struct ntf_ids *pend = ntf_ids_new();    /* ids with a "+" and no "-" */
+	struct ntf_queue all = { 0 };
+	char *line = NULL, id[NTF_ID_MAX + 1];
+	size_t cap = 0;
+	ssize_t n;
+	off_t good = 0;
+	uint64_t bad = 0;
+
+	if (pend == NULL)
+		return -1;
+	while ((n = getline(&line, &cap, fp)) > 0) {
+		if (line[n - 1] != '\n')
+			break;                       /* torn tail: cut off below */
+		good += n;
+		line[--n] = '\0';
+		char *rid, flag;
+		int64_t when;
+		if (n > 2 && line[0] == '+' && line[1] == ' ' &&
+		    ntf_alert_check(line + 2, (size_t)n - 2, id) == NULL) {
+			if (ntf_ids_has(pend, id) || ntf_ids_has(s->delivered, id))
+				continue;
+			struct ntf_alert *a = ntf_alert_new(id, line + 2, (size_t)n - 2);
+			if (a == NULL)
+				break;
+			ntf_queue_push(&all, a);
+			ntf_ids_put(pend, id, 0);
+		} else if (n > 2 && line[0] == '-' && line[1] == ' ' &&
+		           parse_done(line + 2, &rid, &when, &flag)) {
+			ntf_ids_del(pend, rid);
+			if (flag == 'd')
+				ntf_ids_put(s->delivered, rid, when);
+		} else if (n > 2 && line[0] == '=' && line[1] == ' ' &&
+		           parse_done(line + 2, &rid, &when, &flag)) {
+			ntf_ids_put(s->delivered, rid, when);
+		} else {
+			bad++;
+		}
+	}
+	if (bad)
+		LOG_WARN("spool journal had unreadable records, skipped count=%llu",
+		         (unsigned long long)bad);
+	/* Keep the alerts still pending, in journal order. */
+	struct ntf_alert *a;
+	while ((a = ntf_queue_pop(&all)) != NULL) {
+		if (ntf_ids_has(pend, a->id)) {
+			ntf_ids_del(pend, a->id);     /* first "+" of an id wins */
+			ntf_queue_push(pending, a);
+		} else {
+			ntf_alert_free(a);
+		}
+	}
+	free(line);
+	ntf_ids_free(pend);
+	return good;
+}
+
+int ntf_spool_open(struct ntf_spool *s, const char *dir, int64_t remember_ms,
+                   uint64_t remember_max, struct ntf_queue *pending)
+{
+	char *lockpath = NULL;
+	FILE *fp;
+
+	memset(s, 0, sizeof *s);
+	s->fd = s->lockfd = -1;
+	s->remember_ms = remember_ms;
+	s->remember_max = remember_max;
+	s->dir = strdup(dir);
+	s->path = path_join(dir, "journal");
+	s->tmp = path_join(dir, "journal.tmp");
+	lockpath = path_join(dir, "lock");
+	s->delivered = ntf_ids_new();
+	if (!s->dir || !s->path || !s->tmp || !lockpath || !s->delivered) {
+		LOG_ERROR("out of memory opening the spool");
+		goto fail;
+	}
+	if (mkdirs(dir) != 0) {
+		LOG_ERROR("cannot create spool directory %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	s->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lockfd < 0) {
+		LOG_ERROR("cannot open %s: %s", lockpath, strerror(errno));
+		goto fail;
+	}
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		LOG_ERROR("spool %s is in use by another notify", dir);
+		goto fail;
+	}
+	s->fd = open(s->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (s->fd < 0 || (fp = fopen(s->path, "r")) == NULL) {
+		LOG_ERROR("cannot open %s: %s", s->path, strerror(errno));
+		goto fail;
+	}
+	off_t good = replay(s, fp, pending);
+	fclose(fp);
+	if (good < 0) {
+		LOG_ERROR("out of memory replaying the spool");
+		goto fail;
+	}
+	struct stat st;
+	if (fstat(s->fd, &st) == 0 && st.st_size > good) {
+		LOG_WARN("spool journal ended in a torn record, cut off bytes=%lld",
+		         (long long)(st.st_size - good));
+		if (ftruncate(s->fd, good) != 0) {
+			LOG_ERROR("cannot truncate %s: %s", s->path, strerror(errno));
+			goto fail;
+		}
+	}
+	s->bytes = (uint64_t)good;
+	free(lockpath);
+	return ntf_spool_compact(s, pending, nw_wall_ms());
+fail:
+	free(lockpath);
+	ntf_spool_close(s);
+	return -1;
+}
+
+void ntf_spool_add(struct ntf_spool *s, const struct ntf_alert *a)
+{
+	nw_buf_adds(&s->wbuf, "+ ");
+	nw_buf_add(&s->wbuf, a->line, a->len);
+	nw_buf_addc(&s->wbuf, '\n');
+}
+
+void ntf_spool_done(struct ntf_spool *s, const char *id, bool delivered,
+                    int64_t now)
+{
+	nw_buf_printf(&s->wbuf, "- %s %lld %c\n", id, (long long)now,
+	              delivered ? 'd' : 'x');
+	if (delivered)
+		ntf_ids_put(s->delivered, id, now);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w, n -= (size_t)w;
+	}
+	return 0;
+}
+
+int ntf_spool_sync(struct ntf_spool *s)
+{
+	if (s->wbuf.len == 0)
+		return 0;
+	if (write_all(s->fd, s->wbuf.p, s->wbuf.len) != 0 || fdatasync(s->fd) != 0) {
+		LOG_ERROR("cannot write the spool journal %s: %s", s->path,
+		          strerror(errno));
+		return -1;
+	}
+	s->bytes += s->wbuf.len;
+	nw_buf_reset(&s->wbuf);
+	return 0;
+}
+
+int ntf_spool_compact(struct ntf_spool *s, const struct ntf_queue *pending,
+                      int64_t now)
+{
+	struct nw_buf b = { 0 };
+	int fd = -1, rc = -1;
+
+	if (ntf_spool_sync(s) != 0)
+		return -1;
+	ntf_ids_expire(s->delivered, now - s->remember_ms, s->remember_max);
+	for (struct id_ent *e = s->delivered->oldest; e; e = e->newer)
+		nw_buf_printf(&b, "= %s %lld\n", e->id, (long long)e->when);
+	for (struct ntf_alert *a = pending->head; a; a = a->next) {
+		nw_buf_adds(&b, "+ ");
+		nw_buf_add(&b, a->line, a->len);
+		nw_buf_addc(&b, '\n');
+	}
+	fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, b.p ? b.p : "", b.len) != 0 || fsync(fd) != 0 ||
+	    rename(s->tmp, s->path) != 0 || sync_dir(s->dir) != 0) {
+		LOG_ERROR("cannot compact the spool journal %s: %s", s->path,
+		          strerror(errno));
+		goto out;
+	}
+	/* Appends go to the new file from now on. */
+	int nfd = open(s->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (nfd < 0) {
+		LOG_ERROR("cannot reopen %s: %s", s->path, strerror(errno));
+		goto out;
+	}
+	close(s->fd);
+	s->fd = nfd;
+	s->bytes = s->compacted_bytes = b.len;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	nw_buf_free(&b);
+	return rc;
+}
+
+void ntf_spool_close(struct ntf_spool *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	ntf_ids_free(s->delivered);
+	nw_buf_free(&s->wbuf);
+	free(s->dir);
+	free(s->path);
+	free(s->tmp);
+	memset(s, 0, sizeof *s);
+	s->fd = s->lockfd = -1;
+}

@@ -1,0 +1,4 @@
+PROGS += throttle
+throttle_SRCS := throttle/main.c throttle/url.c throttle/item.c throttle/local.c throttle/gate.c
+throttle_MAIN := throttle/main.c
+throttle_PKGS := hiredis

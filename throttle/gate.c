@@ -1,0 +1,234 @@
+/* gate.c - the connection to Redis and the claim command.
+ *
+ * A claim is one atomic command, SET key id NX GET PX ttl (Redis >= 7.0):
+ * nil means we set it, a string is the id that already holds the key.  An
+ * older server gets the same answer from a small Lua script.  Commands are
+ * appended to hiredis's output buffer and their replies read in order, so a
+ * batch costs one round trip.  Every socket operation has a timeout, and a
+ * failure tears the connection down; thr_gate_lost schedules the next
+ * attempt with exponential backoff. */
+#include "thr.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+
+/* GET, and SET NX PX only when absent: the reply shape of SET NX GET. */
+static const char claim_script[] =
+	"local v = redis.call('GET', KEYS[1]) "
+	"if v then return v end "
+	"redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
+	"return false";
+
+void thr_gate_init(struct thr_gate *g, const struct thr_url *u, int64_t ttl_ms,
+                   int timeout_ms)
+{
+	memset(g, 0, sizeof *g);
+	g->url = *u;
+	g->ttl_ms = ttl_ms;
+	g->timeout_ms = timeout_ms;
+	g->backoff_ms = BACKOFF_MIN_MS;
+	thr_url_redacted(u, g->where, sizeof g->where);
+}
+
+bool thr_gate_up(const struct thr_gate *g) { return g->c != NULL; }
+
+static struct timeval ms_tv(int ms)
+{
+	return (struct timeval){ ms / 1000, (ms % 1000) * 1000 };
+}
+
+/* Run one command during the handshake.  Returns the reply, or NULL with
+ * g->err set when the connection failed. */
+static redisReply *gate_cmd(struct thr_gate *g, int argc, const char **argv)
+{
+	redisContext *c = g->c;
+	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+
+	if (r == NULL)
+		snprintf(g->err, sizeof g->err, "%s", c->errstr[0] ? c->errstr :
+		         "connection lost");
+	return r;
+}
+
+/* An error reply that means our credentials or db are wrong, not that
+ * Redis is away. */
+static bool refusal(const redisReply *r)
+{
+	static const char *const pfx[] = { "WRONGPASS", "NOAUTH", "NOPERM",
+		"ERR invalid password", "ERR AUTH", "ERR Client sent AUTH",
+		"ERR DB index", "ERR invalid DB index", "ERR SELECT" };
+	for (size_t i = 0; i < sizeof pfx / sizeof pfx[0]; i++)
+		if (strncmp(r->str, pfx[i], strlen(pfx[i])) == 0)
+			return true;
+	return false;
+}
+
+/* AUTH, SELECT, PING, INFO server, each checked.  The password is handed
+ * to hiredis only; its error replies do not contain it. */
+static enum thr_conn gate_handshake(struct thr_gate *g)
+{
+	char db[16];
+	const char *auth[3] = { "AUTH" }, *sel[2] = { "SELECT", db };
+	const char *ping[1] = { "PING" }, *info[2] = { "INFO", "server" };
+	struct { int argc; const char **argv; bool needed; } steps[] = {
+		{ g->url.user[0] ? 3 : 2, auth, g->url.has_password },
+		{ 2, sel, g->url.db != 0 },
+		{ 1, ping, true },
+		{ 2, info, true },
+	};
+
+	if (g->url.user[0])
+		auth[1] = g->url.user, auth[2] = g->url.password;
+	else
+		auth[1] = g->url.password;
+	snprintf(db, sizeof db, "%d", g->url.db);
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		if (!steps[i].needed)
+			continue;
+		redisReply *r = gate_cmd(g, steps[i].argc, steps[i].argv);
+		if (r == NULL)
+			return THR_DOWN;
+		if (r->type == REDIS_REPLY_ERROR) {
+			enum thr_conn res = refusal(r) ? THR_REFUSED : THR_DOWN;
+			snprintf(g->err, sizeof g->err, "%s refused: %.120s",
+			         steps[i].argv[0], r->str);
+			freeReplyObject(r);
+			return res;
+		}
+		if (steps[i].argv == info && r->type == REDIS_REPLY_STRING) {
+			const char *v = strstr(r->str, "redis_version:");
+			g->script = v == NULL || atoi(v + 14) < 7;
+		}
+		freeReplyObject(r);
+	}
+	return THR_UP;
+}
+
+enum thr_conn thr_gate_connect(struct thr_gate *g)
+{
+	struct timeval tv = ms_tv(g->timeout_ms);
+	redisContext *c;
+
+	thr_gate_close(g);
+	if (g->url.kind == THR_URL_UNIX)
+		c = redisConnectUnixWithTimeout(g->url.path, tv);
+	else
+		c = redisConnectWithTimeout(g->url.host, g->url.port, tv);
+	if (c == NULL) {
+		snprintf(g->err, sizeof g->err, "out of memory");
+		return THR_DOWN;
+	}
+	if (c->err) {
+		snprintf(g->err, sizeof g->err, "%s", c->errstr);
+		redisFree(c);
+		return THR_DOWN;
+	}
+	g->c = c;
+	if (redisSetTimeout(c, tv) != REDIS_OK) {
+		snprintf(g->err, sizeof g->err, "cannot set socket timeout");
+		thr_gate_close(g);
+		return THR_DOWN;
+	}
+	enum thr_conn res = gate_handshake(g);
+	if (res != THR_UP) {
+		thr_gate_close(g);
+		return res;
+	}
+	g->backoff_ms = BACKOFF_MIN_MS;
+	g->err[0] = '\0';
+	return THR_UP;
+}
+
+void thr_gate_lost(struct thr_gate *g, int64_t now_ms)
+{
+	thr_gate_close(g);
+	g->next_try_ms = now_ms + g->backoff_ms;
+	g->backoff_ms = g->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	                g->backoff_ms * 2;
+}
+
+void thr_gate_send_claim(struct thr_gate *g, const char *key, size_t klen,
+                         const char *id, size_t idlen)
+{
+	char ttl[24];
+	int n = snprintf(ttl, sizeof ttl, "%lld", (long long)g->ttl_ms);
+
+	if (g->script) {
+		const char *argv[] = { "EVAL", claim_script, "1", key, id, ttl };
+		size_t lens[] = { 4, sizeof claim_script - 1, 1, klen, idlen,
+		                  (size_t)n };
+		redisAppendCommandArgv(g->c, 6, argv, lens);
+	} else {
+		const char *argv[] = { "SET", key, id, "NX", "GET", "PX", ttl };
+		size_t lens[] = { 3, klen, idlen, 2, 3, 2, (size_t)n };
+		redisAppendCommandArgv(g->c, 7, argv, lens);
+	}
+	g->inflight++;
+}
+
+void thr_gate_send_sync(struct thr_gate *g, const char *key, size_t klen,
+                        const char *id, size_t idlen, int64_t ttl_ms)
+{
+	char ttl[24];
+	int n = snprintf(ttl, sizeof ttl, "%lld", (long long)(ttl_ms > 0 ? ttl_ms : 1));
+	const char *argv[] = { "SET", key, id, "NX", "PX", ttl };
+	size_t lens[] = { 3, klen, idlen, 2, 2, (size_t)n };
+
+	redisAppendCommandArgv(g->c, 6, argv, lens);
+	g->inflight++;
+}
+
+int thr_gate_recv(struct thr_gate *g, const char *id, size_t idlen,
+                  enum thr_verdict *v, char *holder, size_t holdersz)
+{
+	redisContext *c = g->c;
+	redisReply *r = NULL;
+
+	if (c == NULL || g->inflight == 0)
+		return -1;
+	if (redisGetReply(c, (void **)&r) != REDIS_OK || r == NULL) {
+		snprintf(g->err, sizeof g->err, "%s", c->errstr[0] ? c->errstr :
+		         "connection lost");
+		return -1;
+	}
+	g->inflight--;
+	switch (r->type) {
+	case REDIS_REPLY_NIL:
+	case REDIS_REPLY_STATUS:        /* "OK" of a sync SET */
+		*v = THR_V_CLAIMED;
+		break;
+	case REDIS_REPLY_STRING:
+		if (id && r->len == idlen && memcmp(r->str, id, idlen) == 0) {
+			*v = THR_V_SAME;
+			break;
+		}
+		*v = THR_V_OTHER;
+		if (holder && holdersz) {
+			size_t n = r->len < holdersz - 1 ? r->len : holdersz - 1;
+			memcpy(holder, r->str, n);
+			holder[n] = '\0';
+		}
+		break;
+	default:
+		*v = THR_V_ERROR;
+		snprintf(g->err, sizeof g->err, "%.200s",
+		         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply type");
+		break;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+void thr_gate_close(struct thr_gate *g)
+{
+	if (g->c)
+		redisFree(g->c);
+	g->c = NULL;
+	g->inflight = 0;
+}
