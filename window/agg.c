@@ -309,17 +309,10 @@ const char *win_aggs_input(const struct win_agg *a, int n,
 	return NULL;
 }
 
-/* ---- states ------------------------------------------------------------ */
+/* ---- states: every state starts as all-zero bytes ------------------------ */
 
 #define ST(T, st, a) ((T *)(void *)((char *)(st) + (a)->off))
 #define CST(T, st, a) ((const T *)(const void *)((const char *)(st) + (a)->off))
-
-void win_aggs_init(const struct win_agg *a, int n, void *st)
-{
-	(void)a;
-	(void)n;
-	(void)st;   /* every state starts as all-zero bytes */
-}
 
 static void sum_add(struct st_sum *s, bool real, int64_t i, double d)
 {

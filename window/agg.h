@@ -10,7 +10,8 @@
  *
  * Ownership: a win_agg owns its name, field and predicate strings
  * (win_agg_free).  A state block is laid out by win_aggs_layout and owned
- * by whoever allocated it; win_aggs_release frees what states point to.
+ * by whoever allocated it and starts zeroed; win_aggs_release frees what
+ * states point to.
  */
 #ifndef WIN_AGG_H
 #define WIN_AGG_H
@@ -65,7 +66,6 @@ size_t win_aggs_layout(struct win_agg *a, int n);
 const char *win_aggs_input(const struct win_agg *a, int n,
                            const struct win_jval *vals, struct win_in *in,
                            char *scratch);
-void win_aggs_init(const struct win_agg *a, int n, void *st);
 void win_aggs_update(const struct win_agg *a, int n, void *st,
                      const struct win_in *in);
 void win_aggs_merge(const struct win_agg *a, int n, void *dst, const void *src);

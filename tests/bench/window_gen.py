@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Benchmark input for window: N events in the upstream format (~430 bytes
+"""Benchmark input for window (used for distinct keys, and when gen is not
+built): N events in the upstream format (~430 bytes
 each), timestamps in epoch seconds at a fixed event rate, src_ip drawn from
 K addresses (K=0: every event its own address).
 
