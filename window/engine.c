@@ -49,7 +49,8 @@ int win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
                     int nkeys, win_emit_fn emit, void *emit_arg)
 {
 	memset(e, 0, sizeof *e);
-	if (cfg->size <= 0 || cfg->slide <= 0 || cfg->slide > cfg->size)
+	if (cfg->size <= 0 || cfg->slide <= 0 || cfg->slide > cfg->size ||
+	    nkeys < 1 || nkeys > 16)
 		return -1;
 	e->cfg = *cfg;
 	e->pane = gcd64(cfg->size, cfg->slide);
@@ -131,7 +132,7 @@ static size_t key_find(const struct win_field *f, uint64_t h, const char *k,
 	size_t mask = f->tabcap - 1, i = (size_t)h & mask;
 	for (; f->tab[i].k; i = (i + 1) & mask)
 		if (f->tab[i].hash == h && f->tab[i].k->len == n &&
-		    memcmp(f->tab[i].k->key, k, n) == 0)
+		    (n == 0 || memcmp(f->tab[i].k->key, k, n) == 0))
 			break;
 	return i;
 }

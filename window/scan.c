@@ -386,12 +386,28 @@ static void clear_below(struct sc *s, int node)
 	}
 }
 
+/* Short keys compare faster inline than through a memcmp call. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	while (n--)
+		if (*a++ != *b++)
+			return false;
+	return true;
+}
+
 static inline int find_child(const struct win_paths *t, int node,
                              const char *k, size_t klen)
 {
 	for (int c = t->node[node].bucket[pbucket(k, klen)]; c >= 0;
 	     c = t->node[c].next_in_bucket)
-		if (t->node[c].len == klen && memcmp(t->node[c].name, k, klen) == 0)
+		if (t->node[c].len == klen && same_bytes(t->node[c].name, k, klen))
 			return c;
 	return -1;
 }
@@ -482,7 +498,8 @@ static int sc_value(struct sc *s, int node)
 
 	if (s->p >= s->end)
 		return -1;
-	if (v && s->t && s->t->node[node].first_child >= 0)
+	/* (the document itself, node 0, starts cleared) */
+	if (v && s->t && node > 0 && s->t->node[node].first_child >= 0)
 		clear_below(s, node);
 	switch (*s->p) {
 	case '"': {
