@@ -301,7 +301,7 @@ int main(int argc, char **argv)
 	struct win_agg aggs[64];
 	struct nw_reader rd;
 	char err[256];
-	int naggs, rc = NW_EXIT_OK, timeout = -1;
+	int naggs, rc = NW_EXIT_OK, timeout;
 	bool done = false;
 
 	nw_log_init("window");
@@ -327,10 +327,10 @@ int main(int argc, char **argv)
 		return NW_EXIT_FAIL;
 	}
 	rd.before_block = nw_out_flush;
+	/* wake up now and then on a quiet input: stats, and the idle timeout */
+	timeout = 1000;
 	if (o.idle_ms)
 		timeout = (int)(o.idle_ms / 4 < 10 ? 10 : o.idle_ms / 4 > 1000 ? 1000 : o.idle_ms / 4);
-	else if (o.stats_path)
-		timeout = 1000;
 	LOG_INFO("started keys=%d size_ms=%lld slide_ms=%lld bound_ms=%lld aggs=%d",
 	         o.nkeys, (long long)o.cfg.size, (long long)o.cfg.slide,
 	         (long long)o.cfg.bound, naggs);
