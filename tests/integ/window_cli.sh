@@ -73,3 +73,32 @@ kill -TERM "$pid"
 wait "$pid"
 check_eq window_sigterm_exit_0 0 $?
 exec 7>&-
+
+# the same events with RFC 3339, ms, us and ns timestamps give the same output
+python3 - "$T" <<'PY'
+import datetime, json, sys
+d = sys.argv[1]
+src = [json.loads(l) for l in open(d + "/agg.in")][:200]
+outs = {u: open("%s/tu.%s" % (d, u), "w") for u in ("s", "rfc3339", "ms", "us", "ns")}
+for i, ev in enumerate(src):
+    ms = ev["timestamp"] * 1000 + i * 37
+    for u, f in outs.items():
+        e = dict(ev)
+        e["timestamp"] = {"s": ms / 1000, "ms": ms, "us": ms * 1000, "ns": ms * 1000000,
+                          "rfc3339": datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+                          .isoformat(timespec="milliseconds").replace("+00:00", "Z")}[u]
+        f.write(json.dumps(e) + "\n")
+PY
+window --time-unit s <"$T/tu.s" >"$T/tu.s.out" 2>/dev/null
+for u in rfc3339 ms us ns; do
+	window --time-unit "$u" <"$T/tu.$u" >"$T/tu.$u.out" 2>/dev/null
+	check "window_time_unit_${u}_same_as_s" cmp -s "$T/tu.s.out" "$T/tu.$u.out"
+	window <"$T/tu.$u" >"$T/tu.$u.auto" 2>/dev/null
+	check "window_time_unit_auto_reads_${u}" cmp -s "$T/tu.s.out" "$T/tu.$u.auto"
+done
+check window_time_unit_output_nonempty [ -s "$T/tu.s.out" ]
+
+# stdout's reader going away: exit 3
+for i in $(seq 1 20000); do echo "{\"timestamp\":$((1763712000 + i / 100)),\"src_ip\":\"k$((i % 500))\"}"; done >"$T/many.in"
+window <"$T/many.in" 2>/dev/null | head -n 1 >/dev/null
+check_eq window_epipe_exit_3 3 "${PIPESTATUS[0]}"
