@@ -130,6 +130,17 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);     /* a signal cuts it short, which is fine */
 }
 
+/* The flag getopt stopped at: a short one is in optopt (it may sit in a
+ * group like -eX), a long one is the whole argument. */
+static const char *flag_name(const char *arg)
+{
+	static char shortf[3] = "-?";
+	if (optopt == 0)
+		return arg;
+	shortf[1] = (char)optopt;
+	return shortf;
+}
+
 int main(int argc, char **argv)
 {
 	static struct topic_spec topics[MAX_TOPICS];
@@ -140,7 +151,8 @@ int main(int argc, char **argv)
 	char err[512];
 
 	nw_log_init("kafka-devbroker");
-	while ((opt = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_BROKERS:
 			if (nw_parse_u64(optarg, &nbrokers) != 0 || nbrokers < 1 ||
@@ -170,7 +182,12 @@ int main(int argc, char **argv)
 		}
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': nw_print_version(); return 0;
-		default: nw_usage_error("try kafka-devbroker --help");
+		case ':':
+			nw_usage_error("%s needs a value; try kafka-devbroker --help",
+			               flag_name(argv[optind - 1]));
+		default:
+			nw_usage_error("unknown flag %s; try kafka-devbroker --help",
+			               flag_name(argv[optind - 1]));
 		}
 	}
 	if (optind < argc)
@@ -208,7 +225,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ntopics && status == NW_EXIT_OK; i++) {
 		rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(
 			mc, topics[i].name, topics[i].partitions, repl);
-		for (int p = 0; p < topics[i].partitions && !e; p++)
+		/* Deterministic leaders (a broker call each, so only when there
+		 * is a choice). */
+		for (int p = 0; nbrokers > 1 && p < topics[i].partitions && !e; p++)
 			e = rd_kafka_mock_partition_set_leader(mc, topics[i].name, p,
 			                                       p % (int)nbrokers + 1);
 		if (e) {

@@ -358,14 +358,19 @@ static int topic_partitions(struct ksrc *k, int ti)
 	int64_t next_warn = 0;
 
 	while (!nw_sig_stop && !ksrc_fatal) {
+		/* All topics: asking for one by name may create it on brokers
+		 * with auto-creation on, and a typo must not make a topic. */
 		const struct rd_kafka_metadata *md;
-		rd_kafka_resp_err_t err = rd_kafka_metadata(k->rk, 0, t->rkt, &md, 5000);
+		rd_kafka_resp_err_t err = rd_kafka_metadata(k->rk, 1, NULL, &md, 5000);
 		int n = -1;
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			err = md->topic_cnt == 1 ? md->topics[0].err :
-			      RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-			if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-				n = md->topics[0].partition_cnt;
+			err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+			for (int i = 0; i < md->topic_cnt; i++)
+				if (strcmp(md->topics[i].topic, t->name) == 0) {
+					err = md->topics[i].err;
+					if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+						n = md->topics[i].partition_cnt;
+				}
 			rd_kafka_metadata_destroy(md);
 		}
 		if (n > 0)
@@ -474,6 +479,9 @@ static int static_assign(struct ksrc *k)
 			rc = -1;
 			break;
 		}
+		/* Only now: a topic handle makes librdkafka ask for the topic by
+		 * name, which creates it on brokers with auto-creation on. */
+		k->t[ti].rkt = rd_kafka_topic_new(k->rk, k->t[ti].name, NULL);
 		for (int i = 0; i < (k->c->parts ? k->c->nparts : n); i++) {
 			int32_t p = k->c->parts ? k->c->parts[i] : i;
 			if (p >= n) {
@@ -507,8 +515,8 @@ static void static_stop(struct ksrc *k)
 
 /* ---- setup and the loop ----------------------------------------------- */
 
-/* Throughput defaults: big fetches and a deep pre-fetch queue; -X wins
- * because it was applied first and these only fill in unset ones. */
+/* Throughput defaults: big fetches and a deep pre-fetch queue.  -X and -F
+ * win: these only fill in properties still at librdkafka's default. */
 static void consumer_defaults(struct ksrc *k, rd_kafka_conf_t *rd)
 {
 	static const char *const defs[][2] = {
@@ -517,30 +525,30 @@ static void consumer_defaults(struct ksrc *k, rd_kafka_conf_t *rd)
 		{ "queued.min.messages", "500000" },
 		{ "queued.max.messages.kbytes", "262144" },
 		{ "fetch.wait.max.ms", "100" },
+		/* fallen behind retention: lose as little as possible */
+		{ "auto.offset.reset", "earliest" },
 	};
-	char val[64];
-	size_t n;
+	rd_kafka_conf_t *fresh = rd_kafka_conf_new();
 
+	/* Only where the user left librdkafka's own default in place. */
 	for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
-		n = sizeof val;
-		/* Only properties the user left alone: compare with the default. */
-		rd_kafka_conf_t *fresh = rd_kafka_conf_new();
-		char dv[64];
-		size_t dn = sizeof dv;
-		bool user_set = rd_kafka_conf_get(rd, defs[i][0], val, &n) == RD_KAFKA_CONF_OK &&
-		                rd_kafka_conf_get(fresh, defs[i][0], dv, &dn) == RD_KAFKA_CONF_OK &&
-		                strcmp(val, dv) != 0;
-		rd_kafka_conf_destroy(fresh);
+		char val[64], dv[64];
+		size_t n = sizeof val, dn = sizeof dv;
+		bool user_set =
+			rd_kafka_conf_get(rd, defs[i][0], val, &n) == RD_KAFKA_CONF_OK &&
+			(rd_kafka_conf_get(fresh, defs[i][0], dv, &dn) != RD_KAFKA_CONF_OK ||
+			 strcmp(val, dv) != 0);
 		if (!user_set)
 			ksrc_conf_must(rd, defs[i][0], defs[i][1]);
 	}
+	rd_kafka_conf_destroy(fresh);
 	ksrc_conf_must(rd, "enable.partition.eof", k->c->exit_eof ? "true" : "false");
 	if (k->c->group) {
 		ksrc_conf_must(rd, "group.id", k->c->group);
 		ksrc_conf_must(rd, "enable.auto.commit", "false");
 		ksrc_conf_must(rd, "enable.auto.offset.store", "false");
-		ksrc_conf_must(rd, "auto.offset.reset",
-		               k->c->start == KSRC_START_END ? "latest" : "earliest");
+		if (k->c->start == KSRC_START_END)
+			ksrc_conf_must(rd, "auto.offset.reset", "latest");
 		rd_kafka_conf_set_rebalance_cb(rd, on_rebalance);
 		rd_kafka_conf_set_offset_commit_cb(rd, on_commit);
 	}
@@ -560,6 +568,12 @@ static int consumer_open(struct ksrc *k)
 		return -1;
 	}
 	if (k->c->group) {
+		/* Subscribe only to topics that exist: brokers that predate
+		 * allow.auto.create.topics (the dev broker) create what a group
+		 * subscribes to, and a typo must not become a topic. */
+		for (int i = 0; i < k->c->ntopics; i++)
+			if (topic_partitions(k, i) < 0)
+				return -1;
 		rd_kafka_poll_set_consumer(k->rk);
 		rd_kafka_topic_partition_list_t *l =
 			rd_kafka_topic_partition_list_new(k->c->ntopics);
@@ -580,8 +594,6 @@ static int consumer_open(struct ksrc *k)
 	rd_kafka_queue_t *mainq = rd_kafka_queue_get_main(k->rk);
 	rd_kafka_queue_forward(mainq, k->q);
 	rd_kafka_queue_destroy(mainq);
-	for (int i = 0; i < k->c->ntopics; i++)
-		k->t[i].rkt = rd_kafka_topic_new(k->rk, k->t[i].name, NULL);
 	return static_assign(k);
 }
 
@@ -629,14 +641,15 @@ static void stats_lag(struct nw_buf *b, void *arg)
 	nw_buf_addc(b, '[');
 	FOREACH_PART(k, ti, pi, kp) {
 		int64_t lo = -1, hi = -1;
-		if (!kp->assigned)
-			continue;
+		if (!kp->assigned && kp->next_flushed < 0)
+			continue;     /* never read here */
 		rd_kafka_get_watermark_offsets(k->rk, k->t[ti].name, pi, &lo, &hi);
 		nw_buf_adds(b, first ? "{\"topic\":" : ",{\"topic\":");
 		first = false;
 		nw_buf_add_jstr(b, k->t[ti].name, strlen(k->t[ti].name));
-		nw_buf_printf(b, ",\"partition\":%d,\"next\":%lld,\"lag\":%lld}",
-		              (int)pi, (long long)kp->next_flushed,
+		nw_buf_printf(b, ",\"partition\":%d,\"owned\":%s,\"next\":%lld,"
+		              "\"lag\":%lld}", (int)pi, kp->assigned ? "true" : "false",
+		              (long long)kp->next_flushed,
 		              (long long)(hi >= 0 && kp->next_flushed >= 0 ?
 		                          hi - kp->next_flushed : -1));
 	}
@@ -686,8 +699,11 @@ int ksrc_consume(struct ksrc_conf *c)
 	if (consumer_open(k) == 0) {
 		/* The loop: fetch, write, flush, commit what was flushed. */
 		while (!nw_sig_stop && !k->done && !ksrc_fatal) {
-			fetch_some(k, 100);
-			if (nw_mono_ms() >= k->next_commit) {
+			/* Commit on the interval, and as soon as the stream goes
+			 * quiet, so a burst is committed before anything else
+			 * (a rebalance, a stop) can get in the way. */
+			size_t n = fetch_some(k, 100);
+			if (n == 0 || nw_mono_ms() >= k->next_commit) {
 				flush_outputs(k);
 				commit_flushed(k, false, NULL);
 				k->next_commit = nw_mono_ms() + c->commit_interval_ms;

@@ -33,7 +33,8 @@ static void before_block(void)
 	nw_stats_tick();
 }
 
-/* Hand one line to librdkafka, waiting for queue room when it is full. */
+/* Hand one line to librdkafka, waiting for queue room when it is full
+ * (brokers away): until a stop request, which leaves the line unsent. */
 static void produce_line(const struct ksrc_conf *c, rd_kafka_topic_t *rkt,
                          const char *line, size_t n)
 {
@@ -53,7 +54,7 @@ static void produce_line(const struct ksrc_conf *c, rd_kafka_topic_t *rkt,
 			return;
 		}
 		rd_kafka_resp_err_t err = rd_kafka_last_error();
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || nw_sig_stop) {
 			pst.failed++;
 			LOG_WARN("cannot produce line %llu: %s",
 			         (unsigned long long)pst.lines, rd_kafka_err2str(err));
@@ -102,6 +103,8 @@ int ksrc_produce(struct ksrc_conf *c)
 	nw_stats_u64("too_long", &pst.too_long);
 	if (nw_reader_init(&rd, STDIN_FILENO, c->max_line) != 0) {
 		LOG_ERROR("out of memory");
+		rd_kafka_topic_destroy(rkt);
+		rd_kafka_destroy(prod_rk);
 		return NW_EXIT_FAIL;
 	}
 	rd.before_block = before_block;

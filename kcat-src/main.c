@@ -106,6 +106,13 @@ static void parse_partitions(struct ksrc_conf *c, const char *s)
 		if (*end != ',' && *end != '\0')
 			nw_usage_error("-p: bad partition list \"%s\"", s);
 		for (long i = a; i <= b; i++) {
+			bool dup = false;
+			for (int j = 0; j < c->nparts && !dup; j++)
+				dup = c->parts[j] == i;
+			if (dup)
+				continue;        /* "0,0-3" means each once */
+			if (c->nparts == 10000)
+				nw_usage_error("-p: more than 10000 partitions");
 			int32_t *np = realloc(c->parts, (size_t)(c->nparts + 1) * sizeof *np);
 			if (np == NULL)
 				nw_usage_error("-p: list too long");
@@ -188,6 +195,17 @@ static void check_flags(const struct ksrc_conf *c, bool have_offset)
 		nw_usage_error("-o stored needs -G GROUP");
 }
 
+/* The flag getopt stopped at: a short one is in optopt (it may sit in a
+ * group like -eX), a long one is the whole argument. */
+static const char *flag_name(const char *arg)
+{
+	static char shortf[3] = "-?";
+	if (optopt == 0)
+		return arg;
+	shortf[1] = (char)optopt;
+	return shortf;
+}
+
 int main(int argc, char **argv)
 {
 	struct ksrc_conf c;
@@ -196,7 +214,8 @@ int main(int argc, char **argv)
 
 	nw_log_init("kcat-src");
 	ksrc_conf_init(&c);
-	while ((opt = getopt_long(argc, argv, "b:t:G:p:o:ec:X:F:PhV", longopts,
+	opterr = 0;    /* one line of our own for a bad flag */
+	while ((opt = getopt_long(argc, argv, ":b:t:G:p:o:ec:X:F:PhV", longopts,
 	                          NULL)) != -1) {
 		switch (opt) {
 		case 'b': c.brokers = optarg; break;
@@ -234,8 +253,12 @@ int main(int argc, char **argv)
 			break;
 		case 'h': fputs(usage_text, stdout); ksrc_conf_free(&c); return 0;
 		case 'V': nw_print_version(); ksrc_conf_free(&c); return 0;
+		case ':':
+			nw_usage_error("%s needs a value; try kcat-src --help",
+			               flag_name(argv[optind - 1]));
 		default:
-			nw_usage_error("try kcat-src --help");
+			nw_usage_error("unknown flag %s; try kcat-src --help",
+			               flag_name(argv[optind - 1]));
 		}
 	}
 	if (optind < argc)

@@ -43,6 +43,21 @@ static struct timeval ms_tv(int ms)
 	return (struct timeval){ ms / 1000, (ms % 1000) * 1000 };
 }
 
+/* Why the connection failed, in words an operator reads (a socket timeout
+ * surfaces from hiredis as EAGAIN). */
+static void gate_conn_err(struct thr_gate *g)
+{
+	redisContext *c = g->c;
+
+	if (c->errstr[0] == '\0')
+		snprintf(g->err, sizeof g->err, "connection lost");
+	else if (strstr(c->errstr, "temporarily unavailable"))
+		snprintf(g->err, sizeof g->err, "no reply within %d ms",
+		         g->timeout_ms);
+	else
+		snprintf(g->err, sizeof g->err, "%s", c->errstr);
+}
+
 /* Run one command during the handshake.  Returns the reply, or NULL with
  * g->err set when the connection failed. */
 static redisReply *gate_cmd(struct thr_gate *g, int argc, const char **argv)
@@ -51,8 +66,7 @@ static redisReply *gate_cmd(struct thr_gate *g, int argc, const char **argv)
 	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
 
 	if (r == NULL)
-		snprintf(g->err, sizeof g->err, "%s", c->errstr[0] ? c->errstr :
-		         "connection lost");
+		gate_conn_err(g);
 	return r;
 }
 
@@ -94,14 +108,15 @@ static enum thr_conn gate_handshake(struct thr_gate *g)
 		redisReply *r = gate_cmd(g, steps[i].argc, steps[i].argv);
 		if (r == NULL)
 			return THR_DOWN;
-		if (r->type == REDIS_REPLY_ERROR) {
+		if (r->type == REDIS_REPLY_ERROR && steps[i].argv == info) {
+			g->script = false;      /* INFO not allowed (ACL): assume 7.0+ */
+		} else if (r->type == REDIS_REPLY_ERROR) {
 			enum thr_conn res = refusal(r) ? THR_REFUSED : THR_DOWN;
 			snprintf(g->err, sizeof g->err, "%s refused: %.120s",
 			         steps[i].argv[0], r->str);
 			freeReplyObject(r);
 			return res;
-		}
-		if (steps[i].argv == info && r->type == REDIS_REPLY_STRING) {
+		} else if (steps[i].argv == info && r->type == REDIS_REPLY_STRING) {
 			const char *v = strstr(r->str, "redis_version:");
 			g->script = v == NULL || atoi(v + 14) < 7;
 		}
@@ -184,6 +199,21 @@ void thr_gate_send_sync(struct thr_gate *g, const char *key, size_t klen,
 	g->inflight++;
 }
 
+int thr_gate_flush(struct thr_gate *g)
+{
+	int done = 0;
+
+	if (g->c == NULL)
+		return -1;
+	do {
+		if (redisBufferWrite(g->c, &done) != REDIS_OK) {
+			gate_conn_err(g);
+			return -1;
+		}
+	} while (!done);
+	return 0;
+}
+
 int thr_gate_recv(struct thr_gate *g, const char *id, size_t idlen,
                   enum thr_verdict *v, char *holder, size_t holdersz)
 {
@@ -193,8 +223,7 @@ int thr_gate_recv(struct thr_gate *g, const char *id, size_t idlen,
 	if (c == NULL || g->inflight == 0)
 		return -1;
 	if (redisGetReply(c, (void **)&r) != REDIS_OK || r == NULL) {
-		snprintf(g->err, sizeof g->err, "%s", c->errstr[0] ? c->errstr :
-		         "connection lost");
+		gate_conn_err(g);
 		return -1;
 	}
 	g->inflight--;

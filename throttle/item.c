@@ -61,6 +61,245 @@ int thr_tmpl_render(const char *tmpl, const struct thr_fields *f,
 	return 0;
 }
 
+/* ---- fast path ------------------------------------------------------------
+ * A strict scanner for the common line: a valid JSON object whose type,
+ * alert_id, rule, key_field and key are plain strings.  It either proves
+ * exactly that (SC_OK, fields pointing into the line) or gives up (SC_SLOW)
+ * and jansson decides; anything unusual (\u escapes, exponents, long
+ * numbers, deep nesting, duplicate fields) takes the slow path, so the
+ * verdict on a line never depends on which path read it. */
+enum { SC_OK = 0, SC_SLOW = -1 };
+#define SC_DEPTH_MAX 32
+
+struct scan {
+	const char *p, *end;
+	int depth;
+};
+
+/* The top-level members the gate reads. */
+enum { SF_TYPE, SF_ID, SF_RULE, SF_KEY_FIELD, SF_KEY, SF_N };
+static const struct { const char *name; size_t len; } sc_fields[SF_N] = {
+	{ "type", 4 }, { "alert_id", 8 }, { "rule", 4 }, { "key_field", 9 },
+	{ "key", 3 },
+};
+
+static void sc_ws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
+	                         *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/* A string; *esc says whether it held (simple) escapes. */
+static int sc_string(struct scan *s, const char **str, size_t *len, bool *esc)
+{
+	const char *b;
+
+	if (s->p >= s->end || *s->p != '"')
+		return SC_SLOW;
+	b = ++s->p;
+	*esc = false;
+	while (s->p < s->end) {
+		unsigned char c = (unsigned char)*s->p;
+		if (c == '"') {
+			*str = b, *len = (size_t)(s->p - b);
+			s->p++;
+			return SC_OK;
+		}
+		if (c < 0x20)
+			return SC_SLOW;
+		if (c == '\\') {
+			if (s->p + 1 >= s->end || s->p[1] == '\0' ||
+			    strchr("\"\\/bfnrt", s->p[1]) == NULL)
+				return SC_SLOW;
+			*esc = true;
+			s->p += 2;
+			continue;
+		}
+		s->p++;
+	}
+	return SC_SLOW;
+}
+
+static bool sc_digit(const struct scan *s)
+{
+	return s->p < s->end && *s->p >= '0' && *s->p <= '9';
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)? of at most 16 bytes: fits jansson's int64
+ * and double without overflow. */
+static int sc_number(struct scan *s)
+{
+	const char *b = s->p;
+
+	if (s->p < s->end && *s->p == '-')
+		s->p++;
+	if (!sc_digit(s))
+		return SC_SLOW;
+	if (*s->p++ != '0')
+		while (sc_digit(s))
+			s->p++;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (!sc_digit(s))
+			return SC_SLOW;
+		while (sc_digit(s))
+			s->p++;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
+		return SC_SLOW;
+	return s->p - b <= 16 ? SC_OK : SC_SLOW;
+}
+
+static int sc_literal(struct scan *s, const char *lit, size_t n)
+{
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+		return SC_SLOW;
+	s->p += n;
+	return SC_OK;
+}
+
+static int sc_object(struct scan *s, struct thr_fields *top, const char **id,
+                     size_t *idn, unsigned *seen);
+
+static int sc_value(struct scan *s)
+{
+	const char *str;
+	size_t n;
+	bool esc;
+	int rc;
+
+	if (s->p >= s->end)
+		return SC_SLOW;
+	switch (*s->p) {
+	case '"': return sc_string(s, &str, &n, &esc);
+	case '{': return sc_object(s, NULL, NULL, NULL, NULL);
+	case 't': return sc_literal(s, "true", 4);
+	case 'f': return sc_literal(s, "false", 5);
+	case 'n': return sc_literal(s, "null", 4);
+	case '[':
+		if (++s->depth > SC_DEPTH_MAX)
+			return SC_SLOW;
+		s->p++;
+		sc_ws(s);
+		if (s->p < s->end && *s->p == ']') {
+			s->p++;
+			s->depth--;
+			return SC_OK;
+		}
+		for (;;) {
+			if ((rc = sc_value(s)) != SC_OK)
+				return rc;
+			sc_ws(s);
+			if (s->p < s->end && *s->p == ',') {
+				s->p++;
+				sc_ws(s);
+				continue;
+			}
+			if (s->p < s->end && *s->p == ']') {
+				s->p++;
+				s->depth--;
+				return SC_OK;
+			}
+			return SC_SLOW;
+		}
+	default:
+		return sc_number(s);
+	}
+}
+
+/* Record a top-level member the gate reads: a plain string, seen once. */
+static int sc_field(struct scan *s, int f, struct thr_fields *top,
+                    const char **id, size_t *idn, unsigned *seen)
+{
+	const char *str;
+	size_t n;
+	bool esc;
+
+	if (*seen & (1u << f) || sc_string(s, &str, &n, &esc) != SC_OK || esc)
+		return SC_SLOW;
+	*seen |= 1u << f;
+	switch (f) {
+	case SF_TYPE:
+		if (n != 5 || memcmp(str, "alert", 5) != 0)
+			return SC_SLOW;
+		break;
+	case SF_ID:        *id = str, *idn = n; break;
+	case SF_RULE:      top->rule = str, top->rule_len = n; break;
+	case SF_KEY_FIELD: top->key_field = str, top->key_field_len = n; break;
+	case SF_KEY:       top->key = str, top->key_len = n; break;
+	}
+	return SC_OK;
+}
+
+static int sc_object(struct scan *s, struct thr_fields *top, const char **id,
+                     size_t *idn, unsigned *seen)
+{
+	const char *key;
+	size_t kn;
+	bool esc;
+	int rc;
+
+	if (s->p >= s->end || *s->p != '{' || ++s->depth > SC_DEPTH_MAX)
+		return SC_SLOW;
+	s->p++;
+	sc_ws(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		s->depth--;
+		return SC_OK;
+	}
+	for (;;) {
+		if (sc_string(s, &key, &kn, &esc) != SC_OK || (top && esc))
+			return SC_SLOW;
+		sc_ws(s);
+		if (s->p >= s->end || *s->p++ != ':')
+			return SC_SLOW;
+		sc_ws(s);
+		int f = SF_N;
+		if (top)
+			for (f = 0; f < SF_N; f++)
+				if (kn == sc_fields[f].len &&
+				    memcmp(key, sc_fields[f].name, kn) == 0)
+					break;
+		rc = f < SF_N ? sc_field(s, f, top, id, idn, seen) : sc_value(s);
+		if (rc != SC_OK)
+			return rc;
+		sc_ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			sc_ws(s);
+			continue;
+		}
+		if (s->p < s->end && *s->p == '}') {
+			s->p++;
+			s->depth--;
+			return SC_OK;
+		}
+		return SC_SLOW;
+	}
+}
+
+int thr_item_scan(const char *line, size_t n, struct thr_fields *f,
+                  const char **id, size_t *idn)
+{
+	struct scan s = { line, line + n, 0 };
+	unsigned seen = 0;
+
+	if (!nw_utf8_valid(line, n))
+		return SC_SLOW;
+	sc_ws(&s);
+	if (sc_object(&s, f, id, idn, &seen) != SC_OK)
+		return SC_SLOW;
+	sc_ws(&s);
+	if (s.p != s.end || seen != (1u << SF_N) - 1 || *idn == 0 ||
+	    *idn > THR_ID_MAX)
+		return SC_SLOW;
+	return SC_OK;
+}
+
+/* ---- slow path: jansson ----------------------------------------------- */
+
 /* A string member, or NULL. */
 static const char *jstr(json_t *o, const char *name, size_t *len)
 {
@@ -160,13 +399,15 @@ int thr_item_init(struct thr_item *it, const char *line, size_t n,
 		}
 	}
 	it->kind = THR_BAD;
-	json_t *root = json_loadb(line, n, 0, &jerr);
-	if (root == NULL) {
-		*reason = "invalid JSON";
-		return 0;
+	json_t *root = NULL;
+	if (thr_item_scan(line, n, &f, &id, &idn) != SC_OK) {
+		if ((root = json_loadb(line, n, 0, &jerr)) == NULL) {
+			*reason = "invalid JSON";
+			return 0;
+		}
+		if ((*reason = alert_fields(root, &f, &id, &idn)) != NULL)
+			goto out;
 	}
-	if ((*reason = alert_fields(root, &f, &id, &idn)) != NULL)
-		goto out;
 	if (thr_tmpl_render(tmpl, &f, &key, terr, sizeof terr) < 0) {
 		*reason = "key template";      /* validated at start-up: unreachable */
 		goto out;

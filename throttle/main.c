@@ -265,7 +265,7 @@ static void q_drain(void)
 {
 	while (q.n > 0) {
 		struct thr_item *it = q_at(0);
-		if (it->state == THR_WAIT)
+		if (it->state == THR_WAIT || it->state == THR_SENT)
 			break;
 		emit(it);
 		q.bytes -= it->line_len;
@@ -324,9 +324,9 @@ static void outage_begin(int64_t now, const char *why)
 		LOG_WARN("redis unavailable at %s: %s; %s", gate.where, why,
 		         cfg.closed ? "holding alerts until it is back" :
 		         "alerts pass, deduplicated in memory");
+		full_logged = false;
 	}
 	ctr.redis_up = 0;
-	full_logged = false;
 }
 
 static void gate_failed(int64_t now)
@@ -416,50 +416,106 @@ static void redis_try(bool startup)
 	}
 }
 
+/* The in-memory table decides one alert. */
+static void decide_one_local(struct thr_item *it, int64_t now)
+{
+	enum thr_lres r = thr_local_claim(local, it->key, it->key_len, it->id,
+	                                  it->id_len, now, cfg.ttl_ms, it->holder);
+
+	it->state = r == THR_L_OTHER ? THR_DROP : THR_PASS;
+	it->local = true;
+	if (r != THR_L_OTHER)
+		ctr.local_passed++;
+}
+
 static void count_error(const struct thr_item *it)
 {
 	char k[200];
 
 	if (ctr.redis_errors++ % ERR_LOG_EVERY == 0)
-		LOG_WARN("redis error reply for key=%s, alert passed: %s "
+		LOG_WARN("redis error reply for key=%s, decided in memory: %s "
 		         "(errors=%llu, logged one per %d)",
 		         safe(it->key, it->key_len, k, sizeof k), gate.err,
 		         (unsigned long long)ctr.redis_errors, ERR_LOG_EVERY);
 }
 
-/* Claim up to BATCH_MAX waiting alerts in one round trip. */
-static void decide_redis(void)
-{
-	struct thr_item *sent[BATCH_MAX];
-	size_t ns = 0;
-	int64_t now = nw_mono_ms();
+/* Claims on the wire whose replies are not read yet, oldest first.  While
+ * input keeps coming, one batch stays in flight so Redis works on it while
+ * the next lines are read and parsed. */
+#define FLY_MAX (2 * BATCH_MAX)
+static struct {
+	struct thr_item *v[FLY_MAX];
+	size_t head, n;
+} fly;
 
-	for (size_t i = 0; i < q.n && ns < BATCH_MAX; i++) {
+/* The connection failed: claims without a reply wait again.  If Redis did
+ * run one, its retry finds our own id there, and the alert passes. */
+static void claims_lost(int64_t now)
+{
+	for (; fly.n > 0; fly.n--, fly.head = (fly.head + 1) % FLY_MAX)
+		fly.v[fly.head]->state = THR_WAIT;
+	gate_failed(now);
+}
+
+/* Queue one claim per waiting alert (one batch at most) and send them.
+ * Returns how many were sent. */
+static size_t claims_send(void)
+{
+	size_t ns = 0;
+
+	for (size_t i = 0; i < q.n && ns < BATCH_MAX && fly.n < FLY_MAX; i++) {
 		struct thr_item *it = q_at(i);
 		if (it->state != THR_WAIT)
 			continue;
 		thr_gate_send_claim(&gate, it->key, it->key_len, it->id, it->id_len);
-		sent[ns++] = it;
+		it->state = THR_SENT;
+		fly.v[(fly.head + fly.n++) % FLY_MAX] = it;
+		ns++;
 	}
-	if (ns > 0)
-		ctr.round_trips++;
-	for (size_t i = 0; i < ns; i++) {
-		struct thr_item *it = sent[i];
+	if (ns == 0)
+		return 0;
+	ctr.round_trips++;
+	if (thr_gate_flush(&gate) < 0) {
+		claims_lost(nw_mono_ms());
+		return 0;
+	}
+	return ns;
+}
+
+/* Read replies, oldest first, until at most keep claims are in flight. */
+static void claims_recv(size_t keep)
+{
+	int64_t now = nw_mono_ms();
+
+	while (fly.n > keep) {
+		struct thr_item *it = fly.v[fly.head];
 		enum thr_verdict v;
 		if (thr_gate_recv(&gate, it->id, it->id_len, &v, it->holder,
 		                  sizeof it->holder) < 0) {
-			gate_failed(now);    /* the rest stay waiting */
+			claims_lost(now);
 			return;
 		}
+		fly.head = (fly.head + 1) % FLY_MAX;
+		fly.n--;
 		q.waiting--;
-		it->state = v == THR_V_OTHER ? THR_DROP : THR_PASS;
-		if (v == THR_V_CLAIMED)
+		switch (v) {
+		case THR_V_CLAIMED:
 			thr_local_note(local, it->key, it->key_len, it->id, it->id_len,
 			               now, cfg.ttl_ms);
-		else if (v == THR_V_SAME)
+			it->state = THR_PASS;
+			break;
+		case THR_V_SAME:
 			ctr.replayed++;
-		else if (v == THR_V_ERROR)
+			it->state = THR_PASS;
+			break;
+		case THR_V_OTHER:
+			it->state = THR_DROP;
+			break;
+		case THR_V_ERROR:      /* e.g. LOADING after a restart: no verdict */
 			count_error(it);
+			decide_one_local(it, now);
+			break;
+		}
 	}
 }
 
@@ -472,28 +528,21 @@ static void decide_local(void)
 		struct thr_item *it = q_at(i);
 		if (it->state != THR_WAIT)
 			continue;
-		enum thr_lres r = thr_local_claim(local, it->key, it->key_len, it->id,
-		                                  it->id_len, now, cfg.ttl_ms,
-		                                  it->holder);
-		it->state = r == THR_L_OTHER ? THR_DROP : THR_PASS;
-		it->local = true;
-		if (r != THR_L_OTHER)
-			ctr.local_passed++;
+		decide_one_local(it, now);
 		q.waiting--;
 	}
 }
 
-/* Decide whatever can be decided now; output in order. */
-static void step(void)
+/* Decide whatever can be decided now; output in order.  busy: more input
+ * is waiting, so the newest batch of claims may stay in flight. */
+static void step(bool busy)
 {
-	while (q.waiting > 0) {
-		if (thr_gate_up(&gate))
-			decide_redis();
-		else if (!cfg.closed)
-			decide_local();
-		else
-			break;
+	if (thr_gate_up(&gate)) {
+		size_t sent = claims_send();
+		claims_recv(busy && thr_gate_up(&gate) ? sent : 0);
 	}
+	if (!thr_gate_up(&gate) && !cfg.closed && q.waiting > 0)
+		decide_local();
 	q_drain();
 	ctr.local_keys = thr_local_size(local);
 	ctr.local_evicted = thr_local_evicted(local);
@@ -516,16 +565,19 @@ static int read_timeout(void)
 }
 
 /* Fill the queue with what the input holds now, blocking only for the
- * first line.  Returns false at end of input. */
-static bool fill(void)
+ * first line, and only when nothing else can be done. */
+enum fill_res { FILL_EOF, FILL_IDLE, FILL_BUSY };
+static enum fill_res fill(void)
 {
 	size_t budget = BATCH_MAX;
 	int timeout = q.n > 0 && !(cfg.closed && !thr_gate_up(&gate)) ? 0 :
 	              read_timeout();
 
-	while (budget > 0 && !q_full()) {
+	while (!q_full()) {
 		char *line;
 		size_t n;
+		if (budget == 0)
+			return FILL_BUSY;
 		if (timeout != 0)
 			nw_out_flush();
 		enum nw_rd res = nw_reader_next(&rd, &line, &n, timeout);
@@ -537,16 +589,16 @@ static bool fill(void)
 			timeout = 0;
 			break;
 		case NW_RD_EOF:
-			return false;
+			return FILL_EOF;
 		case NW_RD_TIMEOUT:
 		case NW_RD_INTR:
-			return true;
+			return FILL_IDLE;
 		case NW_RD_ERR:
 			LOG_ERROR("cannot read stdin: %s", strerror(errno));
 			exit(NW_EXIT_FAIL);
 		}
 	}
-	return true;
+	return FILL_IDLE;
 }
 
 /* Closed mode, Redis away, nothing to read: wait for the next attempt. */
@@ -648,10 +700,14 @@ int main(int argc, char **argv)
 	setup();
 	redis_try(true);
 	while (!nw_sig_stop) {
-		if (more && !q_full())
-			more = fill();
+		bool busy = false;
+		if (more && !q_full()) {
+			enum fill_res r = fill();
+			more = r != FILL_EOF;
+			busy = r == FILL_BUSY;
+		}
 		redis_try(false);
-		step();
+		step(busy);
 		nw_stats_tick();
 		if (q.n == 0 && !more)
 			break;
@@ -667,7 +723,7 @@ int main(int argc, char **argv)
 	}
 	if (nw_sig_stop) {             /* finish what was read, if we can */
 		redis_try(false);
-		step();
+		step(false);
 	}
 	return teardown();
 }

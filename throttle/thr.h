@@ -1,6 +1,6 @@
 /*
  * thr.h - throttle's modules: the Redis URL parser (thr_url_), the key
- * template (thr_tmpl_), alert classification (thr_line_), the local TTL
+ * template (thr_tmpl_), input lines and alert classification (thr_item_), the local TTL
  * table used while Redis is away (thr_local_) and the Redis gate itself
  * (thr_gate_).
  */
@@ -61,7 +61,12 @@ enum thr_kind { THR_ALERT, THR_CTL, THR_BLANK, THR_BAD };
 /* One line waiting for its verdict.  mem holds, back to back, the line, the
  * rendered Redis key, the alert_id and the rule (each NUL-terminated); the
  * item owns it. */
-enum thr_state { THR_WAIT, THR_PASS, THR_DROP };
+enum thr_state {
+	THR_WAIT,        /* an alert without a verdict */
+	THR_SENT,        /* its claim is on the wire */
+	THR_PASS,        /* goes to stdout (control lines start here) */
+	THR_DROP         /* suppressed */
+};
 struct thr_item {
 	enum thr_kind kind;
 	enum thr_state state;
@@ -78,6 +83,11 @@ struct thr_item {
 int  thr_item_init(struct thr_item *it, const char *line, size_t n,
                    const char *tmpl, const char **reason);
 void thr_item_free(struct thr_item *it);
+/* The fast path of thr_item_init: 0 when line is certainly a valid JSON
+ * alert whose five fields are plain strings (pointing into line), -1 when
+ * jansson must decide. */
+int  thr_item_scan(const char *line, size_t n, struct thr_fields *f,
+                   const char **id, size_t *idn);
 
 /* ---- local TTL table: dedup while Redis is away ------------------------ */
 enum thr_lres { THR_L_CLAIMED, THR_L_SAME, THR_L_OTHER };
@@ -131,6 +141,8 @@ void thr_gate_lost(struct thr_gate *g, int64_t now_ms);
  * string reply equal to it is THR_V_SAME. */
 void thr_gate_send_claim(struct thr_gate *g, const char *key, size_t klen,
                          const char *id, size_t idlen);
+/* Push the queued commands onto the socket (-1: connection failed). */
+int  thr_gate_flush(struct thr_gate *g);
 void thr_gate_send_sync(struct thr_gate *g, const char *key, size_t klen,
                         const char *id, size_t idlen, int64_t ttl_ms);
 int  thr_gate_recv(struct thr_gate *g, const char *id, size_t idlen,

@@ -170,21 +170,20 @@ static int parse_query(const char *q, size_t n, struct thr_url *u, bool have_db,
 
 static int parse_tcp(const char *p, struct thr_url *u, char *err, size_t errlen)
 {
-	const char *end = p + strlen(p);
-	const char *q = memchr(p, '?', (size_t)(end - p));
-	const char *qend = end;
+	/* The password may hold '/', ':', '?' or '@': the host starts after
+	 * the last '@' (nothing after the user info may contain one). */
+	const char *at = strrchr(p, '@');
 	bool have_db = false;
 
-	if (q)
-		end = q;
-	/* The password may hold '/', ':' or '@': the host starts after the
-	 * last '@' before any query. */
-	const char *at = memrchr(p, '@', (size_t)(end - p));
 	if (at) {
 		if (parse_userinfo(p, (size_t)(at - p), u, err, errlen) < 0)
 			return -1;
 		p = at + 1;
 	}
+	const char *end = p + strlen(p), *qend = end;
+	const char *q = memchr(p, '?', (size_t)(end - p));
+	if (q)
+		end = q;
 	const char *slash = memchr(p, '/', (size_t)(end - p));
 	if (parse_hostport(p, (size_t)((slash ? slash : end) - p), u, err,
 	                   errlen) < 0)
@@ -203,19 +202,18 @@ static int parse_tcp(const char *p, struct thr_url *u, char *err, size_t errlen)
 
 static int parse_unix(const char *p, struct thr_url *u, char *err, size_t errlen)
 {
-	const char *end = p + strlen(p);
-	const char *q = memchr(p, '?', (size_t)(end - p));
-
 	if (p[0] != '/') {
 		/* user info ends at the first "@/" */
 		const char *at = strstr(p, "@/");
-		if (at == NULL || (q && at > q))
+		if (at == NULL)
 			return url_err(err, errlen, "unix socket path must be absolute "
 			               "(unix:///path/to/redis.sock)");
 		if (parse_userinfo(p, (size_t)(at - p), u, err, errlen) < 0)
 			return -1;
 		p = at + 1;
 	}
+	const char *end = p + strlen(p);
+	const char *q = memchr(p, '?', (size_t)(end - p));
 	size_t pn = (size_t)((q ? q : end) - p);
 	if (pn < 2)
 		return url_err(err, errlen, "missing unix socket path");

@@ -3,6 +3,10 @@
 # templates, pipelining, unix socket, passwords, bad URLs, signals.
 . "$(dirname "$0")/../lib.sh"
 
+# Every foreground run is bounded; background runs use $BIN/throttle itself
+# (so signals reach it) and are waited for with a limit.
+throttle() { timeout -k 5 60 "$BIN/throttle" "$@"; }
+
 # alert ID KEY [RULE]: one alert line as detect writes it.
 alert() {
 	printf '{"type":"alert","alert_id":"%s","rule":"%s","severity":"critical","key_field":"src_ip","key":"%s","window_start":1763711940000,"window_end":1763712000000,"metric":"sum_bytes_sent","value":61234567,"threshold":50000000,"message":"DATA EXFILTRATION DETECTED! IP: %s transferred 61234567 bytes in 60s.","aggregates":{"count":3}}\n' \
@@ -11,6 +15,13 @@ alert() {
 ctl() { printf '{"@ctl":{"type":"barrier","id":%s}}\n' "$1"; }
 ids() { grep -o '"alert_id":"[^"]*"' "$1" | cut -d'"' -f4 | tr '\n' ' '; }
 lines() { [ -f "$1" ] && wc -l <"$1" | tr -d ' ' || echo 0; }
+# wait_exit PID: its exit status, waiting at most 10 s (then SIGKILL).
+wait_exit() {
+	local i
+	for i in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$1" 2>/dev/null && kill -9 "$1"
+	wait "$1"
+}
 
 start_redis || { fail throttle_redis_start "redis-server did not start"; exit 1; }
 export REDIS_URL
@@ -63,6 +74,18 @@ throttle --key-template 'x:{src}' </dev/null >/dev/null 2>"$T/err4"
 check_eq throttle_bad_template_exit 2 $?
 check throttle_bad_template_message grep -q 'unknown placeholder {src}' "$T/err4"
 
+# --- a database index the server does not have: a config error ----------
+alert x1 10.2.2.3 | REDIS_URL=redis://127.0.0.1:$REDIS_PORT/99 throttle \
+	>"$T/out4b" 2>"$T/err4b"
+check_eq throttle_bad_db_exit_1 1 $?
+check throttle_bad_db_message grep -q "^ERROR throttle: redis at redis://127.0.0.1:$REDIS_PORT/99: SELECT refused: ERR DB index" "$T/err4b"
+
+# --- an error reply (the key holds a list) is no verdict: memory decides --
+rcli rpush alert:throttle:10.7.7.7 x >/dev/null
+{ alert w1 10.7.7.7; alert w2 10.7.7.7; } | throttle >"$T/out4c" 2>"$T/err4c"
+check_eq throttle_error_reply_local_dedup "w1 " "$(ids "$T/out4c")"
+check_eq throttle_error_reply_warn_once 1 "$(grep -c '^WARN throttle: redis error reply for key=alert:throttle:10.7.7.7, decided in memory: WRONGTYPE' "$T/err4c")"
+
 # --- a burst is pipelined and keeps input order ---------------------------
 python3 - "$T/burst" "$T/burst_want" <<'EOF'
 import sys
@@ -88,14 +111,14 @@ assert 0 < s["round_trips"] <= 30, s' "$T/stats5"
 
 # --- a single alert goes out at once, without waiting for a batch ---------
 mkfifo "$T/fifo6"
-throttle <"$T/fifo6" >"$T/out6" 2>"$T/err6" &
+"$BIN/throttle" <"$T/fifo6" >"$T/out6" 2>"$T/err6" &
 pid6=$!
 at_exit "kill $pid6"
 exec 3>"$T/fifo6"
 alert s1 10.3.3.3 >&3
 check throttle_single_alert_not_held wait_for 5 grep -q s1 "$T/out6"
 kill -TERM "$pid6"
-wait "$pid6"
+wait_exit "$pid6"
 check_eq throttle_sigterm_exit_0 0 $?
 exec 3>&-
 

@@ -62,6 +62,10 @@ TEST(url_userinfo)
 	CHECK_STR(u.host, "h");
 	CHECK_INT(u.port, 9);
 
+	CHECK_INT(parse("redis://:a?b@h?db=3", &u, err), 0);
+	CHECK_STR(u.password, "a?b");
+	CHECK_INT(u.db, 3);
+
 	CHECK_INT(parse("redis://:p%40ss%2Fw%23@h", &u, err), 0);
 	CHECK_STR(u.password, "p@ss/w#");
 
@@ -86,6 +90,10 @@ TEST(url_unix_forms)
 	CHECK_INT(parse("unix:///tmp/r.sock?db=4", &u, err), 0);
 	CHECK_STR(u.path, "/tmp/r.sock");
 	CHECK_INT(u.db, 4);
+
+	CHECK_INT(parse("unix://:p?w@/tmp/r.sock?db=1", &u, err), 0);
+	CHECK_STR(u.password, "p?w");
+	CHECK_INT(u.db, 1);
 
 	CHECK_INT(parse("unix://:pw@/tmp/r.sock", &u, err), 0);
 	CHECK_STR(u.password, "pw");
@@ -261,6 +269,61 @@ TEST(item_long_key_rejected)
 	nw_buf_free(&b);
 }
 
+static int scan(const char *line)
+{
+	struct thr_fields f;
+	const char *id;
+	size_t idn;
+
+	return thr_item_scan(line, strlen(line), &f, &id, &idn);
+}
+
+/* The fast path takes plain alerts and leaves everything unusual to
+ * jansson (the item_kinds cases above go through both). */
+TEST(scan_fast_path_scope)
+{
+	struct thr_fields f;
+	const char *id;
+	size_t idn;
+	static const char ok[] = " {\"type\" : \"alert\",\"alert_id\":\"x1\",\"rule\":\"r\","
+		"\"key_field\":\"f\",\"key\":\"k\",\"n\":[1,-2.5,0,true,false,null,"
+		"{\"a\":{}},[]],\"m\":\"t\\\"ab\\n\\u00e9\"} ";
+
+	CHECK_INT(thr_item_scan(ok, strlen(ok), &f, &id, &idn), -1); /* \u: slow */
+	CHECK_INT(scan("{\"type\":\"alert\",\"alert_id\":\"x1\",\"rule\":\"r\","
+	               "\"key_field\":\"f\",\"key\":\"k\",\"n\":[1,-2.5,0,true,"
+	               "false,null,{\"a\":{}},[]],\"m\":\"t\\\"\\n\"} "), 0);
+	const char *line = "{\"key\":\"10.0.0.5\",\"type\":\"alert\",\"rule\":\"scan\","
+	                   "\"alert_id\":\"abc\",\"key_field\":\"src_ip\"}";
+	CHECK_INT(thr_item_scan(line, strlen(line), &f, &id, &idn), 0);
+	CHECK_INT(idn, 3);
+	CHECK(memcmp(id, "abc", 3) == 0);
+	CHECK_INT(f.key_len, 8);
+	CHECK(memcmp(f.key, "10.0.0.5", 8) == 0);
+
+	static const char *const slow[] = {
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\"}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\",\"v\":1e3}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\",\"v\":12345678901234567890}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\",\"key\":\"j\"}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\\n\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\"}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\"} x",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\",}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\",\"v\":01}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"\xff\"}",
+		"{\"type\":\"Alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\"}",
+		"{\"type\":\"alert\",\"alert_id\":7,\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\"}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\",\"v\":tru}",
+		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+		"",
+	};
+	for (size_t i = 0; i < sizeof slow / sizeof slow[0]; i++) {
+		if (scan(slow[i]) != -1)
+			printf("  fast path took: %s\n", slow[i]);
+		CHECK_INT(scan(slow[i]), -1);
+	}
+}
+
 static enum thr_lres claim(struct thr_local *t, const char *k, const char *id,
                            int64_t now, char *holder)
 {
@@ -343,6 +406,7 @@ int main(void)
 	RUN(template_placeholders);
 	RUN(item_kinds);
 	RUN(item_long_key_rejected);
+	RUN(scan_fast_path_scope);
 	RUN(local_set_nx_semantics);
 	RUN(local_bounded_evicts_oldest);
 	RUN(local_note_renews_and_each_lists_live);
