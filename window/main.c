@@ -290,8 +290,8 @@ static void stats_setup(const struct opts *o)
 	nw_stats_u64("dead_letter", &W.dead);
 	nw_stats_u64("key_limit", &W.eng.key_limit);
 	nw_stats_u64("ctl", &W.ctl);
-	nw_stats_u64("keys", &W.eng.keys);
-	nw_stats_u64("panes", &W.eng.panes);
+	nw_stats_gauge("keys", &W.eng.keys);
+	nw_stats_gauge("panes", &W.eng.panes);
 	nw_stats_i64("watermark", &W.eng.wm);
 }
 
