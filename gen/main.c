@@ -521,6 +521,8 @@ static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 	const int64_t mono0 = mono_ns();
 	const bool paced = pace_eps > 0 || opt.realtime;
 	int64_t last_stats = mono0;
+	/* The supervisor names the stats file in the environment, not argv. */
+	const bool stats_on = opt.stats || getenv("NW_STATS_FILE");
 	int64_t wall_s = nw_wall_ms() / 1000;
 	char line[GEN_LINE_MAX];
 	struct gen_event e;
@@ -546,7 +548,7 @@ static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 				if (dur_ns && now - mono0 >= dur_ns)
 					break;
 			}
-			if (opt.stats && now - last_stats >= 1000000000) {
+			if (stats_on && now - last_stats >= 1000000000) {
 				nw_stats_write();
 				last_stats = now;
 			}

@@ -146,12 +146,16 @@ void nw_dlq_close(struct nw_dlq *d);
 /* path NULL: env NW_STATS_FILE if set (the supervisor sets it), else off. */
 void nw_stats_init(const char *path, int interval_ms);
 void nw_stats_u64(const char *name, const uint64_t *p);
+/* A level that goes up and down (keys held, queue length): no rate. */
+void nw_stats_gauge(const char *name, const uint64_t *p);
 void nw_stats_i64(const char *name, const int64_t *p);
 void nw_stats_dbl(const char *name, const double *p);
 /* fn appends one JSON value (object, array, number) to out. */
 void nw_stats_fn(const char *name, void (*fn)(struct nw_buf *out, void *arg),
                  void *arg);
 void nw_stats_tick(void);    /* cheap; writes when the interval has passed */
+void nw_stats_idle(void);    /* the same, checking the clock every call (the
+                                line reader calls it before it may block) */
 void nw_stats_write(void);   /* now */
 void nw_stats_close(void);   /* final write, then free */
 

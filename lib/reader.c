@@ -61,19 +61,20 @@ void nw_reader_free(struct nw_reader *r)
 	r->buf = r->reopen = r->reopen_eof = NULL;
 }
 
+/* The input has really ended: later calls see EOF at once. */
+static bool rd_reopen_final(struct nw_reader *r)
+{
+	free(r->reopen);
+	r->reopen = NULL;
+	return false;
+}
+
 /* EOF on a supervised input FIFO: the writer went away.  Reopen the FIFO
  * (non-blocking, so timeouts keep working while no writer is there) on the
  * same descriptor and go on, unless the input has really ended.  The end
  * marker is checked after the reopen: the supervisor creates it and then
  * opens the FIFO once, which wakes a reader that reopened before the marker
  * appeared, and a reader that reopened after it sees the marker. */
-static bool rd_reopen_final(struct nw_reader *r)
-{
-	free(r->reopen);           /* the end is final: later calls see EOF */
-	r->reopen = NULL;
-	return false;
-}
-
 static bool rd_reopen(struct nw_reader *r)
 {
 	if (r->reopen == NULL)
@@ -167,6 +168,7 @@ enum nw_rd nw_reader_next(struct nw_reader *r, char **line, size_t *len,
 		}
 		if (r->before_block)
 			r->before_block();
+		nw_stats_idle();
 		/* A reopened FIFO is non-blocking and reads 0 while no writer
 		 * is there; poll waits for one (Linux reports POLLHUP only once
 		 * a writer came and went after the open). */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum st_kind { ST_U64, ST_I64, ST_DBL, ST_FN };
+enum st_kind { ST_U64, ST_GAUGE, ST_I64, ST_DBL, ST_FN };
 
 struct st_entry {
 	const char *name;
@@ -61,6 +61,7 @@ static void st_add(const char *name, enum st_kind kind, const void *p,
 }
 
 void nw_stats_u64(const char *n, const uint64_t *p) { st_add(n, ST_U64, p, NULL, NULL); }
+void nw_stats_gauge(const char *n, const uint64_t *p) { st_add(n, ST_GAUGE, p, NULL, NULL); }
 void nw_stats_i64(const char *n, const int64_t *p) { st_add(n, ST_I64, p, NULL, NULL); }
 void nw_stats_dbl(const char *n, const double *p) { st_add(n, ST_DBL, p, NULL, NULL); }
 void nw_stats_fn(const char *n, void (*fn)(struct nw_buf *, void *), void *arg)
@@ -79,7 +80,8 @@ static void st_render(struct nw_buf *b, int64_t now)
 		struct st_entry *e = &st.v[i];
 		nw_buf_printf(b, ",\"%s\":", e->name);
 		switch (e->kind) {
-		case ST_U64: nw_buf_add_u64(b, *(const uint64_t *)e->p); break;
+		case ST_U64:
+		case ST_GAUGE: nw_buf_add_u64(b, *(const uint64_t *)e->p); break;
 		case ST_I64: nw_buf_add_i64(b, *(const int64_t *)e->p); break;
 		case ST_DBL: nw_buf_printf(b, "%.17g", *(const double *)e->p); break;
 		case ST_FN:  e->fn(b, e->arg); break;
@@ -127,6 +129,14 @@ void nw_stats_tick(void)
 	if (st.path == NULL || (st.countdown++ & 255) != 0)
 		return;
 	if (nw_mono_ms() - st.last_write >= st.interval_ms)
+		nw_stats_write();
+}
+
+/* Called by the line reader before it may block: a stage whose input is
+ * slow (a few alerts a minute) still refreshes its file every interval. */
+void nw_stats_idle(void)
+{
+	if (st.path != NULL && nw_mono_ms() - st.last_write >= st.interval_ms)
 		nw_stats_write();
 }
 

@@ -174,6 +174,7 @@ bad:
 void win_agg_free(struct win_agg *a)
 {
 	free(a->name);
+	free(a->lit);
 	free(a->field);
 	free(a->vs);
 	memset(a, 0, sizeof *a);
@@ -183,6 +184,13 @@ size_t win_aggs_layout(struct win_agg *a, int n)
 {
 	size_t off = 0;
 	for (int i = 0; i < n; i++) {
+		struct nw_buf b = { 0 };
+		nw_buf_addc(&b, ',');
+		nw_buf_add_jstr(&b, a[i].name, strlen(a[i].name));
+		nw_buf_adds(&b, ":");
+		free(a[i].lit);
+		a[i].lit = b.p;            /* owned by the aggregate now */
+		a[i].litlen = b.len;
 		for (size_t k = 0; k < sizeof fns / sizeof fns[0]; k++)
 			if (fns[k].fn == a[i].fn) {
 				a[i].off = off;
@@ -301,17 +309,10 @@ const char *win_aggs_input(const struct win_agg *a, int n,
 	return NULL;
 }
 
-/* ---- states ------------------------------------------------------------ */
+/* ---- states: every state starts as all-zero bytes ------------------------ */
 
 #define ST(T, st, a) ((T *)(void *)((char *)(st) + (a)->off))
 #define CST(T, st, a) ((const T *)(const void *)((const char *)(st) + (a)->off))
-
-void win_aggs_init(const struct win_agg *a, int n, void *st)
-{
-	(void)a;
-	(void)n;
-	(void)st;   /* every state starts as all-zero bytes */
-}
 
 static void sum_add(struct st_sum *s, bool real, int64_t i, double d)
 {
@@ -464,9 +465,7 @@ void win_aggs_print(const struct win_agg *a, int n, const void *st,
 	for (int k = 0; k < n; k++) {
 		if (a[k].fn == WF_COUNT)
 			continue;
-		nw_buf_addc(b, ',');
-		nw_buf_add_jstr(b, a[k].name, strlen(a[k].name));
-		nw_buf_addc(b, ':');
+		nw_buf_add(b, a[k].lit, a[k].litlen);
 		switch (a[k].fn) {
 		case WF_SUM: {
 			const struct st_sum *s = CST(struct st_sum, st, &a[k]);

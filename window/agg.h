@@ -10,7 +10,8 @@
  *
  * Ownership: a win_agg owns its name, field and predicate strings
  * (win_agg_free).  A state block is laid out by win_aggs_layout and owned
- * by whoever allocated it; win_aggs_release frees what states point to.
+ * by whoever allocated it and starts zeroed; win_aggs_release frees what
+ * states point to.
  */
 #ifndef WIN_AGG_H
 #define WIN_AGG_H
@@ -27,6 +28,8 @@ enum win_op { WO_EQ, WO_NE, WO_LT, WO_LE, WO_GT, WO_GE, WO_CONTAINS };
 struct win_agg {
 	enum win_fn fn;
 	char *name;          /* output field name */
+	char *lit;           /* ,"name": ready to copy (win_aggs_layout) */
+	size_t litlen;
 	char *field;         /* dotted path */
 	int slot;            /* win_paths slot of field */
 	size_t off;          /* offset of this aggregate's state in a block */
@@ -63,7 +66,6 @@ size_t win_aggs_layout(struct win_agg *a, int n);
 const char *win_aggs_input(const struct win_agg *a, int n,
                            const struct win_jval *vals, struct win_in *in,
                            char *scratch);
-void win_aggs_init(const struct win_agg *a, int n, void *st);
 void win_aggs_update(const struct win_agg *a, int n, void *st,
                      const struct win_in *in);
 void win_aggs_merge(const struct win_agg *a, int n, void *dst, const void *src);

@@ -49,7 +49,8 @@ int win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
                     int nkeys, win_emit_fn emit, void *emit_arg)
 {
 	memset(e, 0, sizeof *e);
-	if (cfg->size <= 0 || cfg->slide <= 0 || cfg->slide > cfg->size)
+	if (cfg->size <= 0 || cfg->slide <= 0 || cfg->slide > cfg->size ||
+	    nkeys < 1 || nkeys > 16)
 		return -1;
 	e->cfg = *cfg;
 	e->pane = gcd64(cfg->size, cfg->slide);
@@ -62,6 +63,12 @@ int win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
 	memset(e->fields, 0, (size_t)nkeys * sizeof *e->fields);
 	e->nfields = nkeys;
 	for (int i = 0; i < nkeys; i++) {
+		struct nw_buf h = { 0 };
+		nw_buf_adds(&h, "{\"type\":\"window\",\"key_field\":");
+		nw_buf_add_jstr(&h, key_names[i], strlen(key_names[i]));
+		nw_buf_adds(&h, ",\"key\":");
+		e->fields[i].head = h.p;      /* owned by the field */
+		e->fields[i].headlen = h.len;
 		e->fields[i].name = key_names[i];
 		e->fields[i].slot = key_slots[i];
 		e->fields[i].tabcap = 64;
@@ -125,7 +132,7 @@ static size_t key_find(const struct win_field *f, uint64_t h, const char *k,
 	size_t mask = f->tabcap - 1, i = (size_t)h & mask;
 	for (; f->tab[i].k; i = (i + 1) & mask)
 		if (f->tab[i].hash == h && f->tab[i].k->len == n &&
-		    memcmp(f->tab[i].k->key, k, n) == 0)
+		    (n == 0 || memcmp(f->tab[i].k->key, k, n) == 0))
 			break;
 	return i;
 }
@@ -232,6 +239,21 @@ static void live_settle(struct win_engine *e, struct win_field *f)
 
 /* ---- records ------------------------------------------------------------ */
 
+/* A key as a JSON string: most keys need no escaping and are copied. */
+static void add_key(struct nw_buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f) {
+			nw_buf_add_jstr(b, s, n);
+			return;
+		}
+	}
+	nw_buf_addc(b, '"');
+	nw_buf_add(b, s, n);
+	nw_buf_addc(b, '"');
+}
+
 /* Combine the key's panes of window [end - size, end) and emit the record;
  * nothing when the window holds no event. */
 static void emit_window(struct win_engine *e, const struct win_field *f,
@@ -252,10 +274,9 @@ static void emit_window(struct win_engine *e, const struct win_field *f,
 	if (count == 0)
 		return;
 	nw_buf_reset(b);
-	nw_buf_adds(b, "{\"type\":\"window\",\"key_field\":");
-	nw_buf_add_jstr(b, f->name, strlen(f->name));
-	nw_buf_adds(b, ",\"key\":");
-	nw_buf_add_jstr(b, k->key, k->len);
+	nw_buf_reserve(b, f->headlen + k->len + 256);
+	nw_buf_add(b, f->head, f->headlen);
+	add_key(b, k->key, k->len);
 	nw_buf_adds(b, ",\"window_start\":");
 	nw_buf_add_i64(b, end - e->cfg.size);
 	nw_buf_adds(b, ",\"window_end\":");
@@ -432,6 +453,7 @@ void win_engine_free(struct win_engine *e)
 		}
 		free(f->live);
 		free(f->tab);
+		free(f->head);
 	}
 	for (size_t i = 0; i < e->nslabs; i++)
 		free(e->slabs[i]);

@@ -40,6 +40,8 @@ struct win_kslot { uint64_t hash; struct win_key *k; };
 
 struct win_field {
 	const char *name;
+	char *head;                /* {"type":"window","key_field":NAME,"key": */
+	size_t headlen;
 	int slot;                  /* win_paths slot of the key */
 	struct win_kslot *tab;     /* open addressing, linear probing */
 	size_t tabcap, tabn;

@@ -110,6 +110,7 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 {
 	int c;
 
+	opterr = 0;                 /* one line of our own instead */
 	*o = (struct opts){ .time_field = "timestamp", .unit = WT_AUTO,
 	                    .cfg = { 60000, 10000, 5000, 0, 1000000 } };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -148,7 +149,9 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 		case O_HELP: fputs(usage_text, stdout); exit(NW_EXIT_OK);
 		case O_VERSION: nw_print_version(); exit(NW_EXIT_OK);
 		case O_PARSE_ONLY: o->parse_only = true; break;
-		default: nw_usage_error("unknown flag (see window --help)");
+		default:
+			nw_usage_error("unknown flag or missing value: %s (see window --help)",
+			               argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -304,8 +307,8 @@ static void stats_setup(const struct opts *o)
 	nw_stats_u64("dead_letter", &W.dead);
 	nw_stats_u64("key_limit", &W.eng.key_limit);
 	nw_stats_u64("ctl", &W.ctl);
-	nw_stats_u64("keys", &W.eng.keys);
-	nw_stats_u64("panes", &W.eng.panes);
+	nw_stats_gauge("keys", &W.eng.keys);
+	nw_stats_gauge("panes", &W.eng.panes);
 	nw_stats_i64("watermark", &W.eng.wm);
 }
 
@@ -315,7 +318,7 @@ int main(int argc, char **argv)
 	struct win_agg aggs[64];
 	struct nw_reader rd;
 	char err[256];
-	int naggs, rc = NW_EXIT_OK, timeout = -1;
+	int naggs, rc = NW_EXIT_OK, timeout;
 	bool done = false;
 
 	nw_log_init("window");
@@ -342,10 +345,10 @@ int main(int argc, char **argv)
 		return NW_EXIT_FAIL;
 	}
 	rd.before_block = nw_out_flush;
+	/* wake up now and then on a quiet input: stats, and the idle timeout */
+	timeout = 1000;
 	if (o.idle_ms)
 		timeout = (int)(o.idle_ms / 4 < 10 ? 10 : o.idle_ms / 4 > 1000 ? 1000 : o.idle_ms / 4);
-	else if (o.stats_path)
-		timeout = 1000;
 	LOG_INFO("started keys=%d size_ms=%lld slide_ms=%lld bound_ms=%lld aggs=%d",
 	         o.nkeys, (long long)o.cfg.size, (long long)o.cfg.slide,
 	         (long long)o.cfg.bound, naggs);

@@ -16,6 +16,14 @@
 
 /* ---- the path trie ---------------------------------------------------- */
 
+/* Children of a node are found through a 64-entry table on the key's length
+ * and end bytes: most keys of an event are not wanted and cost one load. */
+static inline unsigned pbucket(const char *k, size_t n)
+{
+	return ((unsigned)n * 7 + (unsigned char)k[0] +
+	        (unsigned char)k[n - 1] * 3) & (WIN_PBUCKETS - 1);
+}
+
 static int paths_node(struct win_paths *t, const char *name, size_t len)
 {
 	if (t->n == t->cap) {
@@ -29,7 +37,8 @@ static int paths_node(struct win_paths *t, const char *name, size_t len)
 	if (nd->name == NULL)
 		abort();
 	nd->len = (uint32_t)len;
-	nd->first_child = nd->next_sibling = -1;
+	nd->first_child = nd->next_sibling = nd->next_in_bucket = -1;
+	memset(nd->bucket, 0xff, sizeof nd->bucket);
 	return t->n++;
 }
 
@@ -56,9 +65,14 @@ int win_paths_add(struct win_paths *t, const char *dotted)
 			if (t->node[c].len == len && memcmp(t->node[c].name, p, len) == 0)
 				break;
 		if (c < 0) {
+			unsigned b = pbucket(p, len);
+			if (t->n >= INT16_MAX)
+				return -1;
 			c = paths_node(t, p, len);
 			t->node[c].next_sibling = t->node[cur].first_child;
 			t->node[cur].first_child = c;
+			t->node[c].next_in_bucket = t->node[cur].bucket[b];
+			t->node[cur].bucket[b] = (int16_t)c;
 		}
 		cur = c;
 		if (dot == NULL)
@@ -372,12 +386,28 @@ static void clear_below(struct sc *s, int node)
 	}
 }
 
-static int find_child(const struct win_paths *t, int node, const char *k,
-                      size_t klen)
+/* Short keys compare faster inline than through a memcmp call. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
 {
-	for (int c = t->node[node].first_child; c >= 0; c = t->node[c].next_sibling)
-		if (t->node[c].len == klen && t->node[c].name[0] == k[0] &&
-		    memcmp(t->node[c].name, k, klen) == 0)
+	uint64_t x, y;
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	while (n--)
+		if (*a++ != *b++)
+			return false;
+	return true;
+}
+
+static inline int find_child(const struct win_paths *t, int node,
+                             const char *k, size_t klen)
+{
+	for (int c = t->node[node].bucket[pbucket(k, klen)]; c >= 0;
+	     c = t->node[c].next_in_bucket)
+		if (t->node[c].len == klen && same_bytes(t->node[c].name, k, klen))
 			return c;
 	return -1;
 }
@@ -468,7 +498,8 @@ static int sc_value(struct sc *s, int node)
 
 	if (s->p >= s->end)
 		return -1;
-	if (v && s->t)
+	/* (the document itself, node 0, starts cleared) */
+	if (v && s->t && node > 0 && s->t->node[node].first_child >= 0)
 		clear_below(s, node);
 	switch (*s->p) {
 	case '"': {

@@ -40,10 +40,13 @@ struct win_jval {
 /* A trie of wanted dotted paths.  Node 0 is the whole document; every
  * other node is one path component and its index is the slot its value is
  * recorded in. */
+#define WIN_PBUCKETS 64
 struct win_pnode {
 	char *name;
 	uint32_t len;
 	int first_child, next_sibling;
+	int next_in_bucket;
+	int16_t bucket[WIN_PBUCKETS];   /* children by win_pbucket(); -1 empty */
 };
 struct win_paths {
 	struct win_pnode *node;

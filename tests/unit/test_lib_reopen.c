@@ -216,6 +216,36 @@ TEST(stats_file_defaults_to_env)
 	unlink(flag_path);
 }
 
+/* A slow stage's file is refreshed while its reader waits, not only every
+ * few hundred lines. */
+TEST(stats_refreshed_while_reader_waits)
+{
+	char path[96];
+	uint64_t v = 1;
+	int fds[2];
+	struct nw_reader r;
+	char *l;
+	size_t n;
+	snprintf(path, sizeof path, "%s/idle.stats", dir);
+	nw_stats_init(path, 50);
+	nw_stats_u64("things", &v);
+	CHECK(pipe(fds) == 0);
+	CHECK_INT(nw_reader_init(&r, fds[0], 0), 0);
+	CHECK(write(fds[1], "a\n", 2) == 2);
+	CHECK_INT(nw_reader_next(&r, &l, &n, 10), NW_RD_LINE);
+	CHECK(access(path, F_OK) != 0);          /* too early */
+	v = 2;
+	usleep(80 * 1000);
+	CHECK_INT(nw_reader_next(&r, &l, &n, 10), NW_RD_TIMEOUT);
+	char *s = slurp(path);
+	CHECK(s != NULL && strstr(s, "\"things\":2") != NULL);
+	close(fds[1]);
+	close(fds[0]);
+	nw_reader_free(&r);
+	nw_stats_close();
+	unlink(path);
+}
+
 int main(void)
 {
 	nw_log_init("test_lib_reopen");
@@ -231,6 +261,7 @@ int main(void)
 	RUN(reopen_blocking_read_waits_without_spinning);
 	RUN(reopen_ignored_when_env_names_another_file);
 	RUN(stats_file_defaults_to_env);
+	RUN(stats_refreshed_while_reader_waits);
 	unlink(fifo);
 	unlink(eof_marker);
 	rmdir(dir);
