@@ -21,7 +21,7 @@ sleep 1.5
 check_eq barrier_held_behind_alert "" "$(cat "$T/out")"
 
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-	--dir "$T" >"$T/redis.log" 2>&1 &
+	--dir "$T" >"$T/redis.log" 2>&1 3>&- &
 at_exit "kill $!"
 wait_for 15 test "$(wc -l <"$T/out")" -ge 3
 check_eq input_order_kept \
@@ -32,4 +32,8 @@ head -n 1 "$T/alerts" >&3
 wait_for 10 test "$(wc -l <"$T/out")" -ge 4
 check_eq replayed_alert_passes "$(head -n 1 "$T/alerts")" "$(sed -n 4p "$T/out")"
 exec 3>&-
+( sleep 10; kill -9 "$P" ) 2>/dev/null &
+guard=$!
 wait "$P"
+check_eq exits_at_end_of_input 0 "$?"
+kill "$guard" 2>/dev/null
