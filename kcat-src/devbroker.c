@@ -130,17 +130,6 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);     /* a signal cuts it short, which is fine */
 }
 
-/* The flag getopt stopped at: a short one is in optopt (it may sit in a
- * group like -eX), a long one is the whole argument. */
-static const char *flag_name(const char *arg)
-{
-	static char shortf[3] = "-?";
-	if (optopt == 0)
-		return arg;
-	shortf[1] = (char)optopt;
-	return shortf;
-}
-
 int main(int argc, char **argv)
 {
 	static struct topic_spec topics[MAX_TOPICS];
@@ -184,10 +173,10 @@ int main(int argc, char **argv)
 		case 'V': nw_print_version(); return 0;
 		case ':':
 			nw_usage_error("%s needs a value; try kafka-devbroker --help",
-			               flag_name(argv[optind - 1]));
+			               nw_bad_flag(argv[optind - 1]));
 		default:
 			nw_usage_error("unknown flag %s; try kafka-devbroker --help",
-			               flag_name(argv[optind - 1]));
+			               nw_bad_flag(argv[optind - 1]));
 		}
 	}
 	if (optind < argc)

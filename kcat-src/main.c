@@ -201,17 +201,6 @@ static void check_flags(const struct ksrc_conf *c, bool have_offset)
 		nw_usage_error("-o stored needs -G GROUP");
 }
 
-/* The flag getopt stopped at: a short one is in optopt (it may sit in a
- * group like -eX), a long one is the whole argument. */
-static const char *flag_name(const char *arg)
-{
-	static char shortf[3] = "-?";
-	if (optopt == 0)
-		return arg;
-	shortf[1] = (char)optopt;
-	return shortf;
-}
-
 int main(int argc, char **argv)
 {
 	struct ksrc_conf c;
@@ -265,10 +254,10 @@ int main(int argc, char **argv)
 		case 'V': nw_print_version(); ksrc_conf_free(&c); return 0;
 		case ':':
 			nw_usage_error("%s needs a value; try kcat-src --help",
-			               flag_name(argv[optind - 1]));
+			               nw_bad_flag(argv[optind - 1]));
 		default:
 			nw_usage_error("unknown flag %s; try kcat-src --help",
-			               flag_name(argv[optind - 1]));
+			               nw_bad_flag(argv[optind - 1]));
 		}
 	}
 	if (optind < argc)

@@ -2,6 +2,7 @@
 #include "nw.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,4 +109,13 @@ int nw_parse_duration_ms(const char *s, int64_t *out_ms)
 			return 0;
 		}
 	return -1;
+}
+
+const char *nw_bad_flag(const char *arg)
+{
+	static char shortf[3] = "-?";
+	if (optopt == 0)
+		return arg;
+	shortf[1] = (char)optopt;
+	return shortf;
 }

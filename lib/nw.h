@@ -63,6 +63,8 @@ void nw_buf_add_u64(struct nw_buf *b, uint64_t v);
  * control bytes (NUL included) are \u-escaped, so the result is valid JSON
  * whatever the input.  Returns false when something had to be replaced. */
 bool nw_buf_add_jstr(struct nw_buf *b, const char *s, size_t n);
+/* The bytes as a base64 JSON string literal (with quotes). */
+void nw_buf_add_b64(struct nw_buf *b, const void *data, size_t n);
 void nw_buf_reset(struct nw_buf *b);
 void nw_buf_free(struct nw_buf *b);
 
@@ -138,6 +140,13 @@ struct nw_dlq {
 int  nw_dlq_open(struct nw_dlq *d, const char *path);  /* path may be NULL */
 void nw_dlq_put(struct nw_dlq *d, const char *reason, const char *line,
                 size_t n);
+/* The same with more members between "reason" and "line": extra is
+ * rendered JSON members without braces, e.g. "\"offset\":12" (or NULL). */
+void nw_dlq_put_with(struct nw_dlq *d, const char *reason, const char *extra,
+                     const void *line, size_t n);
+/* Appends the dead-letter record itself to b (no newline). */
+void nw_dlq_format(struct nw_buf *b, const char *reason, const char *extra,
+                   const void *line, size_t n);
 void nw_dlq_close(struct nw_dlq *d);
 
 /* ---- stats: one JSON line, replaced atomically ------------------------- */
@@ -174,6 +183,10 @@ extern volatile sig_atomic_t nw_sig_hup;    /* SIGHUP seen (caller clears) */
 void nw_sig_init(void);   /* handlers without SA_RESTART; SIGPIPE ignored */
 
 /* ---- flags ------------------------------------------------------------- */
+/* The flag getopt_long just rejected, for the error line: a short one is
+ * in optopt (it may sit in a group like -eX), a long one is arg, the whole
+ * argument (argv[optind - 1]). */
+const char *nw_bad_flag(const char *arg);
 /* Durations: "250ms", "5s", "10m", "1h", "1d"; a bare number is seconds. */
 int nw_parse_duration_ms(const char *s, int64_t *out_ms);
 int nw_parse_u64(const char *s, uint64_t *out);

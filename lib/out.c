@@ -119,10 +119,12 @@ int nw_dlq_open(struct nw_dlq *d, const char *path)
 	return d->sink ? 0 : -1;
 }
 
-static void b64(struct nw_buf *b, const unsigned char *s, size_t n)
+void nw_buf_add_b64(struct nw_buf *b, const void *data, size_t n)
 {
 	static const char tab[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *s = data;
+
 	nw_buf_reserve(b, (n + 2) / 3 * 4 + 2);
 	nw_buf_addc(b, '"');
 	for (size_t i = 0; i < n; i += 3) {
@@ -137,30 +139,46 @@ static void b64(struct nw_buf *b, const unsigned char *s, size_t n)
 	nw_buf_addc(b, '"');
 }
 
-void nw_dlq_put(struct nw_dlq *d, const char *reason, const char *line,
-                size_t n)
+void nw_dlq_format(struct nw_buf *b, const char *reason, const char *extra,
+                   const void *line, size_t n)
+{
+	nw_buf_adds(b, "{\"reason\":");
+	nw_buf_add_jstr(b, reason, strlen(reason));
+	if (extra && *extra) {
+		nw_buf_addc(b, ',');
+		nw_buf_adds(b, extra);
+	}
+	nw_buf_adds(b, ",\"line\":");
+	if (!nw_buf_add_jstr(b, line, n)) {
+		nw_buf_adds(b, ",\"line_base64\":");
+		nw_buf_add_b64(b, line, n);
+	}
+	nw_buf_addc(b, '}');
+}
+
+void nw_dlq_put_with(struct nw_dlq *d, const char *reason, const char *extra,
+                     const void *line, size_t n)
 {
 	struct nw_buf b = { 0 };
 
 	d->count++;
-	nw_buf_adds(&b, "{\"reason\":");
-	nw_buf_add_jstr(&b, reason, strlen(reason));
-	nw_buf_adds(&b, ",\"line\":");
-	if (!nw_buf_add_jstr(&b, line, n)) {
-		nw_buf_adds(&b, ",\"line_base64\":");
-		b64(&b, (const unsigned char *)line, n);
-	}
-	nw_buf_addc(&b, '}');
+	nw_dlq_format(&b, reason, extra, line, n);
 	if (d->sink) {
 		nw_sink_line(d->sink, b.p, b.len);
 	} else if (d->count <= DLQ_LOG_FIRST || d->count % DLQ_LOG_EVERY == 0) {
 		d->logged++;
-		LOG_WARN("dead letter reason=\"%s\" total=%llu line=%.200s%s", reason,
+		LOG_WARN("dead letter reason=\"%s\" total=%llu record=%.300s%s", reason,
 		         (unsigned long long)d->count, b.p,
 		         d->count == DLQ_LOG_FIRST ?
 		         " (further ones logged once per 10000; use --dead-letter FILE)" : "");
 	}
 	nw_buf_free(&b);
+}
+
+void nw_dlq_put(struct nw_dlq *d, const char *reason, const char *line,
+                size_t n)
+{
+	nw_dlq_put_with(d, reason, NULL, line, n);
 }
 
 void nw_dlq_close(struct nw_dlq *d)

@@ -24,7 +24,7 @@ check group_first_member_revoked grep -q 'revoked topic' "$T/c1.log"
 
 kcat-src -P -b "$BS" -t grp --key-field src_ip <"$T/in" 2>/dev/null
 wait_for 30 have_lines "$N" "$T/c1" "$T/c2"
-sleep 1.5   # a commit interval: the quiet stream has been committed
+sleep 3     # two commit intervals: the quiet stream has been committed
 kill -TERM $C1; wait $C1; rc1=$?
 kill -TERM $C2; wait $C2; rc2=$?
 check_eq group_sigterm_exit_0 "0 0" "$rc1 $rc2"
