@@ -173,7 +173,8 @@ int main(int argc, char **argv)
 	int c;
 
 	nw_log_init("ckpt");
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	opterr = 0;        /* the one error line is ours */
+	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -182,7 +183,8 @@ int main(int argc, char **argv)
 			nw_print_version();
 			return NW_EXIT_OK;
 		default:
-			nw_usage_error("unknown flag; see ckpt --help");
+			nw_usage_error("unknown flag %s; see ckpt --help",
+			               nw_bad_flag(argv[optind - 1]));
 		}
 	}
 	argc -= optind, argv += optind;
