@@ -128,37 +128,23 @@ static int cmd_status(const char *dir)
 	return NW_EXIT_OK;
 }
 
-static int cmd_savepoint(const char *dir, const char *dest)
+/* savepoint and restore: copy src's restore point into the empty dir dst.
+ * A savepoint prints the id it kept. */
+static int cmd_copy(const char *src, const char *dst, bool print_id)
 {
 	uint64_t rp;
-	int rc = nw_ckpt_restore_point(dir, &rp);
+	int rc = nw_ckpt_restore_point(src, &rp);
 
 	if (rc < 0)
 		return NW_EXIT_FAIL;
 	if (rc == 0) {
-		LOG_ERROR("%s has no completed checkpoint yet", dir);
+		LOG_ERROR("%s holds no complete checkpoint", src);
 		return NW_EXIT_FAIL;
 	}
-	if (ckpt_empty_dir(dest) != 0 || ckpt_copy_set(dir, dest, rp) != 0)
+	if (ckpt_empty_dir(dst) != 0 || ckpt_copy_set(src, dst, rp) != 0)
 		return NW_EXIT_FAIL;
-	printf("%llu\n", (unsigned long long)rp);
-	return NW_EXIT_OK;
-}
-
-static int cmd_restore(const char *savepoint, const char *dir)
-{
-	uint64_t rp;
-	int rc = nw_ckpt_restore_point(savepoint, &rp);
-
-	if (rc < 0)
-		return NW_EXIT_FAIL;
-	if (rc == 0) {
-		LOG_ERROR("%s is not a savepoint (no complete snapshot set)",
-		          savepoint);
-		return NW_EXIT_FAIL;
-	}
-	if (ckpt_empty_dir(dir) != 0 || ckpt_copy_set(savepoint, dir, rp) != 0)
-		return NW_EXIT_FAIL;
+	if (print_id)
+		printf("%llu\n", (unsigned long long)rp);
 	return NW_EXIT_OK;
 }
 
@@ -195,9 +181,9 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "status") == 0 && argc == 2)
 		return cmd_status(argv[1]);
 	if (strcmp(cmd, "savepoint") == 0 && argc == 3)
-		return cmd_savepoint(argv[1], argv[2]);
+		return cmd_copy(argv[1], argv[2], true);
 	if (strcmp(cmd, "restore") == 0 && argc == 3)
-		return cmd_restore(argv[1], argv[2]);
+		return cmd_copy(argv[1], argv[2], false);
 	nw_usage_error("bad command line \"%s\" with %d argument(s); "
 	               "see ckpt --help", cmd, argc - 1);
 }

@@ -438,19 +438,27 @@ void win_engine_finish(struct win_engine *e)
 	win_engine_advance(e, FAR_WM);
 }
 
+/* Free every key of a field and its panes (the table is left as is). */
+static void field_drop_keys(struct win_engine *e, struct win_field *f)
+{
+	for (size_t i = 0; i < f->nlive; i++) {
+		struct win_key *k = f->live[i];
+		while (k->panes) {
+			struct win_pane *p = k->panes;
+			k->panes = p->next;
+			pane_free(e, p);
+		}
+		free(k);
+	}
+	e->keys -= f->nlive;
+	f->nlive = f->nsorted = 0;
+}
+
 void win_engine_free(struct win_engine *e)
 {
 	for (int fi = 0; fi < e->nfields; fi++) {
 		struct win_field *f = &e->fields[fi];
-		for (size_t i = 0; i < f->nlive; i++) {
-			struct win_key *k = f->live[i];
-			while (k->panes) {
-				struct win_pane *p = k->panes;
-				k->panes = p->next;
-				win_aggs_release(e->aggs, e->naggs, p->st);
-			}
-			free(k);
-		}
+		field_drop_keys(e, f);
 		free(f->live);
 		free(f->tab);
 		free(f->head);
@@ -505,18 +513,9 @@ void win_engine_clear(struct win_engine *e)
 {
 	for (int fi = 0; fi < e->nfields; fi++) {
 		struct win_field *f = &e->fields[fi];
-		for (size_t i = 0; i < f->nlive; i++) {
-			struct win_key *k = f->live[i];
-			while (k->panes) {
-				struct win_pane *p = k->panes;
-				k->panes = p->next;
-				pane_free(e, p);
-			}
-			free(k);
-		}
+		field_drop_keys(e, f);
 		memset(f->tab, 0, f->tabcap * sizeof *f->tab);
-		f->tabn = f->nlive = f->nsorted = 0;
+		f->tabn = 0;
 	}
-	e->keys = 0;
 	e->max_ts = e->wm = INT64_MIN;
 }
