@@ -112,7 +112,9 @@ int ksrc_produce(struct ksrc_conf *c)
 	         c->key_field ? c->key_field : "(none)");
 
 	while (!nw_sig_stop && !ksrc_fatal) {
-		enum nw_rd r = nw_reader_next(&rd, &line, &n, -1);
+		/* A timeout, so a stop request that lands just before the
+		 * read is seen within a second even on a quiet pipe. */
+		enum nw_rd r = nw_reader_next(&rd, &line, &n, 1000);
 		if (r == NW_RD_EOF)
 			break;
 		if (r == NW_RD_INTR || r == NW_RD_TIMEOUT)

@@ -127,6 +127,8 @@ struct nw_sink *nw_sink_open(const char *path);   /* NULL on error, errno set */
 void nw_sink_line(struct nw_sink *s, const char *line, size_t n);
 void nw_sink_flush(struct nw_sink *s);
 void nw_sink_close(struct nw_sink *s);
+/* Side-output writes that failed (in every stage's stats as sink_errors). */
+extern uint64_t nw_sink_errors;
 
 /* Dead-letter output: {"reason":…,"line":…} per rejected line, plus
  * "line_base64" of the raw bytes when they are not valid UTF-8 (so nothing

@@ -29,6 +29,10 @@ void nw_out_on_epipe(void (*hook)(void)) { epipe_hook = hook; }
 static void out_fail(void)
 {
 	int e = errno;
+
+	/* What was dead-lettered or marked late must not die with stdout. */
+	for (struct nw_sink *s = sinks; s; s = s->next)
+		fflush(s->fp);
 	if (e == EPIPE) {
 		LOG_INFO("downstream closed its end (EPIPE), exiting status=%d",
 		         NW_EXIT_PIPE);
@@ -83,16 +87,27 @@ struct nw_sink *nw_sink_open(const char *path)
 	return s;
 }
 
+uint64_t nw_sink_errors;
+
+/* A failed side-output write (disk full, I/O error) is counted in the
+ * stats; the first one is logged, then one per 10000, not one per line. */
+static void sink_error(const char *what)
+{
+	if (nw_sink_errors++ % DLQ_LOG_EVERY == 0)
+		LOG_ERROR("side output %s failed: %s total=%llu", what,
+		          strerror(errno), (unsigned long long)nw_sink_errors);
+}
+
 void nw_sink_line(struct nw_sink *s, const char *line, size_t n)
 {
 	if (fwrite(line, 1, n, s->fp) != n || putc('\n', s->fp) == EOF)
-		LOG_ERROR("side output write failed: %s", strerror(errno));
+		sink_error("write");
 }
 
 void nw_sink_flush(struct nw_sink *s)
 {
 	if (fflush(s->fp) != 0)
-		LOG_ERROR("side output flush failed: %s", strerror(errno));
+		sink_error("flush");
 }
 
 void nw_sink_close(struct nw_sink *s)

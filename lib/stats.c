@@ -33,6 +33,7 @@ void nw_stats_init(const char *path, int interval_ms)
 {
 	st.started = st.last_write = nw_mono_ms();
 	st.interval_ms = interval_ms > 0 ? interval_ms : 1000;
+
 	if (path == NULL)
 		path = getenv("NW_STATS_FILE");
 	if (path == NULL || *path == '\0')
@@ -76,6 +77,8 @@ static void st_render(struct nw_buf *b, int64_t now)
 	nw_buf_printf(b, "{\"stage\":\"%s\",\"pid\":%ld,\"time_ms\":%lld,"
 	              "\"uptime_ms\":%lld", nw_stage(), (long)getpid(),
 	              (long long)nw_wall_ms(), (long long)(now - st.started));
+	nw_buf_printf(b, ",\"sink_errors\":%llu",
+	              (unsigned long long)nw_sink_errors);
 	for (size_t i = 0; i < st.n; i++) {
 		struct st_entry *e = &st.v[i];
 		nw_buf_printf(b, ",\"%s\":", e->name);

@@ -681,9 +681,9 @@ int main(int argc, char **argv)
 	g.o.ckpt_dir = nw_ckpt_dir(g.o.ckpt_dir);
 	url = webhook_url(g.o.url_file);
 	if (url && !ntf_url_public(url, where, sizeof where, host, sizeof host))
-		nw_usage_error("notify: the webhook URL is not a valid http(s) URL");
+		nw_usage_error("the webhook URL is not a valid http(s) URL");
 	if (url == NULL && !g.o.to_stdout)
-		nw_usage_error("notify: no webhook URL: set WEBHOOK_URL or give "
+		nw_usage_error("no webhook URL: set WEBHOOK_URL or give "
 		               "--url-file FILE (or use --stdout)");
 	g.fmt = g.o.format != NTF_FMT_AUTO ? g.o.format : ntf_format_for_host(host);
 	nw_sig_init();

@@ -401,7 +401,8 @@ int thr_item_init(struct thr_item *it, const char *line, size_t n,
 	it->kind = THR_BAD;
 	json_t *root = NULL;
 	if (thr_item_scan(line, n, &f, &id, &idn) != SC_OK) {
-		if ((root = json_loadb(line, n, 0, &jerr)) == NULL) {
+		if ((root = json_loadb(line, n, JSON_REJECT_DUPLICATES,
+		                       &jerr)) == NULL) {
 			*reason = "invalid JSON";
 			return 0;
 		}

@@ -199,12 +199,25 @@ static void parse_flags(int argc, char **argv)
 		               argv[optind]);
 	if (url && thr_url_parse(url, &cfg.url, err, sizeof err) < 0)
 		nw_usage_error("bad REDIS_URL: %s", err);
-	struct thr_fields f = { "k", "f", "r", 1, 1, 1 };
-	struct nw_buf b = { 0 };
-	int rc = thr_tmpl_render(cfg.tmpl, &f, &b, err, sizeof err);
-	nw_buf_free(&b);
+	/* Render the template for two different alerts: an error is a bad
+	 * template, and the same key for both means it names no field, so the
+	 * first alert would suppress every other one. */
+	struct thr_fields f1 = { "k", "f", "r", 1, 1, 1 };
+	struct thr_fields f2 = { "K", "F", "R", 1, 1, 1 };
+	struct nw_buf b1 = { 0 }, b2 = { 0 };
+	int rc = thr_tmpl_render(cfg.tmpl, &f1, &b1, err, sizeof err);
+	if (rc == 0)
+		thr_tmpl_render(cfg.tmpl, &f2, &b2, err, sizeof err);
+	bool same = rc == 0 && b1.len == b2.len &&
+	            (b1.len == 0 || memcmp(b1.p, b2.p, b1.len) == 0);
+	nw_buf_free(&b1);
+	nw_buf_free(&b2);
 	if (rc < 0)
 		nw_usage_error("bad --key-template: %s", err);
+	if (same)
+		nw_usage_error("bad --key-template: it names no field, so every "
+		               "alert would share one key (use {key}, {key_field} "
+		               "or {rule})");
 	if (url_in_argv && cfg.url.has_password)
 		LOG_WARN("a password in --redis-url is visible to other users "
 		         "while the process starts; prefer REDIS_URL");

@@ -3,6 +3,7 @@
 #include "dset.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -424,10 +425,15 @@ void win_fmt_real(struct nw_buf *b, double d)
 	char tmp[64];
 	int n;
 
-	if (!isfinite(d)) {
-		nw_buf_adds(b, "null");    /* JSON has no inf or nan */
+	/* JSON has no inf or nan.  A sum that overflowed saturates at the
+	 * largest double, so a rule comparing it still fires (printing null
+	 * would read as "field missing" downstream and hide the alert). */
+	if (isnan(d)) {
+		nw_buf_adds(b, "null");
 		return;
 	}
+	if (isinf(d))
+		d = d > 0 ? DBL_MAX : -DBL_MAX;
 	n = snprintf(tmp, sizeof tmp - 3, "%.17g", d);
 	if (!strchr(tmp, '.') && !strchr(tmp, 'e')) {
 		tmp[n++] = '.';
