@@ -47,33 +47,6 @@ uint32_t nw_crc32(uint32_t crc, const void *p, size_t n)
 	return ~crc;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += w, n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* Write the parts to dir/name through dir/.name.tmp: write, fsync, rename,
  * fsync the directory.  The one way every checkpoint file is written. */
 static int atomic_write(const char *dir, const char *name,
@@ -88,7 +61,7 @@ static int atomic_write(const char *dir, const char *name,
 	fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto out;
-	if (write_all(fd, a, alen) != 0 || write_all(fd, b, blen) != 0 ||
+	if (nw_write_all(fd, a, alen) != 0 || nw_write_all(fd, b, blen) != 0 ||
 	    fsync(fd) != 0) {
 		e = errno;
 		close(fd);
@@ -102,7 +75,7 @@ static int atomic_write(const char *dir, const char *name,
 		errno = e;
 		goto out;
 	}
-	rc = fsync_dir(dir);
+	rc = nw_fsync_dir(dir);
 out:
 	if (rc != 0) {
 		e = errno;

@@ -2,11 +2,13 @@
 #include "nw.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 volatile sig_atomic_t nw_sig_stop;
 volatile sig_atomic_t nw_sig_hup;
@@ -118,4 +120,31 @@ const char *nw_bad_flag(const char *arg)
 		return arg;
 	shortf[1] = (char)optopt;
 	return shortf;
+}
+
+int nw_write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += w, n -= (size_t)w;
+	}
+	return 0;
+}
+
+int nw_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
 }

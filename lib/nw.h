@@ -195,6 +195,12 @@ int nw_parse_u64(const char *s, uint64_t *out);
 int nw_parse_i64(const char *s, int64_t *out);
 int nw_parse_double(const char *s, double *out);
 
+/* ---- durable files ----------------------------------------------------- */
+/* write(2) until all n bytes are out (EINTR retried): 0, or -1 with errno. */
+int nw_write_all(int fd, const void *p, size_t n);
+/* fsync a directory, so a rename or create in it survives a crash. */
+int nw_fsync_dir(const char *dir);
+
 /* ---- time -------------------------------------------------------------- */
 int64_t nw_wall_ms(void);   /* wall clock, epoch ms: logs and stats only */
 int64_t nw_mono_ms(void);   /* monotonic, for timeouts and rates */

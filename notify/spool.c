@@ -259,16 +259,6 @@ static int mkdirs(const char *dir)
 	return rc;
 }
 
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* Parse "<id> <ms>[ <flag>]" after a record's tag. */
 static bool parse_done(char *s, char **id, int64_t *when, char *flag)
 {
@@ -424,25 +414,11 @@ void ntf_spool_done(struct ntf_spool *s, const char *id, bool delivered,
 		ntf_ids_put(s->delivered, id, now);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w, n -= (size_t)w;
-	}
-	return 0;
-}
-
 int ntf_spool_sync(struct ntf_spool *s)
 {
 	if (s->wbuf.len == 0)
 		return 0;
-	if (write_all(s->fd, s->wbuf.p, s->wbuf.len) != 0 || fdatasync(s->fd) != 0) {
+	if (nw_write_all(s->fd, s->wbuf.p, s->wbuf.len) != 0 || fdatasync(s->fd) != 0) {
 		LOG_ERROR("cannot write the spool journal %s: %s", s->path,
 		          strerror(errno));
 		return -1;
@@ -469,8 +445,8 @@ int ntf_spool_compact(struct ntf_spool *s, const struct ntf_queue *pending,
 		nw_buf_addc(&b, '\n');
 	}
 	fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, b.p ? b.p : "", b.len) != 0 || fsync(fd) != 0 ||
-	    rename(s->tmp, s->path) != 0 || sync_dir(s->dir) != 0) {
+	if (fd < 0 || nw_write_all(fd, b.p ? b.p : "", b.len) != 0 || fsync(fd) != 0 ||
+	    rename(s->tmp, s->path) != 0 || nw_fsync_dir(s->dir) != 0) {
 		LOG_ERROR("cannot compact the spool journal %s: %s", s->path,
 		          strerror(errno));
 		goto out;
