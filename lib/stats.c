@@ -66,6 +66,14 @@ void nw_stats_init(const char *path, int interval_ms)
 static void st_add(const char *name, enum st_kind kind, const void *p,
                    void (*fn)(struct nw_buf *, void *), void *arg)
 {
+	/* One key once: a stage that registers a standard name again (its own
+	 * copy of dead_letters, say) keeps the standard counter. */
+	for (size_t i = 0; i < st.n; i++)
+		if (strcmp(st.v[i].name, name) == 0) {
+			LOG_DEBUG("stats counter %s registered twice, kept the first",
+			          name);
+			return;
+		}
 	if (st.n == st.cap) {
 		st.cap = st.cap ? st.cap * 2 : 16;
 		st.v = nw_xreallocarray(st.v, st.cap, sizeof *st.v);

@@ -227,6 +227,7 @@ TEST(stats_file_starts_with_the_standard_counters)
 	close(fd);
 	nw_stats_init(path, 1000);
 	nw_stats_u64("mine", &mine);
+	nw_stats_u64("dead_letters", &mine);     /* a standard name again */
 	nw_stats_close();
 	FILE *fp = fopen(path, "r");
 	CHECK(fp != NULL && fgets(line, sizeof line, fp) != NULL);
@@ -237,6 +238,12 @@ TEST(stats_file_starts_with_the_standard_counters)
 		prev = at ? at : prev;
 	}
 	CHECK(strstr(line, "\"rates\":{\"lines_in\":") != NULL);
+	/* dead_letters once among the counters (and once among the rates) */
+	const char *first = strstr(line, "\"dead_letters\":");
+	const char *rates = strstr(line, "\"rates\":");
+	CHECK(first != NULL && rates != NULL && first < rates);
+	if (first && rates)
+		CHECK(strstr(first + 1, "\"dead_letters\":") > rates);
 	if (fp)
 		fclose(fp);
 	unlink(path);
