@@ -25,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 struct stream {
 	const struct gen_episode *ep;   /* NULL: background */
 	int64_t  start_ns, end_ns;      /* event time, relative to t0 */
@@ -37,7 +36,7 @@ struct stream {
 	int64_t  first_ts, last_ts;     /* emitted span, epoch seconds */
 };
 
-static struct gen_opts opt;
+static struct gen_opts opt;            /* gen_opts_parse (opts.c) */
 
 static struct stream *streams;
 static size_t nstreams;
