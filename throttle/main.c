@@ -13,9 +13,9 @@
  * "open" passes alerts through a local TTL table, "closed" holds them.
  */
 #include "thr.h"
+#include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,12 +87,6 @@ static struct nw_reader rd;
 static bool outage, refused_logged, full_logged;
 static int64_t outage_start;
 
-static void usage(void)
-{
-	fputs(usage_text, stdout);
-	exit(NW_EXIT_OK);
-}
-
 /* Overwrite a password given in argv so ps shows it no more. */
 static void scrub_arg(char *arg)
 {
@@ -118,10 +112,10 @@ static void parse_flags(int argc, char **argv)
 		{ "dead-letter", required_argument, NULL, 'd' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "max-line", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		NW_CLI_STD_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct nw_cli cli = { "", opts, usage_text, NULL };
 	const char *url = getenv("REDIS_URL");
 	bool url_in_argv = false;
 	char err[200];
@@ -136,7 +130,7 @@ static void parse_flags(int argc, char **argv)
 	cfg.max_line = NW_MAX_LINE_DEFAULT;
 	if (url == NULL || *url == '\0')
 		url = "redis://127.0.0.1:6379";
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = nw_getopt(argc, argv, &cli)) != -1) {
 		switch (c) {
 		case 'u':
 			if (thr_url_parse(optarg, &cfg.url, err, sizeof err) < 0)
@@ -188,10 +182,6 @@ static void parse_flags(int argc, char **argv)
 				nw_usage_error("bad --max-line '%s' (want 64-1073741824)",
 				               optarg);
 			break;
-		case 'h': usage(); break;
-		case 'V': nw_print_version(); exit(NW_EXIT_OK);
-		default:
-			nw_usage_error("unknown or incomplete flag (see throttle --help)");
 		}
 	}
 	if (optind < argc)
@@ -630,7 +620,7 @@ static void stats_fn(struct nw_buf *out, void *arg)
 static void setup(void)
 {
 	q.cap = cfg.queue_max;
-	q.v = calloc(q.cap, sizeof *q.v);
+	q.v = nw_xcalloc(q.cap, sizeof *q.v);
 	local = thr_local_new(cfg.local_max);
 	if (q.v == NULL || local == NULL ||
 	    nw_reader_init(&rd, STDIN_FILENO, cfg.max_line) < 0) {
