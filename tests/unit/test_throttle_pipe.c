@@ -61,7 +61,7 @@ static void fk_set_nx(const char *key, size_t klen, const char *id,
 		fk.rq[fk.rn].kind = FK_ERR;
 	} else if ((held = fk_get(k)) != NULL) {
 		fk.rq[fk.rn].kind = FK_STR;
-		snprintf(fk.rq[fk.rn].val, sizeof fk.rq[fk.rn].val, "%s", held);
+		memcpy(fk.rq[fk.rn].val, held, strlen(held) + 1);   /* < 64 */
 	} else {
 		fk.rq[fk.rn].kind = FK_NIL;
 		snprintf(fk.kv[fk.nkv].key, sizeof fk.kv[0].key, "%s", k);
