@@ -218,6 +218,25 @@ static void barrier(struct thr_pipe *p, int id)
 	take(p, line);
 }
 
+/* Lines by a short spec: "a1:k1" an alert with id a1 and key k1, "B4" the
+ * barrier with id 4. */
+static void feed(struct thr_pipe *p, const char *spec)
+{
+	char tok[64];
+	int n;
+
+	while (sscanf(spec, " %63s%n", tok, &n) == 1) {
+		char *colon = strchr(tok, ':');
+		if (tok[0] == 'B') {
+			barrier(p, atoi(tok + 1));
+		} else if (colon) {
+			*colon = '\0';
+			alert(p, tok, colon + 1);
+		}
+		spec += n;
+	}
+}
+
 /* ---- tests ----------------------------------------------------------------- */
 
 TEST(pipe_ordered_release)
@@ -227,10 +246,7 @@ TEST(pipe_ordered_release)
 	CHECK_INT(thr_pipe_start(p), 0);
 	CHECK_INT(p->state, THR_P_UP);
 	CHECK_INT(p->ctr.redis_up, 1);
-	alert(p, "a1", "k1");
-	barrier(p, 4);
-	alert(p, "a2", "k2");
-	alert(p, "a3", "k1");
+	feed(p, "a1:k1 B4 a2:k2 a3:k1");
 	take(p, "   ");
 	take(p, "{not json");
 	thr_pipe_step(p, false);
@@ -256,15 +272,13 @@ TEST(pipe_batch_in_flight_while_busy)
 	struct thr_pipe *p = pipe_new(false, THR_UP, 100);
 
 	thr_pipe_start(p);
-	alert(p, "a1", "k1");
-	alert(p, "a2", "k2");
-	alert(p, "a3", "k3");
+	feed(p, "a1:k1 a2:k2 a3:k3");
 	thr_pipe_step(p, true);
 	CHECK_STR(out, "");
 	CHECK_INT(fk.claims, 3);
 	CHECK_INT(fk.recvs, 0);
 	CHECK_INT(thr_pipe_wait_ms(p, 1000), 0);     /* replies to read */
-	alert(p, "a4", "k1");
+	feed(p, "a4:k1");
 	thr_pipe_step(p, true);
 	CHECK_STR(out, "a1 a2 a3");
 	thr_pipe_step(p, false);
@@ -280,8 +294,7 @@ TEST(pipe_claim_lost_then_retried)
 	struct thr_pipe *p = pipe_new(true, THR_UP, 100);
 
 	thr_pipe_start(p);
-	alert(p, "a1", "k1");
-	alert(p, "a2", "k2");
+	feed(p, "a1:k1 a2:k2");
 	fk.fail_recv_at = 2;
 	thr_pipe_step(p, false);
 	CHECK_STR(out, "a1");
@@ -312,7 +325,7 @@ TEST(pipe_flush_failure_open)
 
 	thr_pipe_start(p);
 	fk.fail_flush = true;
-	alert(p, "a1", "k1");
+	feed(p, "a1:k1");
 	thr_pipe_step(p, false);
 	CHECK_STR(out, "a1*");
 	CHECK_INT(p->state, THR_P_DOWN);
@@ -330,9 +343,7 @@ TEST(pipe_outage_open_enter_leave_resync)
 	CHECK_INT(thr_pipe_start(p), 0);
 	CHECK_INT(p->state, THR_P_DOWN);
 	CHECK_INT(p->ctr.outages, 1);
-	alert(p, "a1", "k1");
-	alert(p, "a2", "k1");
-	alert(p, "a3", "k2");
+	feed(p, "a1:k1 a2:k1 a3:k2");
 	thr_pipe_step(p, false);
 	CHECK_STR(out, "a1* -a2* a3*");
 	CHECK_INT(p->ctr.local_passed, 2);
@@ -362,7 +373,7 @@ TEST(pipe_outage_open_enter_leave_resync)
 	CHECK_STR(out, "a1* -a2* a3* -a4");
 	/* the backoff starts again from 100 ms at the next outage */
 	fk.fail_flush = true;
-	alert(p, "a5", "k5");
+	feed(p, "a5:k5");
 	thr_pipe_step(p, false);
 	CHECK_INT(p->ctr.outages, 2);
 	CHECK_INT(thr_pipe_wait_ms(p, 1000), 100);
@@ -376,7 +387,7 @@ TEST(pipe_resync_failure_stays_down)
 	struct thr_pipe *p = pipe_new(false, THR_DOWN, 100);
 
 	thr_pipe_start(p);
-	alert(p, "a1", "k1");
+	feed(p, "a1:k1");
 	thr_pipe_step(p, false);
 	fk.conn = THR_UP;
 	fk.fail_recv_at = 1;
@@ -402,19 +413,17 @@ TEST(pipe_closed_barrier_held_behind_alerts)
 	struct thr_pipe *p = pipe_new(true, THR_DOWN, 4);
 
 	thr_pipe_start(p);
-	barrier(p, 3);
+	feed(p, "B3");
 	thr_pipe_step(p, false);
 	CHECK_STR(out, "B3");
-	alert(p, "a1", "k1");
-	barrier(p, 4);
-	alert(p, "a2", "k2");
+	feed(p, "a1:k1 B4 a2:k2");
 	thr_pipe_step(p, false);
 	CHECK_STR(out, "B3");
 	CHECK(thr_pipe_holding(p));
 	CHECK_INT(thr_pipe_queued(p), 3);
 	CHECK(!thr_pipe_full(p));
 	CHECK_INT(thr_pipe_wait_ms(p, 1000), 100);
-	alert(p, "a3", "k1");
+	feed(p, "a3:k1");
 	CHECK(thr_pipe_full(p));
 	now_ms += 50;
 	thr_pipe_step(p, false);
@@ -436,8 +445,7 @@ TEST(pipe_finish_dead_letters_held)
 	struct thr_pipe *p = pipe_new(true, THR_DOWN, 100);
 
 	thr_pipe_start(p);
-	alert(p, "a1", "k1");
-	barrier(p, 9);
+	feed(p, "a1:k1 B9");
 	thr_pipe_step(p, false);
 	CHECK_INT(thr_pipe_finish(p), 2);
 	CHECK_INT(p->ctr.dead_letter, 2);
@@ -479,9 +487,7 @@ TEST(pipe_error_reply_decided_locally)
 
 	thr_pipe_start(p);
 	fk.error_key = "alert:throttle:k9";
-	alert(p, "a1", "k9");
-	alert(p, "a2", "k9");
-	alert(p, "a3", "k3");
+	feed(p, "a1:k9 a2:k9 a3:k3");
 	thr_pipe_step(p, false);
 	CHECK_STR(out, "a1* -a2* a3");
 	CHECK_INT(p->ctr.redis_errors, 2);
