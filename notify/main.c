@@ -222,7 +222,7 @@ static char *webhook_url(const char *file)
 
 	if (file == NULL) {
 		const char *e = getenv("WEBHOOK_URL");
-		return e && *e ? strdup(e) : NULL;
+		return e && *e ? nw_xstrdup(e) : NULL;
 	}
 	FILE *fp = fopen(file, "r");
 	if (fp == NULL)
@@ -703,7 +703,7 @@ int main(int argc, char **argv)
 		LOG_INFO("printing payloads on stdout format=%s", ntf_format_name(g.fmt));
 		rc = run_stdout();
 	} else {
-		spool_dir = g.o.spool_dir ? strdup(g.o.spool_dir) : default_spool();
+		spool_dir = g.o.spool_dir ? nw_xstrdup(g.o.spool_dir) : default_spool();
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 		    ntf_spool_open(&g.spool, spool_dir, g.o.remember_ms, REMEMBER_MAX,
 		                   &g.queue) != 0 ||

@@ -26,11 +26,8 @@
 
 struct ntf_alert *ntf_alert_new(const char *id, const char *line, size_t len)
 {
-	struct ntf_alert *a = calloc(1, sizeof *a);
-	if (a == NULL || (a->line = malloc(len + 1)) == NULL) {
-		free(a);
-		return NULL;
-	}
+	struct ntf_alert *a = nw_xcalloc(1, sizeof *a);
+	a->line = nw_xmalloc(len + 1);
 	memcpy(a->line, line, len);
 	a->line[len] = '\0';
 	a->len = len;
@@ -119,15 +116,9 @@ static uint64_t id_hash(const char *s)
 
 struct ntf_ids *ntf_ids_new(void)
 {
-	struct ntf_ids *t = calloc(1, sizeof *t);
-	if (t == NULL)
-		return NULL;
+	struct ntf_ids *t = nw_xcalloc(1, sizeof *t);
 	t->nbucket = 1024;
-	t->bucket = calloc(t->nbucket, sizeof *t->bucket);
-	if (t->bucket == NULL) {
-		free(t);
-		return NULL;
-	}
+	t->bucket = nw_xcalloc(t->nbucket, sizeof *t->bucket);
 	return t;
 }
 
@@ -160,9 +151,7 @@ bool ntf_ids_has(const struct ntf_ids *t, const char *id)
 static void id_grow(struct ntf_ids *t)
 {
 	size_t nb = t->nbucket * 2;
-	struct id_ent **b = calloc(nb, sizeof *b);
-	if (b == NULL)
-		return;                     /* longer chains; still correct */
+	struct id_ent **b = nw_xcalloc(nb, sizeof *b);
 	for (struct id_ent *e = t->oldest; e; e = e->newer) {
 		struct id_ent **pp = &b[id_hash(e->id) & (nb - 1)];
 		e->chain = *pp;
@@ -199,11 +188,7 @@ void ntf_ids_put(struct ntf_ids *t, const char *id, int64_t when)
 	ntf_ids_del(t, id);
 	if (t->count >= t->nbucket)
 		id_grow(t);
-	e = malloc(sizeof *e + n + 1);
-	if (e == NULL) {
-		LOG_ERROR("out of memory remembering alert_id=%s", id);
-		return;
-	}
+	e = nw_xmalloc(sizeof *e + n + 1);
 	memcpy(e->id, id, n + 1);
 	e->when = when;
 	struct id_ent **pp = &t->bucket[id_hash(id) & (t->nbucket - 1)];
@@ -229,19 +214,16 @@ uint64_t ntf_ids_count(const struct ntf_ids *t) { return t->count; }
 static char *path_join(const char *dir, const char *name)
 {
 	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/%s", dir, name);
+	char *p = nw_xmalloc(n);
+	snprintf(p, n, "%s/%s", dir, name);
 	return p;
 }
 
 /* mkdir -p, mode 0700: the spool holds alert contents. */
 static int mkdirs(const char *dir)
 {
-	char *p = strdup(dir);
+	char *p = nw_xstrdup(dir);
 	int rc = 0;
-	if (p == NULL)
-		return -1;
 	for (char *s = p + 1; ; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
@@ -347,7 +329,7 @@ int ntf_spool_open(struct ntf_spool *s, const char *dir, int64_t remember_ms,
 	s->fd = s->lockfd = -1;
 	s->remember_ms = remember_ms;
 	s->remember_max = remember_max;
-	s->dir = strdup(dir);
+	s->dir = nw_xstrdup(dir);
 	s->path = path_join(dir, "journal");
 	s->tmp = path_join(dir, "journal.tmp");
 	lockpath = path_join(dir, "lock");
