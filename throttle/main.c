@@ -14,18 +14,20 @@
  *
  * This file is the program: flags, set-up, the read loop, tear-down.  The
  * queue, the claims and the outage handling are pipe.c's; Redis itself is
- * gate.c's.  main owns the configuration, the input reader, the side
- * outputs, the gate and the pipe, all static, for the whole run.
+ * gate.c's; reading lines and telling control lines apart is lib's stage
+ * skeleton (stage.h).  main owns the configuration, the stage and its
+ * reader, the side outputs, the gate and the pipe, all static, for the
+ * whole run.
  */
 #include "thr.h"
 #include "pipe.h"
+#include "cli.h"
+#include "stage.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define STATS_TICK_MS 1000
 
@@ -55,7 +57,7 @@ static const char usage_text[] =
 "  --dead-letter FILE      append rejected input as {\"reason\",\"line\"}\n"
 "  --stats FILE            one-line JSON counters, rewritten every second\n"
 "  --max-line BYTES        longest input line (default 1 MiB)\n"
-"  -h, --help, -V, --version\n";
+"  -h, --help              this text;  -V, --version\n";
 
 static struct {
 	struct thr_url url;
@@ -68,7 +70,8 @@ static struct {
 } cfg;
 
 static struct {
-	struct nw_reader rd;
+	struct nw_stage st;
+	bool may_block;                  /* the next read may wait */
 	struct nw_sink *suppressed;
 	struct nw_dlq dlq;
 	struct thr_gate gate;
@@ -77,7 +80,7 @@ static struct {
 
 /* ---- flags ----------------------------------------------------------------- */
 
-/* Every flag but -h and -V is long only: these values are no letters. */
+/* Every flag is long only (-h and -V come with the toolkit). */
 enum {
 	O_URL = 256, O_TTL, O_TMPL, O_MODE, O_QMAX, O_LMAX, O_TIMEOUT, O_SUPP,
 	O_DLQ, O_STATS, O_MAXLINE
@@ -94,21 +97,20 @@ static const struct option longopts[] = {
 	{ "dead-letter", required_argument, NULL, O_DLQ },
 	{ "stats", required_argument, NULL, O_STATS },
 	{ "max-line", required_argument, NULL, O_MAXLINE },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	NW_CLI_STD_OPTS,
 	{ NULL, 0, NULL, 0 },
 };
+static const struct nw_cli cli = { "", longopts, usage_text, NULL };
 
-/* A count flag within [lo, hi], or exit 2. */
-static uint64_t count_flag(const char *name, const char *arg, uint64_t lo,
-                           uint64_t hi)
+/* A duration flag from 1 ms to max_ms, or exit 2. */
+static int64_t dur_flag(const char *flag, const char *arg, int64_t max_ms,
+                        const char *max_text)
 {
-	uint64_t v;
+	int64_t ms = nw_flag_duration_ms(flag, arg, 1);
 
-	if (nw_parse_u64(arg, &v) < 0 || v < lo || v > hi)
-		nw_usage_error("bad --%s '%s' (want %llu-%llu)", name, arg,
-		               (unsigned long long)lo, (unsigned long long)hi);
-	return v;
+	if (ms > max_ms)
+		nw_usage_error("%s: at most %s, not \"%s\"", flag, max_text, arg);
+	return ms;
 }
 
 /* Render the template for two different alerts: an error is a bad
@@ -129,11 +131,11 @@ static void check_template(const char *tmpl)
 	nw_buf_free(&b1);
 	nw_buf_free(&b2);
 	if (rc < 0)
-		nw_usage_error("bad --key-template: %s", err);
+		nw_usage_error("--key-template: %s", err);
 	if (same)
-		nw_usage_error("bad --key-template: it names no field, so every "
-		               "alert would share one key (use {key}, {key_field} "
-		               "or {rule})");
+		nw_usage_error("--key-template: it names no field, so every alert "
+		               "would share one key (use {key}, {key_field} or "
+		               "{rule})");
 }
 
 static void parse_flags(int argc, char **argv)
@@ -141,7 +143,6 @@ static void parse_flags(int argc, char **argv)
 	const char *url = getenv("REDIS_URL");
 	bool url_in_argv = false;
 	char err[200];
-	int64_t ms;
 	int c;
 
 	cfg.ttl_ms = 900 * 1000;
@@ -152,60 +153,43 @@ static void parse_flags(int argc, char **argv)
 	cfg.max_line = NW_MAX_LINE_DEFAULT;
 	if (url == NULL || *url == '\0')
 		url = "redis://127.0.0.1:6379";
-	opterr = 0;                 /* one line of our own instead */
-	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+	while ((c = nw_getopt(argc, argv, &cli)) != -1) {
 		switch (c) {
 		case O_URL:
 			if (thr_url_parse(optarg, &cfg.url, err, sizeof err) < 0)
-				nw_usage_error("bad --redis-url: %s", err);
+				nw_usage_error("--redis-url: %s", err);
 			url = NULL;
 			url_in_argv = true;
 			thr_url_scrub_arg(optarg);
 			break;
 		case O_TTL:
-			if (nw_parse_duration_ms(optarg, &cfg.ttl_ms) < 0 ||
-			    cfg.ttl_ms < 1 || cfg.ttl_ms > 366LL * 86400 * 1000)
-				nw_usage_error("bad --ttl '%s' (want a duration such as "
-				               "900, 15m, 1s; at least 1ms)", optarg);
+			cfg.ttl_ms = dur_flag("--ttl", optarg, 366LL * 86400000, "366d");
 			break;
 		case O_TMPL: cfg.tmpl = optarg; break;
 		case O_MODE:
 			if (strcmp(optarg, "open") != 0 && strcmp(optarg, "closed") != 0)
-				nw_usage_error("bad --on-redis-down '%s' (want open or "
-				               "closed)", optarg);
+				nw_usage_error("--on-redis-down: want open or closed, not "
+				               "\"%s\"", optarg);
 			cfg.closed = strcmp(optarg, "closed") == 0;
 			break;
 		case O_QMAX:
-			cfg.queue_max = count_flag("queue-max", optarg, 1, 10000000);
+			cfg.queue_max = nw_flag_count("--queue-max", optarg, 1, 10000000);
 			break;
 		case O_LMAX:
-			cfg.local_max = count_flag("local-max", optarg, 1, 100000000);
+			cfg.local_max = nw_flag_count("--local-max", optarg, 1, 100000000);
 			break;
 		case O_TIMEOUT:
-			if (nw_parse_duration_ms(optarg, &ms) < 0 || ms < 1 ||
-			    ms > 600000)
-				nw_usage_error("bad --timeout '%s' (want 1ms-10m)", optarg);
-			cfg.timeout_ms = (int)ms;
+			cfg.timeout_ms = (int)dur_flag("--timeout", optarg, 600000, "10m");
 			break;
 		case O_SUPP: cfg.suppressed = optarg; break;
 		case O_DLQ: cfg.dead_letter = optarg; break;
 		case O_STATS: cfg.stats = optarg; break;
 		case O_MAXLINE:
-			cfg.max_line = count_flag("max-line", optarg, 64, 1u << 30);
+			cfg.max_line = nw_flag_size("--max-line", optarg, 64, 1u << 30);
 			break;
-		case 'h': fputs(usage_text, stdout); exit(NW_EXIT_OK);
-		case 'V': nw_print_version(); exit(NW_EXIT_OK);
-		case ':':           /* only long flags take a value */
-			nw_usage_error("%s needs a value; try throttle --help",
-			               argv[optind - 1]);
-		default:
-			nw_usage_error("unknown flag %s; try throttle --help",
-			               nw_bad_flag(argv[optind - 1]));
 		}
 	}
-	if (optind < argc)
-		nw_usage_error("unexpected argument '%s' (throttle reads stdin)",
-		               argv[optind]);
+	nw_cli_no_args(argc, argv);
 	if (url && thr_url_parse(url, &cfg.url, err, sizeof err) < 0)
 		nw_usage_error("bad REDIS_URL: %s", err);
 	check_template(cfg.tmpl);
@@ -214,7 +198,32 @@ static void parse_flags(int argc, char **argv)
 		         "while the process starts; prefer REDIS_URL");
 }
 
-/* ---- set-up and tear-down ------------------------------------------------ */
+/* ---- the stage's callbacks: input into the pipe, verdicts out ------------ */
+
+static void on_line(struct nw_stage *st, char *line, size_t n)
+{
+	thr_pipe_take(&g.pipe, line, n);
+}
+
+/* Control lines keep their place among the alerts: the pipe releases them. */
+static enum nw_stage_verdict on_ctl(struct nw_stage *st, enum nw_ctl_kind kind,
+                                    uint64_t id, const char *line, size_t n)
+{
+	thr_pipe_take_ctl(&g.pipe, kind == NW_CTL_BARRIER ? id : 0, line, n);
+	return NW_STAGE_CONSUMED;
+}
+
+static void on_too_long(struct nw_stage *st, const char *head, size_t n)
+{
+	thr_pipe_too_long(&g.pipe, head, n);
+}
+
+/* stdout is flushed before a read that may wait, not before every read. */
+static void before_block(void)
+{
+	if (g.may_block)
+		nw_out_flush();
+}
 
 /* A verdict leaves the pipe: the line to stdout, or to --suppressed. */
 static void release(void *arg, const struct thr_item *it)
@@ -230,6 +239,8 @@ static void stats_mode(struct nw_buf *out, void *arg)
 	nw_buf_adds(out, cfg.closed ? "\"closed\"" : "\"open\"");
 }
 
+/* ---- set-up and tear-down ------------------------------------------------ */
+
 static void setup(void)
 {
 	const struct thr_pipe_cfg pc = {
@@ -238,20 +249,21 @@ static void setup(void)
 		.now = nw_mono_ms, .release = release, .dlq = &g.dlq,
 	};
 
-	thr_gate_init(&g.gate, &cfg.url, cfg.ttl_ms, cfg.timeout_ms);
-	thr_url_wipe(&cfg.url);            /* the gate keeps the only copy */
-	if (thr_pipe_init(&g.pipe, &pc, (struct thr_link){ &thr_gate_ops,
-	                                                   &g.gate }) < 0 ||
-	    nw_reader_init(&g.rd, STDIN_FILENO, cfg.max_line) < 0) {
-		LOG_ERROR("out of memory");
-		exit(NW_EXIT_FAIL);
-	}
 	if (cfg.suppressed && (g.suppressed = nw_sink_open(cfg.suppressed)) == NULL)
-		nw_usage_error("cannot open --suppressed %s: %s", cfg.suppressed,
+		nw_usage_error("--suppressed: cannot open %s: %s", cfg.suppressed,
 		               strerror(errno));
 	if (nw_dlq_open(&g.dlq, cfg.dead_letter) < 0)
-		nw_usage_error("cannot open --dead-letter %s: %s", cfg.dead_letter,
+		nw_usage_error("--dead-letter: cannot open %s: %s", cfg.dead_letter,
 		               strerror(errno));
+	thr_gate_init(&g.gate, &cfg.url, cfg.ttl_ms, cfg.timeout_ms);
+	thr_url_wipe(&cfg.url);            /* the gate keeps the only copy */
+	thr_pipe_init(&g.pipe, &pc, (struct thr_link){ &thr_gate_ops, &g.gate });
+	g.st = (struct nw_stage){
+		.max_line = cfg.max_line, .dlq = &g.dlq, .on_line = on_line,
+		.on_ctl = on_ctl, .on_too_long = on_too_long,
+		.before_block = before_block,
+	};
+	nw_stage_init(&g.st);
 	nw_out_init();
 	nw_sig_init();
 	nw_stats_init(cfg.stats, STATS_TICK_MS);
@@ -260,13 +272,14 @@ static void setup(void)
 }
 
 /* Lines still held (closed mode, stopped by a signal) are dead-lettered by
- * the pipe; that is a failure. */
+ * the pipe; that is a failure, as is a read error. */
 static int teardown(void)
 {
 	int rc = thr_pipe_finish(&g.pipe) > 0 ? NW_EXIT_FAIL : NW_EXIT_OK;
 	const struct thr_pipe_ctr *c = &g.pipe.ctr;
 
-	nw_out_flush();
+	if (nw_stage_finish(&g.st) != NW_EXIT_OK)
+		rc = NW_EXIT_FAIL;
 	nw_stats_close();
 	LOG_INFO("done alerts=%llu passed=%llu suppressed=%llu replayed=%llu "
 	         "local_passed=%llu dead_letter=%llu",
@@ -280,70 +293,46 @@ static int teardown(void)
 	thr_url_wipe(&g.gate.url);
 	nw_sink_close(g.suppressed);
 	nw_dlq_close(&g.dlq);
-	nw_reader_free(&g.rd);
 	return rc;
 }
 
 /* ---- the loop ---------------------------------------------------------------- */
 
-/* Move what the input holds now into the pipe, one batch at most, blocking
- * only for the first line and only when the pipe has nothing to do. */
-enum fill_res { FILL_EOF, FILL_IDLE, FILL_BUSY };
-static enum fill_res fill(void)
+/* Read what the input holds now into the pipe, one batch at most, waiting
+ * only for the first line and only when the pipe has nothing to do.
+ * Returns true when the batch was cut short (more input is waiting). */
+static bool fill(void)
 {
-	size_t budget = THR_BATCH_MAX;
 	int timeout = thr_pipe_wait_ms(&g.pipe, STATS_TICK_MS);
 
-	while (!thr_pipe_full(&g.pipe)) {
-		char *line;
-		size_t n;
+	for (size_t budget = THR_BATCH_MAX; !thr_pipe_full(&g.pipe); budget--) {
+		uint64_t seen = nw_std.lines_in;
 		if (budget == 0)
-			return FILL_BUSY;
-		if (timeout != 0)
-			nw_out_flush();
-		enum nw_rd res = nw_reader_next(&g.rd, &line, &n, timeout);
-		switch (res) {
-		case NW_RD_LINE:
-		case NW_RD_TOOLONG:
-			thr_pipe_take(&g.pipe, line, n, res);
-			budget--;
-			timeout = 0;
-			break;
-		case NW_RD_EOF:
-			return FILL_EOF;
-		case NW_RD_TIMEOUT:
-		case NW_RD_INTR:
-			return FILL_IDLE;
-		case NW_RD_ERR:
-			LOG_ERROR("cannot read stdin: %s", strerror(errno));
-			exit(NW_EXIT_FAIL);
-		}
+			return true;
+		g.may_block = timeout != 0;
+		if (!nw_stage_step(&g.st, timeout) || nw_std.lines_in == seen)
+			return false;
+		timeout = 0;
 	}
-	return FILL_IDLE;
+	return false;
 }
 
 int main(int argc, char **argv)
 {
-	bool more = true;
-
 	nw_log_init("throttle");
 	parse_flags(argc, argv);
 	setup();
 	if (thr_pipe_start(&g.pipe) < 0)
 		exit(NW_EXIT_FAIL);
-	while (!nw_sig_stop) {
-		bool busy = false;
-		if (more && !thr_pipe_full(&g.pipe)) {
-			enum fill_res r = fill();
-			more = r != FILL_EOF;
-			busy = r == FILL_BUSY;
-		}
+	while (!nw_sig_stop && g.st.rc == NW_EXIT_OK) {
+		bool busy = !g.st.done && !thr_pipe_full(&g.pipe) && fill();
 		thr_pipe_step(&g.pipe, busy);
 		nw_stats_tick();
-		if (thr_pipe_queued(&g.pipe) == 0 && !more)
+		if (thr_pipe_queued(&g.pipe) == 0 && g.st.done)
 			break;
 		/* held with nothing to read: wait for the next try of Redis */
-		if (thr_pipe_holding(&g.pipe) && (thr_pipe_full(&g.pipe) || !more)) {
+		if (thr_pipe_holding(&g.pipe) &&
+		    (thr_pipe_full(&g.pipe) || g.st.done)) {
 			nw_out_flush();
 			poll(NULL, 0, thr_pipe_wait_ms(&g.pipe, STATS_TICK_MS));
 		}

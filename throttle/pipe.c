@@ -1,7 +1,7 @@
 /* pipe.c - the ordered queue, the claims in flight, and the outage state
  * machine that decides who gives an alert its verdict (see pipe.h).
  *
- * A line's life: thr_pipe_take puts it at the tail of the queue (THR_WAIT
+ * A line's life: thr_pipe_take(_ctl) puts it at the tail of the queue (THR_WAIT
  * for an alert, THR_PASS for a control line).  claims_send puts a claim for
  * each waiting alert on the wire (THR_SENT, its item pointer in the
  * in-flight ring); claims_recv reads the replies oldest first and sets
@@ -13,7 +13,6 @@
  * it after cfg.release); the in-flight ring points into the queue and owns
  * nothing; the local table is the pipe's. */
 #include "pipe.h"
-#include "ckpt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -111,34 +110,22 @@ static void reject(struct thr_pipe *p, const char *reason, const char *line,
 	p->ctr.dead_letter = p->cfg.dlq->count;
 }
 
-/* A control line keeps its barrier id (lib/ckpt reads it), for the log
- * line that tells how long it was held. */
-static void note_barrier(struct thr_pipe *p, struct thr_item *it)
+static void q_push(struct thr_pipe *p, const struct thr_item *it)
 {
-	uint64_t id;
-
-	if (nw_ckpt_ctl_parse(it->line, it->line_len, &id) ==
-	    NW_CKPT_CTL_BARRIER) {
-		it->barrier = id;
-		it->taken_ms = p->cfg.now();
-	}
+	*q_at(p, p->q.n) = *it;
+	p->q.n++;
+	p->q.bytes += it->line_len;
+	p->ctr.queued = p->q.n;
 }
 
-void thr_pipe_take(struct thr_pipe *p, const char *line, size_t n,
-                   enum nw_rd res)
+void thr_pipe_take(struct thr_pipe *p, const char *line, size_t n)
 {
 	struct thr_item it;
 	const char *reason;
 
 	p->ctr.lines++;
-	if (res == NW_RD_TOOLONG) {
-		reject(p, "line too long", line, n);
-		return;
-	}
-	if (thr_item_init(&it, line, n, p->cfg.tmpl, &reason) < 0) {
-		LOG_ERROR("out of memory");
-		exit(NW_EXIT_FAIL);
-	}
+	if (thr_item_init(&it, line, n, p->cfg.tmpl, &reason) < 0)
+		nw_oom(n);
 	switch (it.kind) {
 	case THR_BLANK:
 		p->ctr.blank++;
@@ -151,13 +138,35 @@ void thr_pipe_take(struct thr_pipe *p, const char *line, size_t n,
 		p->q.waiting++;
 		break;
 	case THR_CTL:
-		note_barrier(p, &it);
 		break;
 	}
-	*q_at(p, p->q.n) = it;
-	p->q.n++;
-	p->q.bytes += it.line_len;
-	p->ctr.queued = p->q.n;
+	q_push(p, &it);
+}
+
+/* A control line passes as it is, in its place: an item with the line and
+ * empty key, id and rule. */
+void thr_pipe_take_ctl(struct thr_pipe *p, uint64_t barrier, const char *line,
+                       size_t n)
+{
+	struct thr_item it = { .kind = THR_CTL, .state = THR_PASS };
+
+	p->ctr.lines++;
+	it.mem = nw_xmalloc(n + 1);
+	memcpy(it.mem, line, n);
+	it.mem[n] = '\0';
+	it.line = it.mem;
+	it.line_len = n;
+	it.key = it.id = it.rule = it.mem + n;
+	it.barrier = barrier;
+	if (barrier)
+		it.taken_ms = p->cfg.now();
+	q_push(p, &it);
+}
+
+void thr_pipe_too_long(struct thr_pipe *p, const char *head, size_t n)
+{
+	p->ctr.lines++;
+	reject(p, "line too long", head, n);
 }
 
 /* ---- verdicts ------------------------------------------------------------ */
@@ -499,9 +508,9 @@ int thr_pipe_init(struct thr_pipe *p, const struct thr_pipe_cfg *cfg,
 	p->state = THR_P_START;
 	p->backoff_ms = BACKOFF_MIN_MS;
 	p->q.cap = cfg->queue_max;
-	p->q.v = calloc(p->q.cap, sizeof *p->q.v);
+	p->q.v = nw_xcalloc(p->q.cap, sizeof *p->q.v);
 	p->local = thr_local_new(cfg->local_max);
-	if (p->q.v == NULL || p->local == NULL) {
+	if (p->local == NULL) {
 		thr_pipe_free(p);
 		return -1;
 	}

@@ -100,7 +100,7 @@ struct thr_pipe {
 	struct thr_pipe_ctr ctr;
 };
 
-/* 0, or -1 when out of memory. */
+/* 0, or -1 when cfg->local_max is out of range (1 to 2^28). */
 int  thr_pipe_init(struct thr_pipe *p, const struct thr_pipe_cfg *cfg,
                    struct thr_link link);
 /* Drop whatever is still queued (thr_pipe_finish first) and free. */
@@ -111,10 +111,14 @@ void thr_pipe_stats(struct thr_pipe *p);
 /* The first connection attempt (call it before thr_pipe_step): -1 when Redis refused our credentials or
  * db (logged), which is a configuration error.  Unreachable is an outage. */
 int  thr_pipe_start(struct thr_pipe *p);
-/* One input line (res: NW_RD_LINE or NW_RD_TOOLONG) into the queue, or to
- * the dead-letter output, or counted as blank.  Call only when not full. */
-void thr_pipe_take(struct thr_pipe *p, const char *line, size_t n,
-                   enum nw_rd res);
+/* Input, in order (call only when not full): a data line joins the queue
+ * (alerts), or the dead-letter output, or is counted as blank; a control
+ * line joins the queue as it is (barrier: its id, else 0); a line over the
+ * length cap is dead-lettered. */
+void thr_pipe_take(struct thr_pipe *p, const char *line, size_t n);
+void thr_pipe_take_ctl(struct thr_pipe *p, uint64_t barrier, const char *line,
+                       size_t n);
+void thr_pipe_too_long(struct thr_pipe *p, const char *head, size_t n);
 /* Retry Redis when due, decide what can be decided, release the decided
  * prefix of the queue.  busy: more input is waiting, so the newest batch of
  * claims may stay in flight. */

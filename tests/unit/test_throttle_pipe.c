@@ -7,6 +7,7 @@
  * demand), and time is a variable the tests move. */
 #include "thr.h"
 #include "pipe.h"
+#include "stage.h"
 #include "t.h"
 
 #include <hiredis/hiredis.h>
@@ -194,9 +195,17 @@ static void pipe_done(struct thr_pipe *p)
 	nw_dlq_close(&dlq);
 }
 
+/* One input line, told apart as the stage skeleton does. */
 static void take(struct thr_pipe *p, const char *line)
 {
-	thr_pipe_take(p, line, strlen(line), NW_RD_LINE);
+	uint64_t id = 0;
+	enum nw_ctl_kind kind = nw_ctl_classify(line, strlen(line), &id);
+
+	if (kind == NW_CTL_NONE)
+		thr_pipe_take(p, line, strlen(line));
+	else
+		thr_pipe_take_ctl(p, kind == NW_CTL_BARRIER ? id : 0, line,
+		                  strlen(line));
 }
 
 static void alert(struct thr_pipe *p, const char *id, const char *key)
@@ -249,15 +258,17 @@ TEST(pipe_ordered_release)
 	feed(p, "a1:k1 B4 a2:k2 a3:k1");
 	take(p, "   ");
 	take(p, "{not json");
+	take(p, "{\"@ctl\":{\"type\":\"flush\"}}");
+	thr_pipe_too_long(p, "{\"type\":", 9);
 	thr_pipe_step(p, false);
-	CHECK_STR(out, "a1 B4 a2 -a3");
-	CHECK_INT(p->ctr.lines, 6);
+	CHECK_STR(out, "a1 B4 a2 -a3 B0");
+	CHECK_INT(p->ctr.lines, 8);
 	CHECK_INT(p->ctr.alerts, 3);
 	CHECK_INT(p->ctr.passed, 2);
 	CHECK_INT(p->ctr.suppressed, 1);
-	CHECK_INT(p->ctr.control, 1);
+	CHECK_INT(p->ctr.control, 2);
 	CHECK_INT(p->ctr.blank, 1);
-	CHECK_INT(p->ctr.dead_letter, 1);
+	CHECK_INT(p->ctr.dead_letter, 2);
 	CHECK_INT(p->ctr.round_trips, 1);
 	CHECK_INT(fk.claims, 3);
 	CHECK_INT(thr_pipe_queued(p), 0);
