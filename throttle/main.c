@@ -113,31 +113,6 @@ static int64_t dur_flag(const char *flag, const char *arg, int64_t max_ms,
 	return ms;
 }
 
-/* Render the template for two different alerts: an error is a bad
- * template, and the same key for both means it names no field, so the
- * first alert would suppress every other one. */
-static void check_template(const char *tmpl)
-{
-	struct thr_fields f1 = { "k", "f", "r", 1, 1, 1 };
-	struct thr_fields f2 = { "K", "F", "R", 1, 1, 1 };
-	struct nw_buf b1 = { 0 }, b2 = { 0 };
-	char err[200];
-	int rc = thr_tmpl_render(tmpl, &f1, &b1, err, sizeof err);
-
-	if (rc == 0)
-		thr_tmpl_render(tmpl, &f2, &b2, err, sizeof err);
-	bool same = rc == 0 && b1.len == b2.len &&
-	            (b1.len == 0 || memcmp(b1.p, b2.p, b1.len) == 0);
-	nw_buf_free(&b1);
-	nw_buf_free(&b2);
-	if (rc < 0)
-		nw_usage_error("--key-template: %s", err);
-	if (same)
-		nw_usage_error("--key-template: it names no field, so every alert "
-		               "would share one key (use {key}, {key_field} or "
-		               "{rule})");
-}
-
 static void parse_flags(int argc, char **argv)
 {
 	const char *url = getenv("REDIS_URL");
@@ -192,31 +167,14 @@ static void parse_flags(int argc, char **argv)
 	nw_cli_no_args(argc, argv);
 	if (url && thr_url_parse(url, &cfg.url, err, sizeof err) < 0)
 		nw_usage_error("bad REDIS_URL: %s", err);
-	check_template(cfg.tmpl);
+	if (thr_pipe_check_tmpl(cfg.tmpl, err, sizeof err) < 0)
+		nw_usage_error("--key-template: %s", err);
 	if (url_in_argv && cfg.url.has_password)
 		LOG_WARN("a password in --redis-url is visible to other users "
 		         "while the process starts; prefer REDIS_URL");
 }
 
-/* ---- the stage's callbacks: input into the pipe, verdicts out ------------ */
-
-static void on_line(struct nw_stage *st, char *line, size_t n)
-{
-	thr_pipe_take(&g.pipe, line, n);
-}
-
-/* Control lines keep their place among the alerts: the pipe releases them. */
-static enum nw_stage_verdict on_ctl(struct nw_stage *st, enum nw_ctl_kind kind,
-                                    uint64_t id, const char *line, size_t n)
-{
-	thr_pipe_take_ctl(&g.pipe, kind == NW_CTL_BARRIER ? id : 0, line, n);
-	return NW_STAGE_CONSUMED;
-}
-
-static void on_too_long(struct nw_stage *st, const char *head, size_t n)
-{
-	thr_pipe_too_long(&g.pipe, head, n);
-}
+/* ---- outputs: stdout, --suppressed, the stats file ------------------------ */
 
 /* stdout is flushed before a read that may wait, not before every read. */
 static void before_block(void)
@@ -257,11 +215,13 @@ static void setup(void)
 		               strerror(errno));
 	thr_gate_init(&g.gate, &cfg.url, cfg.ttl_ms, cfg.timeout_ms);
 	thr_url_wipe(&cfg.url);            /* the gate keeps the only copy */
-	thr_pipe_init(&g.pipe, &pc, (struct thr_link){ &thr_gate_ops, &g.gate });
+	if (thr_pipe_init(&g.pipe, &pc,
+	                  (struct thr_link){ &thr_gate_ops, &g.gate }) < 0)
+		nw_usage_error("--local-max: out of range");
 	g.st = (struct nw_stage){
-		.max_line = cfg.max_line, .dlq = &g.dlq, .on_line = on_line,
-		.on_ctl = on_ctl, .on_too_long = on_too_long,
-		.before_block = before_block,
+		.max_line = cfg.max_line, .dlq = &g.dlq, .arg = &g.pipe,
+		.on_line = thr_pipe_line, .on_ctl = thr_pipe_ctl,
+		.on_too_long = thr_pipe_too_long, .before_block = before_block,
 	};
 	nw_stage_init(&g.st);
 	nw_out_init();
@@ -276,18 +236,10 @@ static void setup(void)
 static int teardown(void)
 {
 	int rc = thr_pipe_finish(&g.pipe) > 0 ? NW_EXIT_FAIL : NW_EXIT_OK;
-	const struct thr_pipe_ctr *c = &g.pipe.ctr;
 
 	if (nw_stage_finish(&g.st) != NW_EXIT_OK)
 		rc = NW_EXIT_FAIL;
 	nw_stats_close();
-	LOG_INFO("done alerts=%llu passed=%llu suppressed=%llu replayed=%llu "
-	         "local_passed=%llu dead_letter=%llu",
-	         (unsigned long long)c->alerts, (unsigned long long)c->passed,
-	         (unsigned long long)c->suppressed,
-	         (unsigned long long)c->replayed,
-	         (unsigned long long)c->local_passed,
-	         (unsigned long long)c->dead_letter);
 	thr_pipe_free(&g.pipe);
 	thr_gate_close(&g.gate);
 	thr_url_wipe(&g.gate.url);

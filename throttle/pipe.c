@@ -1,8 +1,8 @@
 /* pipe.c - the ordered queue, the claims in flight, and the outage state
  * machine that decides who gives an alert its verdict (see pipe.h).
  *
- * A line's life: thr_pipe_take(_ctl) puts it at the tail of the queue (THR_WAIT
- * for an alert, THR_PASS for a control line).  claims_send puts a claim for
+ * A line's life: thr_pipe_line or thr_pipe_ctl puts it at the tail of the
+ * queue (THR_WAIT for an alert, THR_PASS for a control line).  claims_send puts a claim for
  * each waiting alert on the wire (THR_SENT, its item pointer in the
  * in-flight ring); claims_recv reads the replies oldest first and sets
  * THR_PASS or THR_DROP.  During an outage in open mode decide_local gives
@@ -14,6 +14,7 @@
  * nothing; the local table is the pipe's. */
 #include "pipe.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,8 +119,9 @@ static void q_push(struct thr_pipe *p, const struct thr_item *it)
 	p->ctr.queued = p->q.n;
 }
 
-void thr_pipe_take(struct thr_pipe *p, const char *line, size_t n)
+void thr_pipe_line(struct nw_stage *st, char *line, size_t n)
 {
+	struct thr_pipe *p = st->arg;
 	struct thr_item it;
 	const char *reason;
 
@@ -143,11 +145,12 @@ void thr_pipe_take(struct thr_pipe *p, const char *line, size_t n)
 	q_push(p, &it);
 }
 
-/* A control line passes as it is, in its place: an item with the line and
- * empty key, id and rule. */
-void thr_pipe_take_ctl(struct thr_pipe *p, uint64_t barrier, const char *line,
-                       size_t n)
+/* A control line passes as it is, in its place among the alerts: an item
+ * with the line and empty key, id and rule. */
+enum nw_stage_verdict thr_pipe_ctl(struct nw_stage *st, enum nw_ctl_kind kind,
+                                   uint64_t id, const char *line, size_t n)
 {
+	struct thr_pipe *p = st->arg;
 	struct thr_item it = { .kind = THR_CTL, .state = THR_PASS };
 
 	p->ctr.lines++;
@@ -157,14 +160,18 @@ void thr_pipe_take_ctl(struct thr_pipe *p, uint64_t barrier, const char *line,
 	it.line = it.mem;
 	it.line_len = n;
 	it.key = it.id = it.rule = it.mem + n;
-	it.barrier = barrier;
-	if (barrier)
+	if (kind == NW_CTL_BARRIER) {
+		it.barrier = id;
 		it.taken_ms = p->cfg.now();
+	}
 	q_push(p, &it);
+	return NW_STAGE_CONSUMED;
 }
 
-void thr_pipe_too_long(struct thr_pipe *p, const char *head, size_t n)
+void thr_pipe_too_long(struct nw_stage *st, const char *head, size_t n)
 {
+	struct thr_pipe *p = st->arg;
+
 	p->ctr.lines++;
 	reject(p, "line too long", head, n);
 }
@@ -499,6 +506,26 @@ int thr_pipe_wait_ms(const struct thr_pipe *p, int max_ms)
 
 /* ---- life ---------------------------------------------------------------- */
 
+int thr_pipe_check_tmpl(const char *tmpl, char *err, size_t errlen)
+{
+	struct thr_fields f1 = { "k", "f", "r", 1, 1, 1 };
+	struct thr_fields f2 = { "K", "F", "R", 1, 1, 1 };
+	struct nw_buf b1 = { 0 }, b2 = { 0 };
+	int rc = thr_tmpl_render(tmpl, &f1, &b1, err, errlen);
+
+	if (rc == 0)
+		rc = thr_tmpl_render(tmpl, &f2, &b2, err, errlen);
+	if (rc == 0 && b1.len == b2.len &&
+	    (b1.len == 0 || memcmp(b1.p, b2.p, b1.len) == 0)) {
+		snprintf(err, errlen, "it names no field, so every alert would "
+		         "share one key (use {key}, {key_field} or {rule})");
+		rc = -1;
+	}
+	nw_buf_free(&b1);
+	nw_buf_free(&b2);
+	return rc;
+}
+
 int thr_pipe_init(struct thr_pipe *p, const struct thr_pipe_cfg *cfg,
                   struct thr_link link)
 {
@@ -546,10 +573,9 @@ size_t thr_pipe_finish(struct thr_pipe *p)
 {
 	size_t n = p->q.n;
 
-	if (n == 0)
-		return 0;
-	LOG_ERROR("stopping with %zu lines held while redis is unavailable; "
-	          "written to the dead-letter output", n);
+	if (n > 0)
+		LOG_ERROR("stopping with %zu lines held while redis is unavailable; "
+		          "written to the dead-letter output", n);
 	for (; p->q.n > 0; p->q.n--, p->q.head = (p->q.head + 1) % p->q.cap) {
 		struct thr_item *it = q_at(p, 0);
 		reject(p, "held: redis unavailable at shutdown", it->line,
@@ -559,6 +585,14 @@ size_t thr_pipe_finish(struct thr_pipe *p)
 	p->q.waiting = 0;
 	p->fly.n = 0;
 	p->ctr.queued = 0;
+	LOG_INFO("done alerts=%llu passed=%llu suppressed=%llu replayed=%llu "
+	         "local_passed=%llu dead_letter=%llu",
+	         (unsigned long long)p->ctr.alerts,
+	         (unsigned long long)p->ctr.passed,
+	         (unsigned long long)p->ctr.suppressed,
+	         (unsigned long long)p->ctr.replayed,
+	         (unsigned long long)p->ctr.local_passed,
+	         (unsigned long long)p->ctr.dead_letter);
 	return n;
 }
 

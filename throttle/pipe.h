@@ -24,6 +24,7 @@
 #define THR_PIPE_H
 
 #include "thr.h"
+#include "stage.h"
 
 #define THR_BATCH_MAX 1024            /* claims per round trip */
 #define THR_FLY_MAX   (2 * THR_BATCH_MAX)
@@ -100,6 +101,10 @@ struct thr_pipe {
 	struct thr_pipe_ctr ctr;
 };
 
+/* Can tmpl be the key template?  Rendered for two different alerts it
+ * must succeed and give two keys (else the first alert would suppress
+ * every other one).  0, or -1 with a reason in err. */
+int  thr_pipe_check_tmpl(const char *tmpl, char *err, size_t errlen);
 /* 0, or -1 when cfg->local_max is out of range (1 to 2^28). */
 int  thr_pipe_init(struct thr_pipe *p, const struct thr_pipe_cfg *cfg,
                    struct thr_link link);
@@ -111,14 +116,15 @@ void thr_pipe_stats(struct thr_pipe *p);
 /* The first connection attempt (call it before thr_pipe_step): -1 when Redis refused our credentials or
  * db (logged), which is a configuration error.  Unreachable is an outage. */
 int  thr_pipe_start(struct thr_pipe *p);
-/* Input, in order (call only when not full): a data line joins the queue
- * (alerts), or the dead-letter output, or is counted as blank; a control
- * line joins the queue as it is (barrier: its id, else 0); a line over the
- * length cap is dead-lettered. */
-void thr_pipe_take(struct thr_pipe *p, const char *line, size_t n);
-void thr_pipe_take_ctl(struct thr_pipe *p, uint64_t barrier, const char *line,
-                       size_t n);
-void thr_pipe_too_long(struct thr_pipe *p, const char *head, size_t n);
+/* Input, in order, as the stage skeleton's callbacks (st->arg is the pipe;
+ * call only when not full): a data line joins the queue (alerts), or the
+ * dead-letter output, or is counted as blank; a control line joins the
+ * queue as it is (a barrier keeps its id), to leave in its place; a line
+ * over the length cap is dead-lettered. */
+void thr_pipe_line(struct nw_stage *st, char *line, size_t n);
+enum nw_stage_verdict thr_pipe_ctl(struct nw_stage *st, enum nw_ctl_kind kind,
+                                   uint64_t id, const char *line, size_t n);
+void thr_pipe_too_long(struct nw_stage *st, const char *head, size_t n);
 /* Retry Redis when due, decide what can be decided, release the decided
  * prefix of the queue.  busy: more input is waiting, so the newest batch of
  * claims may stay in flight. */
@@ -133,7 +139,7 @@ bool thr_pipe_holding(const struct thr_pipe *p);
  * until the next retry of Redis, at most max_ms. */
 int  thr_pipe_wait_ms(const struct thr_pipe *p, int max_ms);
 /* At shutdown: every line still queued goes to the dead-letter output
- * (logged); returns how many. */
+ * (logged), then one INFO line sums the run up; returns how many. */
 size_t thr_pipe_finish(struct thr_pipe *p);
 
 /* The hiredis link of gate.c (ctx: a struct thr_gate). */

@@ -168,6 +168,7 @@ static void collect(void *arg, const struct thr_item *it)
 }
 
 static struct thr_pipe pp;
+static char tmpl_err[200];
 static struct nw_dlq dlq;
 
 static struct thr_pipe *pipe_new(bool closed, enum thr_conn conn,
@@ -195,17 +196,20 @@ static void pipe_done(struct thr_pipe *p)
 	nw_dlq_close(&dlq);
 }
 
-/* One input line, told apart as the stage skeleton does. */
+/* One input line, told apart and handed over as the stage skeleton does. */
 static void take(struct thr_pipe *p, const char *line)
 {
+	struct nw_stage st = { .arg = p };
+	char buf[256];
+	size_t n = strlen(line);
 	uint64_t id = 0;
-	enum nw_ctl_kind kind = nw_ctl_classify(line, strlen(line), &id);
+	enum nw_ctl_kind kind = nw_ctl_classify(line, n, &id);
 
+	memcpy(buf, line, n + 1);            /* the stage's line is writable */
 	if (kind == NW_CTL_NONE)
-		thr_pipe_take(p, line, strlen(line));
+		thr_pipe_line(&st, buf, n);
 	else
-		thr_pipe_take_ctl(p, kind == NW_CTL_BARRIER ? id : 0, line,
-		                  strlen(line));
+		CHECK_INT(thr_pipe_ctl(&st, kind, id, buf, n), NW_STAGE_CONSUMED);
 }
 
 static void alert(struct thr_pipe *p, const char *id, const char *key)
@@ -259,7 +263,7 @@ TEST(pipe_ordered_release)
 	take(p, "   ");
 	take(p, "{not json");
 	take(p, "{\"@ctl\":{\"type\":\"flush\"}}");
-	thr_pipe_too_long(p, "{\"type\":", 9);
+	thr_pipe_too_long(&(struct nw_stage){ .arg = p }, "{\"type\":", 9);
 	thr_pipe_step(p, false);
 	CHECK_STR(out, "a1 B4 a2 -a3 B0");
 	CHECK_INT(p->ctr.lines, 8);
@@ -506,6 +510,17 @@ TEST(pipe_error_reply_decided_locally)
 	pipe_done(p);
 }
 
+/* The key template must render and name a field. */
+TEST(pipe_check_tmpl)
+{
+	CHECK_INT(thr_pipe_check_tmpl("alert:throttle:{key}", tmpl_err, 200), 0);
+	CHECK_INT(thr_pipe_check_tmpl("t:{rule}:{{x}}", tmpl_err, 200), 0);
+	CHECK_INT(thr_pipe_check_tmpl("t:{src}", tmpl_err, 200), -1);
+	CHECK(strstr(tmpl_err, "unknown placeholder {src}") != NULL);
+	CHECK_INT(thr_pipe_check_tmpl("alert:throttle", tmpl_err, 200), -1);
+	CHECK(strstr(tmpl_err, "names no field") != NULL);
+}
+
 /* The gate's reading of replies, fed as RESP bytes to hiredis's reader. */
 static enum thr_verdict verdict_of(const char *resp, const char *id,
                                    char *holder, char *err)
@@ -557,6 +572,7 @@ int main(void)
 	RUN(pipe_finish_dead_letters_held);
 	RUN(pipe_refused);
 	RUN(pipe_error_reply_decided_locally);
+	RUN(pipe_check_tmpl);
 	RUN(gate_verdict_from_replies);
 	return t_done();
 }
