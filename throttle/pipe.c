@@ -2,16 +2,16 @@
  * machine that decides who gives an alert its verdict (see pipe.h).
  *
  * A line's life: thr_pipe_line or thr_pipe_ctl puts it at the tail of the
- * queue (THR_WAIT for an alert, THR_PASS for a control line).  claims_send puts a claim for
- * each waiting alert on the wire (THR_SENT, its item pointer in the
- * in-flight ring); claims_recv reads the replies oldest first and sets
- * THR_PASS or THR_DROP.  During an outage in open mode decide_local gives
- * the verdict instead.  q_drain releases the decided prefix, so output
- * keeps input order whatever decided each line.
+ * queue (THR_WAIT for an alert, THR_PASS for a control line).  claims_send
+ * puts a claim for each waiting alert on the wire (THR_SENT, its item
+ * pointer in the in-flight ring); claims_recv reads the replies oldest
+ * first and sets THR_PASS or THR_DROP.  During an outage in open mode
+ * decide_local gives the verdict instead.  q_drain releases the decided
+ * prefix, so output keeps input order whatever decided each line.
  *
- * Ownership: the queue owns every item from take to release (q_drain frees
- * it after cfg.release); the in-flight ring points into the queue and owns
- * nothing; the local table is the pipe's. */
+ * Ownership: the queue owns every item from the moment it is taken until
+ * q_drain has handed it to cfg.release (then frees it); the in-flight ring
+ * points into the queue and owns nothing; the local table is the pipe's. */
 #include "pipe.h"
 
 #include <stdio.h>
