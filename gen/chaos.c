@@ -118,7 +118,7 @@ static void release_top(void)
 {
 	struct held h = heap_pop();
 	gen_out_write(slots + (size_t)h.slot * GEN_LINE_MAX, h.len);
-	gen_ctr.lines++;
+	nw_std.lines_out++;
 	free_slot[nfree++] = h.slot;
 }
 
@@ -232,7 +232,7 @@ void gen_bad_line(enum gen_bad kind, const struct gen_event *e,
 			left -= n;
 		}
 		gen_out_write("\"}\n", 3);
-		gen_ctr.lines++;
+		nw_std.lines_out++;
 		return;
 	}
 	case GEN_BAD_EMPTY:
@@ -242,7 +242,7 @@ void gen_bad_line(enum gen_bad kind, const struct gen_event *e,
 	}
 	buf[len++] = '\n';
 	gen_out_write(buf, len);
-	gen_ctr.lines++;
+	nw_std.lines_out++;
 }
 
 /* ---- the stream ------------------------------------------------------------ */
@@ -271,7 +271,7 @@ void gen_chaos_emit(const char *line, size_t len, int64_t ev_ms)
 		     (uint64_t)cfg.ooo_jitter_ms));
 	} else {
 		gen_out_write(line, len);
-		gen_ctr.lines++;
+		nw_std.lines_out++;
 	}
 	if (gen_rng_hit(&crng, cfg.dup)) {
 		gen_ctr.dup++;

@@ -714,7 +714,6 @@ static void stats_register(struct ksrc *k)
 {
 	nw_stats_u64("messages", &k->messages);
 	nw_stats_u64("bytes", &k->bytes);
-	nw_stats_u64("dead_letters", &k->dead_letters);
 	nw_stats_u64("null_payloads", &k->null_payloads);
 	nw_stats_u64("skipped_by_time", &k->skipped_by_time);
 	nw_stats_u64("errors", &k->errors);

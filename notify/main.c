@@ -11,10 +11,10 @@
  */
 #include "ntf.h"
 #include "ckpt.h"
+#include "cli.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -98,11 +98,6 @@ static struct {
 	         failures, ctl_lines, barriers, waiting;
 } g;
 
-static void usage(FILE *fp)
-{
-	fputs(usage_text, fp);
-}
-
 /* "5/s", "30/m", "2" (per second) → posts per second. */
 static int parse_rate(const char *s, double *out)
 {
@@ -141,7 +136,7 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 {
 	enum { O_URLFILE = 256, O_SPOOL, O_TIMEOUT, O_CONNECT, O_RATE, O_DRAIN,
 	       O_RMIN, O_RMAX, O_REMEMBER, O_MAXQ, O_DIGEST, O_DLQ, O_BARRIER,
-	       O_STATS, O_MAXLINE, O_VERSION, O_CKPT };
+	       O_STATS, O_MAXLINE, O_CKPT };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "stdout", no_argument, NULL, 'n' },
@@ -161,10 +156,10 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 		{ "checkpoint-dir", required_argument, NULL, O_CKPT },
 		{ "stats", required_argument, NULL, O_STATS },
 		{ "max-line", required_argument, NULL, O_MAXLINE },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, O_VERSION },
+		NW_CLI_STD_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct nw_cli cli = { "", longopts, usage_text, NULL };
 	int c;
 
 	*o = (struct opts){
@@ -173,7 +168,7 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 		.remember_ms = 3600 * 1000, .rate = 1, .max_queue = 100000,
 		.digest_max = 10000, .max_line = NW_MAX_LINE_DEFAULT,
 	};
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = nw_getopt(argc, argv, &cli)) != -1) {
 		switch (c) {
 		case 'f':
 			if (ntf_format_parse(optarg, &o->format) != 0)
@@ -200,10 +195,6 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 		case O_BARRIER: o->barrier_file = optarg; break;
 		case O_CKPT: o->ckpt_dir = optarg; break;
 		case O_STATS: o->stats = optarg; break;
-		case 'h': usage(stdout); exit(NW_EXIT_OK);
-		case O_VERSION: nw_print_version(); exit(NW_EXIT_OK);
-		default:
-			nw_usage_error("notify: bad flag (see notify --help)");
 		}
 	}
 	if (optind < argc)

@@ -257,17 +257,3 @@ int win_ckpt_load(struct win_engine *e, const char *dir, uint64_t id)
 	         (unsigned long long)panes);
 	return 0;
 }
-
-int win_ckpt_ctl(struct win_engine *e, const char *dir, const char *line,
-                 size_t n)
-{
-	uint64_t id;
-
-	enum nw_ckpt_ctl kind = nw_ckpt_ctl_parse(line, n, &id);
-
-	if (kind == NW_CKPT_CTL_BARRIER && win_ckpt_save(e, dir, id) != 0)
-		return -1;
-	if (kind == NW_CKPT_CTL_RESTORE && win_ckpt_load(e, dir, id) != 0)
-		return -1;
-	return (int)kind;
-}
