@@ -125,7 +125,6 @@ void thr_pipe_line(struct nw_stage *st, char *line, size_t n)
 	struct thr_item it;
 	const char *reason;
 
-	p->ctr.lines++;
 	if (thr_item_init(&it, line, n, p->cfg.tmpl, &reason) < 0)
 		nw_oom(n);
 	switch (it.kind) {
@@ -153,7 +152,6 @@ enum nw_stage_verdict thr_pipe_ctl(struct nw_stage *st, enum nw_ctl_kind kind,
 	struct thr_pipe *p = st->arg;
 	struct thr_item it = { .kind = THR_CTL, .state = THR_PASS };
 
-	p->ctr.lines++;
 	it.mem = nw_xmalloc(n + 1);
 	memcpy(it.mem, line, n);
 	it.mem[n] = '\0';
@@ -172,7 +170,6 @@ void thr_pipe_too_long(struct nw_stage *st, const char *head, size_t n)
 {
 	struct thr_pipe *p = st->arg;
 
-	p->ctr.lines++;
 	reject(p, "line too long", head, n);
 }
 
@@ -547,7 +544,7 @@ int thr_pipe_init(struct thr_pipe *p, const struct thr_pipe_cfg *cfg,
 void thr_pipe_stats(struct thr_pipe *p)
 {
 	const struct { const char *name; uint64_t *v; } counters[] = {
-		{ "lines", &p->ctr.lines }, { "alerts", &p->ctr.alerts },
+		{ "alerts", &p->ctr.alerts },
 		{ "passed", &p->ctr.passed }, { "replayed", &p->ctr.replayed },
 		{ "suppressed", &p->ctr.suppressed },
 		{ "local_passed", &p->ctr.local_passed },
