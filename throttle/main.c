@@ -56,7 +56,7 @@ static const char usage_text[] =
 "  --suppressed FILE       append suppressed alert lines to FILE\n"
 "  --dead-letter FILE      append rejected input as {\"reason\",\"line\"}\n"
 "  --stats FILE            one-line JSON counters, rewritten every second\n"
-"  --max-line BYTES        longest input line (default 1 MiB)\n"
+"  --max-line BYTES        longest input line (default 1M; 64k, 2M, ...)\n"
 "  -h, --help              this text;  -V, --version\n";
 
 static struct {
