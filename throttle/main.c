@@ -258,11 +258,11 @@ static bool fill(void)
 	int timeout = thr_pipe_wait_ms(&g.pipe, STATS_TICK_MS);
 
 	for (size_t budget = THR_BATCH_MAX; !thr_pipe_full(&g.pipe); budget--) {
-		uint64_t seen = nw_std.lines_in;
+		uint64_t seen = g.pipe.taken;
 		if (budget == 0)
 			return true;
 		g.may_block = timeout != 0;
-		if (!nw_stage_step(&g.st, timeout) || nw_std.lines_in == seen)
+		if (!nw_stage_step(&g.st, timeout) || g.pipe.taken == seen)
 			return false;
 		timeout = 0;
 	}

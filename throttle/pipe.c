@@ -125,6 +125,7 @@ void thr_pipe_line(struct nw_stage *st, char *line, size_t n)
 	struct thr_item it;
 	const char *reason;
 
+	p->taken++;
 	if (thr_item_init(&it, line, n, p->cfg.tmpl, &reason) < 0)
 		nw_oom(n);
 	switch (it.kind) {
@@ -152,6 +153,7 @@ enum nw_stage_verdict thr_pipe_ctl(struct nw_stage *st, enum nw_ctl_kind kind,
 	struct thr_pipe *p = st->arg;
 	struct thr_item it = { .kind = THR_CTL, .state = THR_PASS };
 
+	p->taken++;
 	it.mem = nw_xmalloc(n + 1);
 	memcpy(it.mem, line, n);
 	it.mem[n] = '\0';
@@ -170,6 +172,7 @@ void thr_pipe_too_long(struct nw_stage *st, const char *head, size_t n)
 {
 	struct thr_pipe *p = st->arg;
 
+	p->taken++;
 	reject(p, "line too long", head, n);
 }
 

@@ -99,6 +99,7 @@ struct thr_pipe {
 	enum thr_pstate state;
 	int64_t down_since, next_try_ms, backoff_ms;
 	uint64_t resynced;                /* keys written back on the last return */
+	uint64_t taken;                   /* input lines handed to the pipe */
 	bool refused_logged, full_logged;
 	struct thr_pipe_ctr ctr;
 };

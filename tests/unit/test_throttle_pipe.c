@@ -266,6 +266,7 @@ TEST(pipe_ordered_release)
 	thr_pipe_too_long(&(struct nw_stage){ .arg = p }, "{\"type\":", 9);
 	thr_pipe_step(p, false);
 	CHECK_STR(out, "a1 B4 a2 -a3 B0");
+	CHECK_INT(p->taken, 8);
 	CHECK_INT(p->ctr.alerts, 3);
 	CHECK_INT(p->ctr.passed, 2);
 	CHECK_INT(p->ctr.suppressed, 1);
