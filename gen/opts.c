@@ -59,10 +59,7 @@ static void usage(FILE *fp)
 
 static double parse_prob(const char *what, const char *s)
 {
-	double p;
-	if (nw_parse_double(s, &p) < 0 || p < 0 || p > 1)
-		nw_usage_error("%s must be a probability 0..1, got \"%s\"", what, s);
-	return p;
+	return nw_flag_double(what, s, 0, 1);
 }
 
 static bool parse_bool(const char *what, const char *s)
@@ -78,31 +75,10 @@ static bool parse_bool(const char *what, const char *s)
 	nw_usage_error("%s must be true/false/1/0/on/off, got \"%s\"", what, s);
 }
 
-static uint64_t parse_count(const char *what, const char *s, uint64_t lo,
-                            uint64_t hi)
-{
-	uint64_t v;
-	if (nw_parse_u64(s, &v) < 0 || v < lo || v > hi)
-		nw_usage_error("%s must be an integer %llu..%llu, got \"%s\"",
-		               what, (unsigned long long)lo, (unsigned long long)hi, s);
-	return v;
-}
-
+/* Rates of events per second. */
 static double parse_eps(const char *what, const char *s)
 {
-	double v;
-	if (nw_parse_double(s, &v) < 0 || v < 0 || v > 1e9)
-		nw_usage_error("%s must be a rate 0..1e9, got \"%s\"", what, s);
-	return v;
-}
-
-static int64_t parse_dur(const char *what, const char *s)
-{
-	int64_t ms;
-	if (nw_parse_duration_ms(s, &ms) < 0)
-		nw_usage_error("%s must be a duration like 500ms, 3s, 2m, got \"%s\"",
-		               what, s);
-	return ms;
+	return nw_flag_double(what, s, 0, 1e9);
 }
 
 static unsigned parse_kinds(const char *s)
@@ -134,7 +110,7 @@ static void read_env(struct gen_opts *o)
 	if ((v = getenv("EPS_TARGET")) && *v)
 		o->eps = parse_eps("EPS_TARGET", v);
 	if ((v = getenv("WORKER_COUNT")) && *v)
-		o->workers = (unsigned)parse_count("WORKER_COUNT", v, 1, GEN_WORKERS_MAX);
+		o->workers = (unsigned)nw_flag_count("WORKER_COUNT", v, 1, GEN_WORKERS_MAX);
 	if ((v = getenv("CHAOS_MODE")) && *v)
 		o->chaos = parse_bool("CHAOS_MODE", v);
 	if ((v = getenv("LATENCY_SPIKE_PROB")) && *v)
@@ -194,21 +170,21 @@ static void parse_flags(struct gen_opts *o, int argc, char **argv)
 		                 if (o->rate == 0)
 		                         nw_usage_error("--rate must be > 0");
 		                 break;
-		case O_COUNT:    o->count = parse_count("--count", optarg, 1, UINT64_MAX);
+		case O_COUNT:    o->count = nw_flag_count("--count", optarg, 1, UINT64_MAX);
 		                 break;
-		case O_DURATION: o->duration_ms = parse_dur("--duration", optarg);
+		case O_DURATION: o->duration_ms = nw_flag_duration_ms("--duration", optarg, 0);
 		                 if (o->duration_ms == 0)
 		                         nw_usage_error("--duration must be > 0");
 		                 break;
 		case O_START:
-			t = parse_count("--start-time", optarg, 0, 4102444800000ull);
+			t = nw_flag_count("--start-time", optarg, 0, 4102444800000ull);
 			o->start_ms = (int64_t)(t < 100000000000ull ? t * 1000 : t);
 			break;
-		case O_SEED:     o->seed = parse_count("--seed", optarg, 0, UINT64_MAX);
+		case O_SEED:     o->seed = nw_flag_count("--seed", optarg, 0, UINT64_MAX);
 		                 o->seed_set = true; break;
-		case O_SOURCES:  o->sources = parse_count("--sources", optarg, 1,
+		case O_SOURCES:  o->sources = nw_flag_count("--sources", optarg, 1,
 		                                           GEN_MAX_SOURCES); break;
-		case O_WORKERS:  o->workers = (unsigned)parse_count("--workers", optarg,
+		case O_WORKERS:  o->workers = (unsigned)nw_flag_count("--workers", optarg,
 		                                                     1, GEN_WORKERS_MAX); break;
 		case O_CHAOS:    o->chaos = parse_bool("--chaos", optarg); break;
 		case O_SPIKE:    o->p_spike = parse_prob("--latency-spike-prob", optarg); break;
@@ -218,14 +194,14 @@ static void parse_flags(struct gen_opts *o, int argc, char **argv)
 		case O_TRUTH:    o->truth = optarg; break;
 		case O_REALTIME: o->realtime = true; break;
 		case O_OOO:      o->p_ooo = parse_prob("--ooo-prob", optarg); break;
-		case O_JITTER:   o->sc.ooo_jitter_ms = parse_dur("--ooo-jitter", optarg);
+		case O_JITTER:   o->sc.ooo_jitter_ms = nw_flag_duration_ms("--ooo-jitter", optarg, 0);
 		                 break;
 		case O_LATE:     o->p_late = parse_prob("--late-prob", optarg); break;
-		case O_LATEMAX:  o->sc.late_max_ms = parse_dur("--late-max", optarg); break;
+		case O_LATEMAX:  o->sc.late_max_ms = nw_flag_duration_ms("--late-max", optarg, 0); break;
 		case O_DUP:      o->p_dup = parse_prob("--dup-prob", optarg); break;
 		case O_BAD:      o->p_bad = parse_prob("--malformed-prob", optarg); break;
 		case O_BADKINDS: o->sc.bad_kinds = parse_kinds(optarg); break;
-		case O_HOLD:     o->sc.hold_max = parse_count("--hold-max", optarg, 1,
+		case O_HOLD:     o->sc.hold_max = nw_flag_count("--hold-max", optarg, 1,
 		                                               1u << 22); break;
 		case O_KAFKA:    o->kafka = optarg; break;
 		case O_TOPIC:    o->topic = optarg; break;

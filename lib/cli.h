@@ -62,6 +62,7 @@ void nw_cli_no_args(int argc, char **argv);
  * flag (e.g. "--size") and the bad value.
  *   duration: 250ms, 5s, 10m, 1h, 1d, bare number = seconds; >= min_ms
  *   count:    a decimal integer in [min, max]
+ *   double:   a finite decimal number in [min, max] (rates, probabilities)
  *   size:     bytes with an optional binary suffix: 512, 64k, 16M, 1G, 2T
  *             (k = 1024), in [min, max] */
 int64_t  nw_flag_duration_ms(const char *flag, const char *arg, int64_t min_ms);
@@ -69,6 +70,8 @@ uint64_t nw_flag_count(const char *flag, const char *arg, uint64_t min,
                        uint64_t max);
 uint64_t nw_flag_size(const char *flag, const char *arg, uint64_t min,
                       uint64_t max);
+double   nw_flag_double(const char *flag, const char *arg, double min,
+                        double max);
 
 /* The size parser alone: 0, or -1 on a malformed or overflowing value. */
 int nw_parse_size(const char *s, uint64_t *out);

@@ -119,6 +119,17 @@ uint64_t nw_flag_count(const char *flag, const char *arg, uint64_t min,
 	               (unsigned long long)min, (unsigned long long)max, arg);
 }
 
+double nw_flag_double(const char *flag, const char *arg, double min,
+                      double max)
+{
+	double v;
+
+	if (nw_parse_double(arg, &v) < 0 || v < min || v > max)
+		nw_usage_error("%s: want a number from %g to %g, not \"%s\"", flag,
+		               min, max, arg);
+	return v;
+}
+
 uint64_t nw_flag_size(const char *flag, const char *arg, uint64_t min,
                       uint64_t max)
 {

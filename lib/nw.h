@@ -172,8 +172,10 @@ void nw_dlq_close(struct nw_dlq *d);
 /* The standard counters: lib registers them (and sink_errors) first in
  * every stage's stats, under these names, so tools need no per-stage table
  * (README "Stats").  lib counts what it sees itself: lines_out in
- * nw_out_line, dead_letters in nw_dlq_put*, the input ones in the stage
- * loop (stage.h).  A stage that reads or writes another way adds to them. */
+ * nw_out_line, dead_letters in nw_dlq_put*, the input ones in
+ * nw_reader_next, ctl_lines in the stage loop (stage.h).  A stage that
+ * reads or writes another way adds to them, or registers a counter of its
+ * own under the standard name, which then takes the standard one's place. */
 struct nw_std_counters {
 	uint64_t lines_in;      /* input lines: data, control and too long */
 	uint64_t lines_out;     /* lines written on stdout, control lines too */

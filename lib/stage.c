@@ -1,6 +1,6 @@
 /* stage.c - the read loop every filter stage runs (see stage.h): input
- * lines to callbacks, control lines classified and passed on in order, the
- * standard input counters kept. */
+ * lines to callbacks, control lines classified (and counted) and passed on
+ * in order.  The reader keeps the other input counters. */
 #include "stage.h"
 
 #include <errno.h>
@@ -37,7 +37,6 @@ static void stage_line(struct nw_stage *st, char *line, size_t n)
 	uint64_t id = 0;
 	enum nw_ctl_kind kind = nw_ctl_classify(line, n, &id);
 
-	nw_std.lines_in++;
 	if (kind != NW_CTL_NONE)
 		stage_ctl(st, kind, id, line, n);
 	else
@@ -46,8 +45,6 @@ static void stage_line(struct nw_stage *st, char *line, size_t n)
 
 static void stage_too_long(struct nw_stage *st, const char *head, size_t n)
 {
-	nw_std.lines_in++;
-	nw_std.too_long++;
 	if (st->on_too_long)
 		st->on_too_long(st, head, n);
 	else if (st->dlq)
@@ -63,7 +60,6 @@ bool nw_stage_step(struct nw_stage *st, int timeout_ms)
 	size_t n;
 	enum nw_rd r = nw_reader_next(&st->rd, &line, &n, timeout_ms);
 
-	nw_std.reopens = st->rd.reopens;
 	switch (r) {
 	case NW_RD_LINE:
 		stage_line(st, line, n);
@@ -82,7 +78,6 @@ bool nw_stage_step(struct nw_stage *st, int timeout_ms)
 		break;
 	case NW_RD_ERR:
 		LOG_ERROR("cannot read stdin: %s", strerror(errno));
-		nw_std.read_errors++;
 		nw_stage_stop(st, NW_EXIT_FAIL);
 		break;
 	}

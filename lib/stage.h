@@ -16,7 +16,8 @@
  *	rc = nw_stage_run(&st);     // NW_EXIT_OK or NW_EXIT_FAIL
  *
  * What the loop does with each result of the line reader (nw_reader):
- *   line          counted in nw_std.lines_in; a control line ({"@ctl":…},
+ *   line          counted in nw_std.lines_in (by the reader, as every
+ *                 input counter); a control line ({"@ctl":…},
  *                 confirmed by parsing) is counted in nw_std.ctl_lines,
  *                 classified (nw_ctl_classify) and handed to on_ctl; unless
  *                 on_ctl says NW_STAGE_CONSUMED it is written to stdout

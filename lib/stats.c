@@ -66,12 +66,11 @@ void nw_stats_init(const char *path, int interval_ms)
 static void st_add(const char *name, enum st_kind kind, const void *p,
                    void (*fn)(struct nw_buf *, void *), void *arg)
 {
-	/* One key once: a stage that registers a standard name again (its own
-	 * copy of dead_letters, say) keeps the standard counter. */
+	/* One key once: a stage that counts a standard name itself (its own
+	 * read loop's ctl_lines, say) takes the standard counter's place. */
 	for (size_t i = 0; i < st.n; i++)
 		if (strcmp(st.v[i].name, name) == 0) {
-			LOG_DEBUG("stats counter %s registered twice, kept the first",
-			          name);
+			st.v[i] = (struct st_entry){ name, kind, p, fn, arg, 0 };
 			return;
 		}
 	if (st.n == st.cap) {

@@ -149,6 +149,8 @@ static struct run run_value(int which, const char *arg)
 			exit((int)nw_flag_duration_ms("--every", arg, 1) / 1000);
 		if (which == 1)
 			exit((int)nw_flag_count("--n", arg, 1, 10));
+		if (which == 3)
+			exit((int)(nw_flag_double("--p", arg, 0, 1) * 100));
 		exit((int)(nw_flag_size("--buf", arg, 1024, 1 << 20) >> 10));
 	}
 	close(err[1]);
@@ -170,6 +172,11 @@ TEST(value_helpers)
 	r = run_value(1, "11");
 	CHECK_INT(r.status, 2);
 	CHECK_STR(r.err, "prog: --n: want a number from 1 to 10, not \"11\"\n");
+	CHECK_INT(run_value(3, "0.25").status, 25);
+	r = run_value(3, "1.5");
+	CHECK_INT(r.status, 2);
+	CHECK_STR(r.err, "prog: --p: want a number from 0 to 1, not \"1.5\"\n");
+	CHECK_INT(run_value(3, "nan").status, 2);
 	CHECK_INT(run_value(2, "64k").status, 64);
 	r = run_value(2, "2M");
 	CHECK_INT(r.status, 2);
