@@ -5,7 +5,10 @@
  * entries sit in a ring (oldest at head) and a chained hash index finds
  * them by key.  Expiry pops the head; when the ring is full the oldest
  * entry is evicted (counted), so memory is bounded by max_entries keys of
- * at most THR_KEY_MAX bytes. */
+ * at most THR_KEY_MAX bytes.
+ *
+ * Ownership: the table owns a copy of every key and id it holds; callers'
+ * strings are only read during the call.  The pipe owns the table. */
 #include "thr.h"
 
 #include <stdlib.h>
