@@ -52,13 +52,9 @@ void gen_chaos_init(const struct gen_stream_chaos *c, uint64_t seed,
 	c_nsrc = nsrc;
 	if (cfg.hold_max == 0)
 		cfg.hold_max = 1;
-	heap = malloc(cfg.hold_max * sizeof *heap);
-	slots = malloc(cfg.hold_max * GEN_LINE_MAX);
-	free_slot = malloc(cfg.hold_max * sizeof *free_slot);
-	if (!heap || !slots || !free_slot) {
-		LOG_ERROR("out of memory holding=%zu", cfg.hold_max);
-		exit(NW_EXIT_FAIL);
-	}
+	heap = nw_xreallocarray(NULL, cfg.hold_max, sizeof *heap);
+	slots = nw_xreallocarray(NULL, cfg.hold_max, GEN_LINE_MAX);
+	free_slot = nw_xreallocarray(NULL, cfg.hold_max, sizeof *free_slot);
 	for (size_t i = 0; i < cfg.hold_max; i++)
 		free_slot[i] = (uint32_t)(cfg.hold_max - 1 - i);
 	nfree = cfg.hold_max;

@@ -345,11 +345,7 @@ static void stream_init(struct stream *s, const struct gen_episode *ep,
 	s->interval_ns = 1e9 / rate;
 	s->next_ns = s->start_ns;
 	s->nrng = nrng;
-	s->rng = calloc(nrng, sizeof *s->rng);
-	if (s->rng == NULL) {
-		LOG_ERROR("out of memory");
-		exit(NW_EXIT_FAIL);
-	}
+	s->rng = nw_xcalloc(nrng, sizeof *s->rng);
 	for (unsigned i = 0; i < nrng; i++)
 		s->rng[i].s = stream_seed(idx * WORKERS_MAX + i);
 	s->first_ts = -1;
@@ -363,16 +359,12 @@ static void setup_streams(void)
 	                 : opt.eps > 0 ? opt.eps : EPS_DEFAULT;
 
 	if (!opt.scenario) {
-		streams = calloc(1, sizeof *streams);
-		if (streams == NULL)
-			exit(NW_EXIT_FAIL);
+		streams = nw_xcalloc(1, sizeof *streams);
 		nstreams = 1;
 		stream_init(&streams[0], NULL, 0, 0, time_rate, opt.workers, 0);
 		return;
 	}
-	streams = calloc(scen.nep + 1, sizeof *streams);
-	if (streams == NULL)
-		exit(NW_EXIT_FAIL);
+	streams = nw_xcalloc(scen.nep + 1, sizeof *streams);
 	if (scen.bg_rate > 0)
 		stream_init(&streams[nstreams++], NULL, 0, scen.bg_duration_ms,
 		            scen.bg_rate, opt.workers, 0);

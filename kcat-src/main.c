@@ -119,10 +119,8 @@ static void parse_partitions(struct ksrc_conf *c, const char *s)
 				continue;        /* "0,0-3" means each once */
 			if (c->nparts == 10000)
 				nw_usage_error("-p: more than 10000 partitions");
-			int32_t *np = realloc(c->parts, (size_t)(c->nparts + 1) * sizeof *np);
-			if (np == NULL)
-				nw_usage_error("-p: list too long");
-			c->parts = np;
+			c->parts = nw_xreallocarray(c->parts, (size_t)c->nparts + 1,
+			                            sizeof *c->parts);
 			c->parts[c->nparts++] = (int32_t)i;
 		}
 		p = *end ? end + 1 : end;

@@ -31,10 +31,8 @@ static int rd_reopen_init(struct nw_reader *r)
 		         path);
 		return 0;
 	}
-	r->reopen = strdup(path);
-	r->reopen_eof = malloc(strlen(path) + sizeof ".eof");
-	if (r->reopen == NULL || r->reopen_eof == NULL)
-		return -1;
+	r->reopen = nw_xstrdup(path);
+	r->reopen_eof = nw_xmalloc(strlen(path) + sizeof ".eof");
 	sprintf(r->reopen_eof, "%s.eof", path);
 	return 0;
 }
@@ -45,12 +43,8 @@ int nw_reader_init(struct nw_reader *r, int fd, size_t maxlen)
 	r->fd = fd;
 	r->maxlen = maxlen ? maxlen : NW_MAX_LINE_DEFAULT;
 	r->cap = r->maxlen + RD_CHUNK + 1;
-	r->buf = malloc(r->cap);
-	if (r->buf == NULL || rd_reopen_init(r) != 0) {
-		nw_reader_free(r);
-		return -1;
-	}
-	return 0;
+	r->buf = nw_xmalloc(r->cap);
+	return rd_reopen_init(r);
 }
 
 void nw_reader_free(struct nw_reader *r)

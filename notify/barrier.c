@@ -33,26 +33,22 @@ static char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	if (slash == NULL)
-		return strdup(".");
+		return nw_xstrdup(".");
 	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
+		return nw_xstrdup("/");
+	return nw_xstrndup(path, (size_t)(slash - path));
 }
 
 int ntf_barrier_write(const char *path, uint64_t id)
 {
-	char text[32], *tmp = NULL, *dir = NULL;
+	char text[32], *dir = dir_of(path);
+	struct nw_buf tmp = { 0 };
 	int fd = -1, rc = -1;
 	size_t n = (size_t)snprintf(text, sizeof text, "%llu\n",
 	                            (unsigned long long)id);
 
-	if (asprintf(&tmp, "%s.tmp", path) < 0) {
-		tmp = NULL;
-		goto out;
-	}
-	if ((dir = dir_of(path)) == NULL)
-		goto out;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	nw_buf_printf(&tmp, "%s.tmp", path);
+	fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || nw_write_all(fd, text, n) != 0 || fsync(fd) != 0)
 		goto out;
 	if (close(fd) != 0) {
@@ -60,7 +56,7 @@ int ntf_barrier_write(const char *path, uint64_t id)
 		goto out;
 	}
 	fd = -1;
-	if (rename(tmp, path) != 0 || nw_fsync_dir(dir) != 0)
+	if (rename(tmp.p, path) != 0 || nw_fsync_dir(dir) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -68,7 +64,7 @@ out:
 		LOG_ERROR("cannot write --barrier-file %s: %s", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
-	free(tmp);
+	nw_buf_free(&tmp);
 	free(dir);
 	return rc;
 }

@@ -26,7 +26,7 @@
 #define COMPACT_MIN  (1024 * 1024)    /* journal bytes before compaction */
 #define COMPACT_BUSY (64u << 20)      /* ...while alerts keep waiting */
 
-int ntf_dlv_init(struct ntf_dlv *d, const struct ntf_dlv_cfg *cfg,
+void ntf_dlv_init(struct ntf_dlv *d, const struct ntf_dlv_cfg *cfg,
                  const struct ntf_dlv_ops *ops, struct ntf_spool *spool,
                  struct nw_dlq *dlq, struct ntf_queue *replayed)
 {
@@ -35,15 +35,13 @@ int ntf_dlv_init(struct ntf_dlv *d, const struct ntf_dlv_cfg *cfg,
 	d->ops = *ops;
 	d->spool = spool;
 	d->dlq = dlq;
-	if ((d->pending = ntf_ids_new()) == NULL)
-		return -1;
+	d->pending = ntf_ids_new();
 	/* The spool's pending alerts go first, as they were read. */
 	d->queue = *replayed;
 	memset(replayed, 0, sizeof *replayed);
 	for (struct ntf_alert *a = d->queue.head; a; a = a->next)
 		ntf_ids_put(d->pending, a->id, 0);
 	d->waiting = d->queue.count;
-	return 0;
 }
 
 void ntf_dlv_free(struct ntf_dlv *d)
@@ -82,8 +80,7 @@ int ntf_dlv_take(struct ntf_dlv *d, const char *id, const char *line,
 		d->ops.record(d->ops.arg, id, "duplicate", 0, 0);
 		return 1;
 	}
-	if ((a = ntf_alert_new(id, line, len)) == NULL)
-		return -1;
+	a = ntf_alert_new(id, line, len);
 	ntf_spool_add(d->spool, a);
 	ntf_queue_push(&d->staged, a);
 	ntf_ids_put(d->pending, id, 0);
@@ -155,6 +152,7 @@ static int start_post(struct ntf_dlv *d, int64_t now_ms)
 		a->attempts++;
 		ntf_queue_push(&d->flight, a);
 	}
+	/* NULL only when jansson runs out of memory */
 	body = n == 1 ? ntf_fmt_alert(d->cfg.fmt, d->flight.head->line,
 	                              d->flight.head->len)
 	              : ntf_fmt_digest(d->cfg.fmt, d->flight.head, n);

@@ -36,15 +36,9 @@ static uint64_t id_hash(const char *s)
 
 struct ntf_ids *ntf_ids_new(void)
 {
-	struct ntf_ids *t = calloc(1, sizeof *t);
-	if (t == NULL)
-		return NULL;
+	struct ntf_ids *t = nw_xcalloc(1, sizeof *t);
 	t->nbucket = 1024;
-	t->bucket = calloc(t->nbucket, sizeof *t->bucket);
-	if (t->bucket == NULL) {
-		free(t);
-		return NULL;
-	}
+	t->bucket = nw_xcalloc(t->nbucket, sizeof *t->bucket);
 	return t;
 }
 
@@ -77,9 +71,7 @@ bool ntf_ids_has(const struct ntf_ids *t, const char *id)
 static void id_grow(struct ntf_ids *t)
 {
 	size_t nb = t->nbucket * 2;
-	struct id_ent **b = calloc(nb, sizeof *b);
-	if (b == NULL)
-		return;                     /* longer chains; still correct */
+	struct id_ent **b = nw_xcalloc(nb, sizeof *b);
 	for (struct id_ent *e = t->oldest; e; e = e->newer) {
 		struct id_ent **pp = &b[id_hash(e->id) & (nb - 1)];
 		e->chain = *pp;
@@ -116,11 +108,7 @@ void ntf_ids_put(struct ntf_ids *t, const char *id, int64_t when)
 	ntf_ids_del(t, id);
 	if (t->count >= t->nbucket)
 		id_grow(t);
-	e = malloc(sizeof *e + n + 1);
-	if (e == NULL) {
-		LOG_ERROR("out of memory remembering alert_id=%s", id);
-		return;
-	}
+	e = nw_xmalloc(sizeof *e + n + 1);
 	memcpy(e->id, id, n + 1);
 	e->when = when;
 	struct id_ent **pp = &t->bucket[id_hash(id) & (t->nbucket - 1)];

@@ -110,8 +110,7 @@ static void on_line(const char *line, size_t len)
 		g.dlv.delivered++;
 		return;
 	}
-	if (ntf_dlv_take(&g.dlv, id, line, len) < 0)
-		DIE("out of memory holding alert_id=%s", id);
+	ntf_dlv_take(&g.dlv, id, line, len);
 }
 
 static void input_ended(const char *why)
@@ -296,8 +295,7 @@ static int post_mode(const char *url, const char *where)
 	    (g.http = ntf_http_new(url, g.o.timeout_ms, g.o.connect_ms)) == NULL)
 		DIE("cannot start (spool %s)", spool_dir ? spool_dir : "?");
 	ops.arg = g.http;
-	if (ntf_dlv_init(&g.dlv, &cfg, &ops, &g.spool, &g.dlq, &replayed) != 0)
-		DIE("out of memory");
+	ntf_dlv_init(&g.dlv, &cfg, &ops, &g.spool, &g.dlq, &replayed);
 	g.reading = true;
 	LOG_INFO("posting to %s format=%s rate=%g/s spool=%s replayed=%llu "
 	         "remembered=%llu", where, ntf_format_name(g.fmt), g.o.rate,

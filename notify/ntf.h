@@ -195,12 +195,12 @@ struct ntf_dlv {
 	uint64_t delivered, dead, duplicates, posts, digests, failures, waiting;
 };
 /* replayed: the spool's pending alerts, moved to the head of the queue. */
-int ntf_dlv_init(struct ntf_dlv *d, const struct ntf_dlv_cfg *cfg,
+void ntf_dlv_init(struct ntf_dlv *d, const struct ntf_dlv_cfg *cfg,
                  const struct ntf_dlv_ops *ops, struct ntf_spool *spool,
                  struct nw_dlq *dlq, struct ntf_queue *replayed);
 void ntf_dlv_free(struct ntf_dlv *d);
 /* Accept an alert: 0 staged (and appended to the spool's buffer), 1 a
- * duplicate (recorded, dropped), -1 out of memory. */
+ * duplicate (recorded, dropped). */
 int ntf_dlv_take(struct ntf_dlv *d, const char *id, const char *line,
                  size_t len);
 /* Make the staged alerts durable, then queue them: 0, or -1 (spool write

@@ -172,7 +172,7 @@ char *ntf_webhook_url(const char *file)
 
 	if (file == NULL) {
 		const char *e = getenv("WEBHOOK_URL");
-		return e && *e ? strdup(e) : NULL;
+		return e && *e ? nw_xstrdup(e) : NULL;
 	}
 	FILE *fp = fopen(file, "r");
 	if (fp == NULL)
@@ -198,7 +198,7 @@ char *ntf_spool_dir(const char *flag)
 	struct nw_buf b = { 0 };
 
 	if (flag != NULL)
-		return strdup(flag);
+		return nw_xstrdup(flag);
 	if (x && *x == '/')
 		nw_buf_printf(&b, "%s/netwatch/notify", x);
 	else if (home && *home)

@@ -14,11 +14,8 @@
 
 struct ntf_alert *ntf_alert_new(const char *id, const char *line, size_t len)
 {
-	struct ntf_alert *a = calloc(1, sizeof *a);
-	if (a == NULL || (a->line = malloc(len + 1)) == NULL) {
-		free(a);
-		return NULL;
-	}
+	struct ntf_alert *a = nw_xcalloc(1, sizeof *a);
+	a->line = nw_xmalloc(len + 1);
 	memcpy(a->line, line, len);
 	a->line[len] = '\0';
 	a->len = len;

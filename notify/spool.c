@@ -30,19 +30,16 @@
 static char *path_join(const char *dir, const char *name)
 {
 	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/%s", dir, name);
+	char *p = nw_xmalloc(n);
+	snprintf(p, n, "%s/%s", dir, name);
 	return p;
 }
 
 /* mkdir -p, mode 0700: the spool holds alert contents. */
 static int mkdirs(const char *dir)
 {
-	char *p = strdup(dir);
+	char *p = nw_xstrdup(dir);
 	int rc = 0;
-	if (p == NULL)
-		return -1;
 	for (char *s = p + 1; ; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
@@ -90,9 +87,7 @@ static off_t replay(struct ntf_spool *s, FILE *fp, struct ntf_queue *pending)
 	off_t good = 0;
 	uint64_t bad = 0;
 
-	if (pend == NULL)
-		return -1;
-	while ((n = getline(&line, &cap, fp)) > 0) {
+	while ((errno = 0, n = getline(&line, &cap, fp)) > 0) {
 		if (line[n - 1] != '\n')
 			break;                       /* torn tail: cut off below */
 		good += n;
@@ -103,10 +98,7 @@ static off_t replay(struct ntf_spool *s, FILE *fp, struct ntf_queue *pending)
 		    ntf_alert_check(line + 2, (size_t)n - 2, id) == NULL) {
 			if (ntf_ids_has(pend, id) || ntf_ids_has(s->delivered, id))
 				continue;
-			struct ntf_alert *a = ntf_alert_new(id, line + 2, (size_t)n - 2);
-			if (a == NULL)
-				break;
-			ntf_queue_push(&all, a);
+			ntf_queue_push(&all, ntf_alert_new(id, line + 2, (size_t)n - 2));
 			ntf_ids_put(pend, id, 0);
 		} else if (n > 2 && line[0] == '-' && line[1] == ' ' &&
 		           parse_done(line + 2, &rid, &when, &flag)) {
@@ -133,6 +125,9 @@ static off_t replay(struct ntf_spool *s, FILE *fp, struct ntf_queue *pending)
 			ntf_alert_free(a);
 		}
 	}
+	/* A read error must not pass for the end: the rest would be cut off. */
+	if (n < 0 && (ferror(fp) || errno == ENOMEM))
+		good = -1;
 	free(line);
 	ntf_ids_free(pend);
 	return good;
@@ -148,15 +143,11 @@ int ntf_spool_open(struct ntf_spool *s, const char *dir, int64_t remember_ms,
 	s->fd = s->lockfd = -1;
 	s->remember_ms = remember_ms;
 	s->remember_max = remember_max;
-	s->dir = strdup(dir);
+	s->dir = nw_xstrdup(dir);
 	s->path = path_join(dir, "journal");
 	s->tmp = path_join(dir, "journal.tmp");
 	lockpath = path_join(dir, "lock");
 	s->delivered = ntf_ids_new();
-	if (!s->dir || !s->path || !s->tmp || !lockpath || !s->delivered) {
-		LOG_ERROR("out of memory opening the spool");
-		goto fail;
-	}
 	if (mkdirs(dir) != 0) {
 		LOG_ERROR("cannot create spool directory %s: %s", dir, strerror(errno));
 		goto fail;
@@ -178,7 +169,7 @@ int ntf_spool_open(struct ntf_spool *s, const char *dir, int64_t remember_ms,
 	off_t good = replay(s, fp, pending);
 	fclose(fp);
 	if (good < 0) {
-		LOG_ERROR("out of memory replaying the spool");
+		LOG_ERROR("cannot read %s: %s", s->path, strerror(errno));
 		goto fail;
 	}
 	struct stat st;

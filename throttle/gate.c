@@ -135,10 +135,8 @@ enum thr_conn thr_gate_connect(struct thr_gate *g)
 		c = redisConnectUnixWithTimeout(g->url.path, tv);
 	else
 		c = redisConnectWithTimeout(g->url.host, g->url.port, tv);
-	if (c == NULL) {
-		snprintf(g->err, sizeof g->err, "out of memory");
-		return THR_DOWN;
-	}
+	if (c == NULL)
+		nw_oom(0);        /* hiredis could not allocate its context */
 	if (c->err) {
 		snprintf(g->err, sizeof g->err, "%s", c->errstr);
 		redisFree(c);

@@ -38,23 +38,18 @@ static uint32_t fnv1a(const char *s, size_t n)
 
 struct thr_local *thr_local_new(size_t max_entries)
 {
-	struct thr_local *t = calloc(1, sizeof *t);
+	struct thr_local *t;
 	uint32_t nb = 16;
 
-	if (t == NULL || max_entries == 0 || max_entries > (1u << 28)) {
-		free(t);
+	if (max_entries == 0 || max_entries > (1u << 28))
 		return NULL;
-	}
+	t = nw_xcalloc(1, sizeof *t);
 	while (nb < max_entries * 2)
 		nb <<= 1;
 	t->cap = (uint32_t)max_entries;
 	t->mask = nb - 1;
-	t->ring = calloc(t->cap, sizeof *t->ring);
-	t->bucket = malloc(nb * sizeof *t->bucket);
-	if (t->ring == NULL || t->bucket == NULL) {
-		thr_local_free(t);
-		return NULL;
-	}
+	t->ring = nw_xcalloc(t->cap, sizeof *t->ring);
+	t->bucket = nw_xreallocarray(NULL, nb, sizeof *t->bucket);
 	memset(t->bucket, 0xff, nb * sizeof *t->bucket);
 	return t;
 }
@@ -119,9 +114,7 @@ static void lent_add(struct thr_local *t, const char *key, size_t klen,
                      const char *id, size_t idlen, uint32_t h, int64_t now,
                      int64_t expires)
 {
-	char *m = malloc(klen + idlen + 1);
-	if (m == NULL)
-		return;        /* dedup is best effort while Redis is away */
+	char *m = nw_xmalloc(klen + idlen + 1);
 	lent_expire(t, now, true);
 	uint32_t i = (t->head + t->n) % t->cap;
 	memcpy(m, key, klen);

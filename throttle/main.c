@@ -630,7 +630,7 @@ static void stats_fn(struct nw_buf *out, void *arg)
 static void setup(void)
 {
 	q.cap = cfg.queue_max;
-	q.v = calloc(q.cap, sizeof *q.v);
+	q.v = nw_xcalloc(q.cap, sizeof *q.v);
 	local = thr_local_new(cfg.local_max);
 	if (q.v == NULL || local == NULL ||
 	    nw_reader_init(&rd, STDIN_FILENO, cfg.max_line) < 0) {

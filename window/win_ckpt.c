@@ -137,9 +137,7 @@ int win_ckpt_save(const struct win_engine *e, const char *dir, uint64_t id)
 	size_t npanes_at;
 	int rc;
 
-	c.scratch = calloc(1, e->st_size ? e->st_size : 1);
-	if (c.scratch == NULL)
-		return -1;
+	c.scratch = nw_xcalloc(1, e->st_size);
 	fingerprint(e, &fp);
 	put_u32(&b, WIN_SNAP_MAGIC);
 	put_u32(&b, WIN_SNAP_VERSION);
@@ -171,10 +169,7 @@ static bool load_dset(struct rd *r, struct win_dset *d)
 	if (form == 1) {
 		if ((reg = take(r, WIN_HLL_M)) == NULL)
 			return false;
-		d->u.hll = malloc(WIN_HLL_M);
-		if (d->u.hll == NULL)
-			return false;
-		memcpy(d->u.hll, reg, WIN_HLL_M);
+		d->u.hll = nw_xmemdup(reg, WIN_HLL_M);
 		d->cap = WIN_DSET_HLL;
 		return true;
 	}
