@@ -9,17 +9,18 @@
  * digest.  One thread: the loop waits on stdin and the transfer together
  * (curl_multi_poll), so reading never blocks delivery and vice versa.
  *
- * This file: set up, read input (alerts, control lines, dead letters), the
- * two loops (--stdout, and posting), tear down.  The flags are in opts.c,
- * the scheduling in deliver.c, barriers in barrier.c (see ntf.h).
+ * This file: set up, what to do with each input line (lib's stage loop
+ * reads them and classifies control lines), the two loops (--stdout, and
+ * posting), tear down.  The flags are in opts.c, the scheduling in
+ * deliver.c, barriers in barrier.c (see ntf.h).
  * Ownership: everything lives in g, set up in main and freed at its end.
  */
 #include "ntf.h"
 #include "ckpt.h"
+#include "stage.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,7 +36,7 @@
 static struct {
 	struct ntf_opts o;
 	enum ntf_format fmt;             /* resolved */
-	struct nw_reader rd;
+	struct nw_stage st;              /* the input: lib's read loop */
 	struct nw_dlq dlq;
 	struct ntf_spool spool;
 	struct ntf_http *http;
@@ -43,7 +44,7 @@ static struct {
 	struct ntf_barrier barrier;
 	bool reading, more_input, stopping, fatal;
 	int64_t drain_deadline;
-	uint64_t in_alerts, ctl_lines;   /* counters (stats file) */
+	uint64_t in_alerts;              /* counter (stats file) */
 } g;
 
 /* ---- what the scheduler needs from outside (struct ntf_dlv_ops) ---------- */
@@ -64,38 +65,21 @@ static void record_out(void *arg, const char *id, const char *status,
 
 /* ---- input ------------------------------------------------------------- */
 
-/* Control lines are consumed: a barrier (an integer id, lib/ckpt) waits in
+/* Control lines are consumed: a barrier (an integer id) waits in
  * g.barrier for the alerts before it; notify has no state to restore. */
-static bool on_ctl(const char *line, size_t len)
+static enum nw_stage_verdict on_ctl(struct nw_stage *st, enum nw_ctl_kind kind,
+                                    uint64_t id, const char *line, size_t len)
 {
-	uint64_t id;
-	json_t *ctl;
-
-	if (!nw_ctl_maybe(line, len))
-		return false;
-	switch (nw_ckpt_ctl_parse(line, len, &id)) {
-	case NW_CKPT_CTL_BARRIER:
+	if (kind == NW_CTL_BARRIER)
 		ntf_barrier_seen(&g.barrier, id);
-		break;
-	case NW_CKPT_CTL_RESTORE:
-		break;
-	case NW_CKPT_CTL_NONE:
-		if ((ctl = nw_ctl_parse(line, len)) == NULL)
-			return false;            /* an ordinary line after all */
-		json_decref(ctl);
-		break;
-	}
-	g.ctl_lines++;
-	return true;
+	return NW_STAGE_CONSUMED;
 }
 
-static void on_line(const char *line, size_t len)
+static void on_line(struct nw_stage *st, char *line, size_t len)
 {
 	char id[NTF_ID_MAX + 1];
 	const char *why;
 
-	if (on_ctl(line, len))
-		return;
 	if ((why = ntf_alert_check(line, len, id)) != NULL) {
 		nw_dlq_put(&g.dlq, why, line, len);
 		return;
@@ -125,36 +109,15 @@ static void input_ended(const char *why)
 	                              g.dlv.flight.count));
 }
 
-/* One answer of the reader; false when there is nothing more for now. */
-static bool take_input(enum nw_rd r, const char *line, size_t len)
+static void on_end(struct nw_stage *st)
 {
-	switch (r) {
-	case NW_RD_LINE:
-		on_line(line, len);
-		return true;
-	case NW_RD_TOOLONG:
-		nw_dlq_put(&g.dlq, "line too long", line, len);
-		return true;
-	case NW_RD_EOF:
-		input_ended("end of input");
-		return false;
-	case NW_RD_ERR:
-		LOG_ERROR("cannot read stdin: %s", strerror(errno));
-		g.fatal = true;
-		input_ended("read error");
-		return false;
-	default:
-		return false;
-	}
+	input_ended("end of input");
 }
 
 /* Read what is there (up to a batch and while the queue has room), make
  * it durable, queue it; then the barriers before it are complete. */
 static void read_input(void)
 {
-	char *line;
-	size_t len;
-
 	g.more_input = false;
 	for (int i = 0; i < READ_BATCH; i++) {
 		if (!ntf_dlv_has_room(&g.dlv, g.o.max_queue, QUEUE_BYTES)) {
@@ -162,9 +125,16 @@ static void read_input(void)
 			                          read them once the queue drains */
 			break;
 		}
-		enum nw_rd r = nw_reader_next(&g.rd, &line, &len, 0);
-		if (!take_input(r, line, len))
+		uint64_t lines = nw_std.lines_in;
+		if (!nw_stage_step(&g.st, 0)) {
+			if (g.st.done && g.st.rc != NW_EXIT_OK) {
+				g.fatal = true;                /* a read error, logged */
+				input_ended("read error");
+			}
 			break;
+		}
+		if (nw_std.lines_in == lines)
+			break;                             /* nothing more for now */
 		if (i == READ_BATCH - 1)
 			g.more_input = true;
 	}
@@ -184,19 +154,12 @@ static void flush_then_barrier(void)
 
 static int run_stdout(void)
 {
-	char *line;
-	size_t len;
+	int rc;
 
-	g.rd.before_block = flush_then_barrier;
-	while (!nw_sig_stop && g.reading) {
-		enum nw_rd r = nw_reader_next(&g.rd, &line, &len, 1000);
-		take_input(r, line, len);
-		nw_stats_tick();
-	}
-	if (g.fatal)
-		return NW_EXIT_FAIL;
-	flush_then_barrier();
-	return NW_EXIT_OK;
+	g.st.before_block = flush_then_barrier;
+	if ((rc = nw_stage_run(&g.st)) == NW_EXIT_OK)
+		flush_then_barrier();
+	return rc;
 }
 
 /* Until input ended and the queue is empty, a stop signal, or the drain
@@ -238,7 +201,7 @@ static int run_post(void)
 			wait = POLL_MAX_MS;
 		if (can_read && g.more_input)
 			wait = 0;
-		struct curl_waitfd in = { .fd = g.rd.fd, .events = CURL_WAIT_POLLIN };
+		struct curl_waitfd in = { .fd = g.st.rd.fd, .events = CURL_WAIT_POLLIN };
 		curl_multi_poll(ntf_http_multi(g.http), want_input ? &in : NULL,
 		                want_input ? 1 : 0, (int)wait, NULL);
 		if (ntf_http_poll(g.http)) {
@@ -269,10 +232,7 @@ static void stats_setup(void)
 	nw_stats_u64("digests", &g.dlv.digests);
 	nw_stats_u64("post_failures", &g.dlv.failures);
 	nw_stats_u64("waiting", &g.dlv.waiting);
-	nw_stats_u64("ctl_lines", &g.ctl_lines);
 	nw_stats_u64("barriers", &g.barrier.count);
-	nw_stats_u64("dead_letters", &g.dlq.count);
-	nw_stats_u64("lines_in", &g.rd.lines);
 }
 
 /* Open the spool (its pending alerts go first) and the webhook, post until
@@ -297,11 +257,13 @@ static int post_mode(const char *url, const char *where)
 	ops.arg = g.http;
 	ntf_dlv_init(&g.dlv, &cfg, &ops, &g.spool, &g.dlq, &replayed);
 	g.reading = true;
+	nw_stage_init(&g.st);
 	LOG_INFO("posting to %s format=%s rate=%g/s spool=%s replayed=%llu "
 	         "remembered=%llu", where, ntf_format_name(g.fmt), g.o.rate,
 	         spool_dir, (unsigned long long)g.dlv.queue.count,
 	         (unsigned long long)ntf_ids_count(g.spool.delivered));
 	rc = run_post();
+	nw_stage_finish(&g.st);
 	if (!ntf_dlv_busy(&g.dlv) && g.dlv.queue.count == 0)
 		ntf_dlv_compact(&g.dlv);
 	LOG_INFO("done delivered=%llu dead=%llu duplicates=%llu posts=%llu "
@@ -337,16 +299,17 @@ int main(int argc, char **argv)
 	nw_sig_init();
 	nw_out_init();
 	srandom((unsigned)(nw_wall_ms() ^ getpid()));
-	if (nw_reader_init(&g.rd, STDIN_FILENO, g.o.max_line) != 0)
-		DIE("out of memory");
 	if (nw_dlq_open(&g.dlq, g.o.dead_letter) != 0)
-		nw_usage_error("notify: cannot open --dead-letter %s: %s",
-		               g.o.dead_letter, strerror(errno));
+		nw_usage_error("--dead-letter %s: %s", g.o.dead_letter,
+		               strerror(errno));
+	g.st = (struct nw_stage){
+		.max_line = g.o.max_line, .dlq = &g.dlq, .on_line = on_line,
+		.on_ctl = on_ctl, .on_end = on_end,
+	};
 	stats_setup();
 
 	if (g.o.to_stdout) {
 		LOG_INFO("printing payloads on stdout format=%s", ntf_format_name(g.fmt));
-		g.reading = true;
 		rc = run_stdout();
 	} else {
 		rc = post_mode(url, where);
@@ -354,7 +317,6 @@ int main(int argc, char **argv)
 	nw_out_flush();
 	nw_stats_close();
 	nw_dlq_close(&g.dlq);
-	nw_reader_free(&g.rd);
 	free(url);
 	return rc;
 }

@@ -1,19 +1,21 @@
 /*
  * opts.c - notify's command line: the usage text (the flags and their
  * defaults, as the README's notify section lists them), flag parsing with
- * one error line per bad flag, and the two settings that come from outside
- * argv: the webhook URL (never on the command line, where ps shows it) and
- * the default spool directory.
+ * lib's toolkit (cli.h: one wording for every bad flag, -h and -V), and
+ * the two settings that come from outside argv: the webhook URL (never on
+ * the command line, where ps shows it) and the default spool directory.
  *
  * Ownership: struct ntf_opts points into argv; ntf_webhook_url and
  * ntf_spool_dir return malloc'd strings the caller frees.
  */
 #include "ntf.h"
+#include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define MAX_LINE_CAP ((uint64_t)1 << 32)   /* --max-line: 4 GiB at most */
 
 static const char usage_text[] =
 "usage: notify [--format auto|slack|discord|generic] [--stdout]\n"
@@ -21,7 +23,8 @@ static const char usage_text[] =
 "              [--connect-timeout DUR] [--rate N/s] [--drain-timeout DUR]\n"
 "              [--retry-min DUR] [--retry-max DUR] [--remember DUR]\n"
 "              [--max-queue N] [--digest-max N] [--dead-letter FILE]\n"
-"              [--barrier-file FILE] [--stats FILE] [--max-line BYTES]\n"
+"              [--barrier-file FILE] [--checkpoint-dir DIR] [--stats FILE]\n"
+"              [--max-line SIZE]\n"
 "\n"
 "Reads alerts (NDJSON) on stdin and posts each to the webhook in WEBHOOK_URL\n"
 "(or the first line of --url-file FILE); writes one delivery record per\n"
@@ -47,8 +50,8 @@ static const char usage_text[] =
 "  --checkpoint-dir DIR  mark barriers complete there (default: env\n"
 "                        NW_CHECKPOINT_DIR); see docs/recovery.md\n"
 "  --stats FILE          one-line JSON counters, replaced every second\n"
-"  --max-line BYTES      longest input line  [1048576]\n"
-"  --help, --version\n"
+"  --max-line SIZE       longest input line (64k, 1M: k = 1024)  [1M]\n"
+"  -h, --help, -V, --version\n"
 "\n"
 "Exit: 0 done or SIGTERM, 1 failure, 2 usage, 3 EPIPE, 4 end of input but\n"
 "alerts left in the spool after --drain-timeout.\n";
@@ -71,30 +74,14 @@ int ntf_parse_rate(const char *s, double *out)
 	return -1;
 }
 
-static int64_t dur_flag(const char *name, const char *v, bool allow_zero)
-{
-	int64_t ms;
-	if (nw_parse_duration_ms(v, &ms) != 0 || (!allow_zero && ms == 0))
-		nw_usage_error("notify: bad duration for --%s: '%s'", name, v);
-	return ms;
-}
-
-static uint64_t count_flag(const char *name, const char *v)
-{
-	uint64_t n;
-	if (nw_parse_u64(v, &n) != 0 || n == 0)
-		nw_usage_error("notify: bad number for --%s: '%s'", name, v);
-	return n;
-}
-
 void ntf_opts_parse(int argc, char **argv, struct ntf_opts *o)
 {
-	enum { O_URLFILE = 256, O_SPOOL, O_TIMEOUT, O_CONNECT, O_RATE, O_DRAIN,
-	       O_RMIN, O_RMAX, O_REMEMBER, O_MAXQ, O_DIGEST, O_DLQ, O_BARRIER,
-	       O_STATS, O_MAXLINE, O_VERSION, O_CKPT };
+	enum { O_FORMAT = 256, O_STDOUT, O_URLFILE, O_SPOOL, O_TIMEOUT, O_CONNECT,
+	       O_RATE, O_DRAIN, O_RMIN, O_RMAX, O_REMEMBER, O_MAXQ, O_DIGEST,
+	       O_DLQ, O_BARRIER, O_STATS, O_MAXLINE, O_CKPT };
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "stdout", no_argument, NULL, 'n' },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "stdout", no_argument, NULL, O_STDOUT },
 		{ "url-file", required_argument, NULL, O_URLFILE },
 		{ "spool", required_argument, NULL, O_SPOOL },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -111,10 +98,10 @@ void ntf_opts_parse(int argc, char **argv, struct ntf_opts *o)
 		{ "checkpoint-dir", required_argument, NULL, O_CKPT },
 		{ "stats", required_argument, NULL, O_STATS },
 		{ "max-line", required_argument, NULL, O_MAXLINE },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, O_VERSION },
+		NW_CLI_STD_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct nw_cli cli = { "", longopts, usage_text, NULL };
 	int c;
 
 	*o = (struct ntf_opts){
@@ -123,44 +110,38 @@ void ntf_opts_parse(int argc, char **argv, struct ntf_opts *o)
 		.remember_ms = 3600 * 1000, .rate = 1, .max_queue = 100000,
 		.digest_max = 10000, .max_line = NW_MAX_LINE_DEFAULT,
 	};
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = nw_getopt(argc, argv, &cli)) != -1) {
 		switch (c) {
-		case 'f':
+		case O_FORMAT:
 			if (ntf_format_parse(optarg, &o->format) != 0)
-				nw_usage_error("notify: unknown --format '%s' "
-				               "(auto, slack, discord, generic)", optarg);
+				nw_usage_error("--format: want auto, slack, discord or "
+				               "generic, not \"%s\"", optarg);
 			break;
-		case 'n': o->to_stdout = true; break;
+		case O_STDOUT: o->to_stdout = true; break;
 		case O_URLFILE: o->url_file = optarg; break;
 		case O_SPOOL: o->spool_dir = optarg; break;
-		case O_TIMEOUT: o->timeout_ms = dur_flag("timeout", optarg, false); break;
-		case O_CONNECT: o->connect_ms = dur_flag("connect-timeout", optarg, false); break;
-		case O_DRAIN: o->drain_ms = dur_flag("drain-timeout", optarg, true); break;
-		case O_RMIN: o->retry_min_ms = dur_flag("retry-min", optarg, false); break;
-		case O_RMAX: o->retry_max_ms = dur_flag("retry-max", optarg, false); break;
-		case O_REMEMBER: o->remember_ms = dur_flag("remember", optarg, false); break;
+		case O_TIMEOUT: o->timeout_ms = nw_flag_duration_ms("--timeout", optarg, 1); break;
+		case O_CONNECT: o->connect_ms = nw_flag_duration_ms("--connect-timeout", optarg, 1); break;
+		case O_DRAIN: o->drain_ms = nw_flag_duration_ms("--drain-timeout", optarg, 0); break;
+		case O_RMIN: o->retry_min_ms = nw_flag_duration_ms("--retry-min", optarg, 1); break;
+		case O_RMAX: o->retry_max_ms = nw_flag_duration_ms("--retry-max", optarg, 1); break;
+		case O_REMEMBER: o->remember_ms = nw_flag_duration_ms("--remember", optarg, 1); break;
 		case O_RATE:
 			if (ntf_parse_rate(optarg, &o->rate) != 0)
-				nw_usage_error("notify: bad --rate '%s' (e.g. 1/s, 30/m)", optarg);
+				nw_usage_error("--rate: bad rate \"%s\" (e.g. 1/s, 30/m)", optarg);
 			break;
-		case O_MAXQ: o->max_queue = count_flag("max-queue", optarg); break;
-		case O_DIGEST: o->digest_max = count_flag("digest-max", optarg); break;
-		case O_MAXLINE: o->max_line = count_flag("max-line", optarg); break;
+		case O_MAXQ: o->max_queue = nw_flag_count("--max-queue", optarg, 1, UINT64_MAX); break;
+		case O_DIGEST: o->digest_max = nw_flag_count("--digest-max", optarg, 1, UINT64_MAX); break;
+		case O_MAXLINE: o->max_line = nw_flag_size("--max-line", optarg, 1, MAX_LINE_CAP); break;
 		case O_DLQ: o->dead_letter = optarg; break;
 		case O_BARRIER: o->barrier_file = optarg; break;
 		case O_CKPT: o->ckpt_dir = optarg; break;
 		case O_STATS: o->stats = optarg; break;
-		case 'h': fputs(usage_text, stdout); exit(NW_EXIT_OK);
-		case O_VERSION: nw_print_version(); exit(NW_EXIT_OK);
-		default:
-			nw_usage_error("notify: bad flag (see notify --help)");
 		}
 	}
-	if (optind < argc)
-		nw_usage_error("notify: unexpected argument '%s' (the webhook URL "
-		               "comes from WEBHOOK_URL or --url-file)", argv[optind]);
+	nw_cli_no_args(argc, argv);
 	if (o->retry_max_ms < o->retry_min_ms)
-		nw_usage_error("notify: --retry-max is shorter than --retry-min");
+		nw_usage_error("--retry-max is shorter than --retry-min");
 }
 
 /* The webhook URL: --url-file's first line, else WEBHOOK_URL.  Returns a
@@ -176,7 +157,7 @@ char *ntf_webhook_url(const char *file)
 	}
 	FILE *fp = fopen(file, "r");
 	if (fp == NULL)
-		nw_usage_error("notify: cannot read --url-file %s: %s", file,
+		nw_usage_error("--url-file %s: %s", file,
 		               strerror(errno));
 	ssize_t n = getline(&line, &cap, fp);
 	fclose(fp);
@@ -185,7 +166,7 @@ char *ntf_webhook_url(const char *file)
 		line[--n] = '\0';
 	if (n <= 0) {
 		free(line);
-		nw_usage_error("notify: --url-file %s holds no URL", file);
+		nw_usage_error("--url-file %s holds no URL", file);
 	}
 	return line;
 }
@@ -204,6 +185,6 @@ char *ntf_spool_dir(const char *flag)
 	else if (home && *home)
 		nw_buf_printf(&b, "%s/.local/state/netwatch/notify", home);
 	else
-		nw_usage_error("notify: no HOME or XDG_STATE_HOME: give --spool DIR");
+		nw_usage_error("no HOME or XDG_STATE_HOME: give --spool DIR");
 	return b.p;
 }
