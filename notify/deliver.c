@@ -53,6 +53,17 @@ void ntf_dlv_free(struct ntf_dlv *d)
 	d->pending = NULL;
 }
 
+void ntf_dlv_stats(struct ntf_dlv *d)
+{
+	nw_stats_u64("delivered", &d->delivered);
+	nw_stats_u64("dead", &d->dead);
+	nw_stats_u64("duplicates", &d->duplicates);
+	nw_stats_u64("posts", &d->posts);
+	nw_stats_u64("digests", &d->digests);
+	nw_stats_u64("post_failures", &d->failures);
+	nw_stats_u64("waiting", &d->waiting);
+}
+
 void ntf_dlv_record(struct nw_buf *b, const char *id, const char *status,
                     unsigned attempts, long http_status)
 {

@@ -47,8 +47,7 @@ static struct {
 	uint64_t in_alerts;              /* counter (stats file) */
 } g;
 
-/* ---- what the scheduler needs from outside (struct ntf_dlv_ops) ---------- */
-
+/* What the scheduler needs from outside (struct ntf_dlv_ops). */
 static int post_http(void *arg, const char *body, size_t len)
 {
 	return ntf_http_start(arg, body, len);
@@ -225,13 +224,7 @@ static void stats_setup(void)
 {
 	nw_stats_init(g.o.stats, 1000);
 	nw_stats_u64("alerts_in", &g.in_alerts);
-	nw_stats_u64("delivered", &g.dlv.delivered);
-	nw_stats_u64("dead", &g.dlv.dead);
-	nw_stats_u64("duplicates", &g.dlv.duplicates);
-	nw_stats_u64("posts", &g.dlv.posts);
-	nw_stats_u64("digests", &g.dlv.digests);
-	nw_stats_u64("post_failures", &g.dlv.failures);
-	nw_stats_u64("waiting", &g.dlv.waiting);
+	ntf_dlv_stats(&g.dlv);
 	nw_stats_u64("barriers", &g.barrier.count);
 }
 

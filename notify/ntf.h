@@ -222,6 +222,9 @@ int ntf_dlv_result(struct ntf_dlv *d, const struct ntf_result *r,
 int64_t ntf_dlv_backoff(const struct ntf_dlv *d, unsigned streak);
 bool ntf_dlv_compact_due(const struct ntf_dlv *d);
 int ntf_dlv_compact(struct ntf_dlv *d);
+/* Register the counters in the stats file (they keep their address, so
+ * this may come before ntf_dlv_init). */
+void ntf_dlv_stats(struct ntf_dlv *d);
 /* Append one delivery record (no newline): {"type":"delivery",...}. */
 void ntf_dlv_record(struct nw_buf *b, const char *id, const char *status,
                     unsigned attempts, long http_status);

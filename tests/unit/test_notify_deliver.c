@@ -5,6 +5,7 @@
  * millisecond without a sleep. */
 #include "ntf.h"
 #include "ckpt.h"
+#include "stage.h"
 #include "t.h"
 
 #include <jansson.h>
@@ -308,8 +309,8 @@ TEST(barrier_complete_once_its_alerts_are_spooled)
 	b.ckpt_dir = ckpt;
 
 	/* Ids are integers, as for every stage: a string id is no barrier. */
-	CHECK_INT(nw_ckpt_ctl_parse(str, strlen(str), &id), NW_CKPT_CTL_NONE);
-	CHECK_INT(nw_ckpt_ctl_parse(bar, strlen(bar), &id), NW_CKPT_CTL_BARRIER);
+	CHECK_INT(nw_ctl_classify(str, strlen(str), &id), NW_CTL_OTHER);
+	CHECK_INT(nw_ctl_classify(bar, strlen(bar), &id), NW_CTL_BARRIER);
 	CHECK_INT(id, 7);
 
 	/* An alert, then the barrier: complete once the alert is durable,
