@@ -19,9 +19,12 @@
  * line {"@ctl":{"type":"partition","topic":T,"partition":N}}, so window
  * can keep a watermark per partition (docs/contracts.md); one line per
  * run of messages of one partition, which a fetch makes thousands long.
- * A revocation writes {"@ctl":{"type":"revoke","partitions":[…]}} once
- * what was written of them is flushed; after a revocation, an assignment
- * or a seek the next message announces its partition again.
+ * An assignment (static mode: the start) writes {"@ctl":{"type":"assign",
+ * "partitions":[{"topic":T,"partition":N},…]}} before any message of
+ * them, so window knows which partitions to wait for; a revocation writes
+ * {"@ctl":{"type":"revoke","partitions":[…]}} once what was written of
+ * them is flushed.  After either, or a seek, the next message announces
+ * its partition again.
  */
 #include "ksrc.h"
 
@@ -181,14 +184,17 @@ static void mark_partition(struct ksrc *k, int ti, int32_t p)
 	k->mark_p = p;
 }
 
-/* The partitions of a revocation leave window's watermark. */
-static void mark_revoke(struct ksrc *k, const rd_kafka_topic_partition_list_t *l)
+/* The partitions of an assignment join window's watermark, those of a
+ * revocation leave it (type "assign" or "revoke"). */
+static void mark_list(struct ksrc *k, const char *type,
+                      const rd_kafka_topic_partition_list_t *l)
 {
 	mark_forget(k);
 	if (k->c->no_markers || l->cnt == 0)
 		return;
 	nw_buf_reset(&k->mark);
-	nw_buf_adds(&k->mark, "{\"@ctl\":{\"type\":\"revoke\",\"partitions\":[");
+	nw_buf_printf(&k->mark, "{\"@ctl\":{\"type\":\"%s\",\"partitions\":[",
+	              type);
 	for (int i = 0; i < l->cnt; i++) {
 		nw_buf_adds(&k->mark, i ? ",{" : "{");
 		mark_add_part(&k->mark, l->elems[i].topic, l->elems[i].partition);
@@ -340,6 +346,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			}
 		}
 		ckpt_seek(k, l);
+		mark_list(k, "assign", l);
 		if (coop)
 			e = rd_kafka_incremental_assign(rk, l);
 		else
@@ -350,7 +357,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		flush_outputs(k);
 		if (!rd_kafka_assignment_lost(rk))
 			commit_flushed(k, true, l);
-		mark_revoke(k, l);
+		mark_list(k, "revoke", l);
 		for (int i = 0; i < l->cnt; i++) {
 			int ti = topic_index(k, l->elems[i].topic);
 			if (ti >= 0)
@@ -614,6 +621,7 @@ static int static_assign(struct ksrc *k)
 		if (k->c->start == KSRC_START_TIME)
 			start_by_time(k, l);
 		ckpt_seek(k, l);
+		mark_list(k, "assign", l);
 		rc = static_start(k, l);
 	}
 	rd_kafka_topic_partition_list_destroy(l);

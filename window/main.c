@@ -4,9 +4,9 @@
  * Reads telemetry events (NDJSON) on stdin, groups them per key in
  * epoch-aligned sliding windows with Flink's watermark semantics, and
  * writes one window record per (key field, key, window) on stdout.
- * Control lines pass through in order, except kcat-src's partition and
- * revoke lines, which feed the per-partition watermark (wmark.h) and stop
- * here; bad lines go to the dead-letter output, late events to the late
+ * Control lines pass through in order, except kcat-src's assign,
+ * partition and revoke lines, which feed the per-partition watermark
+ * (wmark.h) and stop here; bad lines go to the dead-letter output, late events to the late
  * output.  See README "### window".
  */
 #include "nw.h"
@@ -212,8 +212,8 @@ static void put_late(const char *line, size_t n)
 	}
 }
 
-/* {"topic":T,"partition":N} of a partition or revoke line; false when the
- * member is not that. */
+/* {"topic":T,"partition":N} of a partition line or of a member of an
+ * assign or revoke list; false when the object is not that. */
 static bool ctl_topic_part(json_t *o, const char **topic, size_t *tlen,
                            int32_t *part)
 {
@@ -228,51 +228,70 @@ static bool ctl_topic_part(json_t *o, const char **topic, size_t *tlen,
 	return true;
 }
 
-/* kcat-src's partition lines: a partition line makes the events after it
- * that partition's; a revoke line takes partitions out of the watermark's
- * minimum (which may fire windows at once).  Both end here: the records
- * downstream mix every partition.  Returns false for any other control
- * line, and for one of these two types that cannot be read (it is passed
- * on, as control lines window does not know). */
-static bool partition_ctl(const char *line, size_t n)
+/* An assign or revoke list: every member readable, or none is acted on. */
+static bool ctl_part_list(json_t *ctl, bool revoke)
 {
-	json_t *ctl = nw_ctl_parse(line, n), *parts, *item;
-	const char *type = json_string_value(json_object_get(ctl, "type"));
+	json_t *parts = json_object_get(ctl, "partitions"), *item;
 	const char *topic;
 	size_t tlen, i;
 	int32_t part;
-	bool ok = false;
+
+	if (!json_is_array(parts))
+		return false;
+	json_array_foreach(parts, i, item)
+		if (!ctl_topic_part(item, &topic, &tlen, &part))
+			return false;
+	json_array_foreach(parts, i, item) {
+		ctl_topic_part(item, &topic, &tlen, &part);
+		if (revoke)
+			win_engine_advance(&W.eng, win_wm_revoke(&W.eng.src, topic,
+			                                         tlen, part));
+		else
+			win_wm_assign(&W.eng.src, topic, tlen, part);
+	}
+	return true;
+}
+
+/* kcat-src's partition lines (docs/contracts.md): an assign line makes
+ * partitions known (each holds the watermark until its first event), a
+ * partition line makes the events after it that partition's, a revoke
+ * line takes partitions out of the watermark's minimum (which may fire
+ * windows at once).  They end here: the records downstream mix every
+ * partition.  Returns false for any other control line, and for one of
+ * these types that cannot be read (passed on, as lines window does not
+ * know, with one warning). */
+static bool partition_ctl(const char *line, size_t n)
+{
+	json_t *ctl = nw_ctl_parse(line, n);
+	const char *type = json_string_value(json_object_get(ctl, "type"));
+	const char *topic;
+	size_t tlen;
+	int32_t part;
+	bool ok, ours = true;
 
 	if (type != NULL && strcmp(type, "partition") == 0) {
 		if ((ok = ctl_topic_part(ctl, &topic, &tlen, &part)))
 			win_wm_partition(&W.eng.src, topic, tlen, part);
-	} else if (type != NULL && strcmp(type, "revoke") == 0 &&
-	           json_is_array(parts = json_object_get(ctl, "partitions"))) {
-		/* every member readable, or none is acted upon */
-		ok = true;
-		json_array_foreach(parts, i, item)
-			ok = ok && ctl_topic_part(item, &topic, &tlen, &part);
-		json_array_foreach(parts, i, item)
-			if (ok && ctl_topic_part(item, &topic, &tlen, &part))
-				win_engine_advance(&W.eng, win_wm_revoke(&W.eng.src,
-				                                         topic, tlen, part));
+	} else if (type != NULL && strcmp(type, "assign") == 0) {
+		ok = ctl_part_list(ctl, false);
+	} else if (type != NULL && strcmp(type, "revoke") == 0) {
+		ok = ctl_part_list(ctl, true);
 	} else {
-		json_decref(ctl);
-		return false;
+		ok = ours = false;
 	}
-	json_decref(ctl);
-	if (!ok && !W.bad_part_logged) {
+	if (ours && !ok && !W.bad_part_logged) {
 		LOG_WARN("unreadable %s control line passed on (logged once): %.200s",
 		         type, line);
 		W.bad_part_logged = true;
 	}
+	json_decref(ctl);
 	return ok;
 }
 
 /* A barrier snapshots the engine, a restore puts a snapshot back; either
  * failing ends the run (the supervisor restarts the chain).  The line is
- * then passed on: the records fired so far are ahead of it.  Partition
- * and revoke lines go to the watermark source. */
+ * then passed on: the records fired so far are ahead of it.  Assign,
+ * partition and revoke lines go to the watermark source. */
 static enum nw_stage_verdict win_on_ctl(struct nw_stage *st,
                                         enum nw_ctl_kind kind, uint64_t id,
                                         const char *line, size_t n)

@@ -13,8 +13,8 @@
  *             u8 1 and the sketch's registers
  *   version 2 only, the watermark source's partitions (wmark.h):
  *   u32 n, per partition: u8 named, u32 topic length, topic, i32
- *             partition, i64 highest timestamp (the implicit partition:
- *             named 0, empty topic, partition -1)
+ *             partition, i64 highest timestamp (INT64_MIN: none yet; the
+ *             implicit partition: named 0, empty topic, partition -1)
  *
  * Version 1 snapshots (no partition table) are still read: their max_ts
  * becomes the implicit partition's, which is what a stream without
@@ -245,7 +245,7 @@ static bool load_parts(struct win_wm *w, struct rd *r, uint32_t ver,
 		const char *topic = take(r, tlen);
 		int32_t part = get_i32(r);
 		int64_t ts = get_i64(r);
-		if (r->bad || named > 1 || ts == INT64_MIN)
+		if (r->bad || named > 1)
 			return false;
 		win_wm_restore_part(w, named ? topic : NULL, tlen, part, ts);
 	}

@@ -82,6 +82,8 @@ static size_t part_get(struct win_wm *w, const char *topic, size_t tlen,
 	}
 	p->partition = topic ? partition : -1;
 	p->max_ts = INT64_MIN;
+	/* its quiet time counts from now */
+	p->last_mono = w->idle_ms ? w->clock() : 0;
 	return w->n++;
 }
 
@@ -98,43 +100,56 @@ static void part_drop(struct win_wm *w, size_t i)
 		w->cur = i;
 }
 
-static bool part_active(const struct win_wm_part *p)
-{
-	return p->max_ts != INT64_MIN && !p->idle;
-}
 
 /* ---- the watermark ------------------------------------------------------- */
 
 static void low_recompute(struct win_wm *w)
 {
+	w->nactive = 0;
 	w->low = INT64_MIN;
-	for (size_t i = 0; i < w->n; i++)
-		if (part_active(&w->parts[i]) &&
-		    (w->low == INT64_MIN || w->parts[i].max_ts < w->low))
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->parts[i].idle)
+			continue;
+		if (w->nactive++ == 0 || w->parts[i].max_ts < w->low)
 			w->low = w->parts[i].max_ts;
+	}
 }
 
 /* The watermark follows the minimum, forward only. */
 static int64_t wm_update(struct win_wm *w)
 {
-	if (w->low != INT64_MIN && w->low - w->bound - 1 > w->wm)
+	if (w->nactive > 0 && w->low != INT64_MIN &&
+	    w->low - w->bound - 1 > w->wm)
 		w->wm = w->low - w->bound - 1;
 	return w->wm;
+}
+
+/* A named partition, added when new.  The implicit partition's events
+ * have moved the watermark as far as they could: from the first named
+ * one on, it is gone. */
+static size_t part_named(struct win_wm *w, const char *topic, size_t tlen,
+                         int32_t partition)
+{
+	size_t imp = part_find(w, NULL, 0, 0);
+
+	if (imp != WIN_WM_NONE)
+		part_drop(w, imp);
+	size_t i = part_get(w, topic, tlen, partition);
+	low_recompute(w);
+	wm_update(w);
+	return i;
+}
+
+void win_wm_assign(struct win_wm *w, const char *topic, size_t tlen,
+                   int32_t partition)
+{
+	(void)part_named(w, topic, tlen, partition);
 }
 
 void win_wm_partition(struct win_wm *w, const char *topic, size_t tlen,
                       int32_t partition)
 {
-	size_t imp = part_find(w, NULL, 0, 0);
-
-	/* The implicit partition's events have moved the watermark as far
-	 * as they could; from here on partitions are named. */
-	if (imp != WIN_WM_NONE) {
-		part_drop(w, imp);
-		low_recompute(w);
-		wm_update(w);
-	}
-	w->cur = part_get(w, topic, tlen, partition);
+	w->cur = part_named(w, topic, tlen, partition);
 }
 
 int64_t win_wm_revoke(struct win_wm *w, const char *topic, size_t tlen,
@@ -155,21 +170,23 @@ int64_t win_wm_event(struct win_wm *w, int64_t ts)
 	int64_t old;
 	bool was_active;
 
-	if (w->cur == WIN_WM_NONE)
+	if (w->cur == WIN_WM_NONE) {
 		w->cur = part_get(w, NULL, 0, 0);
+		low_recompute(w);
+	}
 	p = &w->parts[w->cur];
 	if (w->idle_ms)
 		p->last_mono = w->last_mono = w->clock();
 	if (ts > w->max_ts)
 		w->max_ts = ts;
 	old = p->max_ts;
-	was_active = part_active(p);
+	was_active = !p->idle;
 	p->idle = false;
 	if (ts > p->max_ts)
 		p->max_ts = ts;
 	/* The minimum only moves when this partition held it or joins it:
 	 * one comparison per event for the others. */
-	if (!was_active || (old == w->low && p->max_ts != old))
+	if (!was_active || (old <= w->low && p->max_ts != old))
 		low_recompute(w);
 	return wm_update(w);
 }
@@ -184,7 +201,7 @@ int64_t win_wm_tick(struct win_wm *w)
 	now = w->clock();
 	for (size_t i = 0; i < w->n; i++) {
 		struct win_wm_part *p = &w->parts[i];
-		if (part_active(p) && p->last_mono != 0 &&
+		if (!p->idle && p->last_mono != 0 &&
 		    now - p->last_mono >= w->idle_ms) {
 			p->idle = true;
 			changed = true;
@@ -192,7 +209,7 @@ int64_t win_wm_tick(struct win_wm *w)
 	}
 	if (changed)
 		low_recompute(w);
-	if (w->low != INT64_MIN)
+	if (w->nactive > 0)
 		return wm_update(w);
 	/* Every partition idle: the whole stream is quiet, and wall-clock
 	 * time since its last event carries the watermark on. */
@@ -209,7 +226,8 @@ int64_t win_wm_tick(struct win_wm *w)
 void win_wm_restore_part(struct win_wm *w, const char *topic, size_t tlen,
                          int32_t partition, int64_t max_ts)
 {
-	struct win_wm_part *p = &w->parts[part_get(w, topic, tlen, partition)];
+	size_t i = part_get(w, topic, tlen, partition);   /* may move parts */
+	struct win_wm_part *p = &w->parts[i];
 
 	p->max_ts = max_ts;
 	p->idle = false;

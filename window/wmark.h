@@ -2,20 +2,21 @@
  * wmark.h - the watermark source: the highest event timestamp of each input
  * partition, and the one watermark window fires on.
  *
- * kcat-src announces the partition of the messages that follow with a
- * control line (docs/contracts.md); each partition keeps its own highest
- * timestamp, and the watermark is the minimum over the partitions that are
- * active (have had an event and are not idle), minus the bound, minus
- * 1 ms: Flink's per-split watermarks.  A replay that reads one partition's
- * whole backlog before the next one's then makes nothing late.
+ * kcat-src announces the partitions it was assigned, and the partition of
+ * the messages that follow, with control lines (docs/contracts.md); each
+ * partition keeps its own highest timestamp, and the watermark is the
+ * minimum over the partitions that are not idle, minus the bound, minus
+ * 1 ms: Flink's per-split watermarks.  A partition known but without an
+ * event yet holds the watermark where it is.  A replay that reads one
+ * partition's whole backlog before the next one's then makes nothing late.
  *
  *   - Events before any partition line (a file, a plain pipe) belong to one
  *     implicit partition, so the watermark is the highest timestamp minus
  *     the bound minus 1 ms, as with no partitions at all.  The implicit
  *     partition leaves at the first partition line.
  *   - Idleness (idle_ms > 0): a partition without an event for idle_ms of
- *     the injected clock stops holding the watermark back; an event makes it
- *     active again.  When every partition is idle, wall-clock time since the
+ *     the injected clock (since its last event, or since it became known)
+ *     stops holding the watermark back; an event makes it active again.  When every partition is idle, wall-clock time since the
  *     last event carries the watermark on from the highest timestamp
  *     (highest + quiet - bound - 1).
  *   - A revoked partition leaves the table.
@@ -49,8 +50,9 @@ struct win_wm {
 	struct win_wm_part *parts;
 	size_t n, cap;
 	size_t cur;                /* the partition events go to, WIN_WM_NONE */
-	int64_t low;               /* min max_ts over active partitions, or
-	                              INT64_MIN when none is active */
+	size_t nactive;            /* partitions not idle */
+	int64_t low;               /* min max_ts over them (INT64_MIN when one
+	                              has no event yet, or none is active) */
 	int64_t max_ts;            /* highest timestamp over all, INT64_MIN */
 	int64_t last_mono;         /* clock at the last event, 0: none since
 	                              the start or a restore */
@@ -64,7 +66,12 @@ void win_wm_free(struct win_wm *w);
 /* Forget every partition and set the watermark back to its start. */
 void win_wm_clear(struct win_wm *w);
 
-/* A partition line: the events that follow belong to (topic, partition). */
+/* An assignment: the partition is known (and holds the watermark until
+ * its first event, or until it turns idle). */
+void win_wm_assign(struct win_wm *w, const char *topic, size_t tlen,
+                   int32_t partition);
+/* A partition line: the events that follow belong to (topic, partition),
+ * which is known from now on if it was not. */
 void win_wm_partition(struct win_wm *w, const char *topic, size_t tlen,
                       int32_t partition);
 /* A revocation: the partition leaves the minimum.  Returns the watermark. */
