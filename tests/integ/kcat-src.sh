@@ -44,7 +44,9 @@ kcat-src -b "$BS" -t rt1 -e >"$T/out1" 2>"$T/c1.log"
 check roundtrip_exit_0 test $? -eq 0
 check roundtrip_byte_for_byte cmp "$T/in" <(data_lines "$T/out1")
 check_eq roundtrip_one_partition_line '{"@ctl":{"type":"partition","topic":"rt1","partition":0}}' \
-	"$(grep "$MARKER_RE" "$T/out1")"
+	"$(grep '"type":"partition"' "$T/out1")"
+check_eq roundtrip_assign_line '{"@ctl":{"type":"assign","partitions":[{"topic":"rt1","partition":0}]}}' \
+	"$(head -n 1 "$T/out1")"
 kcat-src -P -b "$BS" -t rt4 --key-field src_ip <"$T/in" 2>/dev/null
 kcat-src -b "$BS" -t rt4 -e >"$T/out4" 2>/dev/null
 check_eq roundtrip_4_partitions "$(sort "$T/in" | md5sum)" "$(data_lines "$T/out4" | sort | md5sum)"
