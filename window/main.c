@@ -6,8 +6,8 @@
  * writes one window record per (key field, key, window) on stdout.
  * Control lines pass through in order, except kcat-src's assign,
  * partition and revoke lines, which feed the per-partition watermark
- * (wmark.h) and stop here; bad lines go to the dead-letter output, late events to the late
- * output.  See README "### window".
+ * (wmark.h) and stop here; bad lines go to the dead-letter output, late
+ * events to the late output.  See README "### window".
  */
 #include "nw.h"
 #include "cli.h"

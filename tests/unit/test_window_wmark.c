@@ -159,16 +159,23 @@ TEST(wm_revoked_partition_leaves_the_minimum)
 	win_wm_free(&w);
 }
 
+/* A source with a 500 ms idle timeout at clock 1000 and events at ts0 in
+ * partition 0 and ts1 in partition 1 (current). */
+static void two_parts(struct win_wm *w, int64_t bound, int64_t ts0, int64_t ts1)
+{
+	win_wm_init(w, bound);
+	win_wm_set_idle(w, 500, fake_clock);
+	fake_now = 1000;
+	part(w, "t", 0);
+	win_wm_event(w, ts0);
+	part(w, "t", 1);
+	win_wm_event(w, ts1);
+}
+
 TEST(wm_idle_partition_stops_holding_back)
 {
 	struct win_wm w;
-	win_wm_init(&w, 0);
-	win_wm_set_idle(&w, 500, fake_clock);
-	fake_now = 1000;
-	part(&w, "t", 0);
-	win_wm_event(&w, 1000);
-	part(&w, "t", 1);
-	win_wm_event(&w, 9000);
+	two_parts(&w, 0, 1000, 9000);
 	CHECK_INT(w.wm, 999);
 	fake_now = 1300;
 	win_wm_event(&w, 9100);                      /* p1 active, p0 quiet */
@@ -187,13 +194,7 @@ TEST(wm_idle_partition_stops_holding_back)
 TEST(wm_every_partition_idle_is_wall_clock)
 {
 	struct win_wm w;
-	win_wm_init(&w, 100);
-	win_wm_set_idle(&w, 500, fake_clock);
-	fake_now = 1000;
-	part(&w, "t", 0);
-	win_wm_event(&w, 1000);
-	part(&w, "t", 1);
-	win_wm_event(&w, 3000);
+	two_parts(&w, 100, 1000, 3000);
 	CHECK_INT(w.wm, 899);
 	fake_now = 1499;
 	CHECK_INT(win_wm_tick(&w), 899);
