@@ -8,10 +8,10 @@
  * panes.  The watermark comes from the watermark source (wmark.h): the
  * highest timestamp - bound - 1 ms, taken per input partition and combined
  * as their minimum; a window fires when the watermark reaches end - 1.  An
- * event whose every window is past end - 1 + allowed lateness is late; an event for a window that has fired
- * but is within the lateness fires that window again, updated.  Panes are
- * freed once every window that needs them is past its lateness, and a key
- * with no panes left is freed.
+ * event whose every window is past end - 1 + allowed lateness is late; an
+ * event for a window that has fired but is within the lateness fires that
+ * window again, updated.  Panes are freed once every window that needs
+ * them is past its lateness, and a key with no panes left is freed.
  *
  * Records reach the emit callback in order of window_end, then key field
  * (in the order given), then key (bytewise).
