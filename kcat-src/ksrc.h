@@ -46,6 +46,7 @@ struct ksrc_conf {
 	int batch;                    /* messages per consume call */
 	const char *ckpt_dir;         /* --checkpoint-dir / NW_CHECKPOINT_DIR */
 	int64_t ckpt_interval_ms;     /* --checkpoint-interval */
+	bool no_markers;              /* --no-partition-markers */
 	/* producer */
 	bool produce;                 /* -P */
 	const char *key_field;

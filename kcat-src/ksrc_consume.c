@@ -13,6 +13,18 @@
  * control line is the list of (topic, partition, next_flushed) taken
  * between two batches, and a restore is a list of start offsets given to
  * static_start().
+ *
+ * Partition markers (on unless --no-partition-markers): before a message
+ * whose (topic, partition) differs from the last one written, a control
+ * line {"@ctl":{"type":"partition","topic":T,"partition":N}}, so window
+ * can keep a watermark per partition (docs/contracts.md); one line per
+ * run of messages of one partition, which a fetch makes thousands long.
+ * An assignment (static mode: the start) writes {"@ctl":{"type":"assign",
+ * "partitions":[{"topic":T,"partition":N},…]}} before any message of
+ * them, so window knows which partitions to wait for; a revocation writes
+ * {"@ctl":{"type":"revoke","partitions":[…]}} once what was written of
+ * them is flushed.  After either, or a seek, the next message announces
+ * its partition again.
  */
 #include "ksrc.h"
 
@@ -50,6 +62,9 @@ struct ksrc {
 	bool done;               /* -c reached or -e satisfied */
 	int64_t next_commit;
 	struct ksrc_ckpt *ck;    /* barrier checkpoints, NULL: off */
+	int mark_t;              /* partition last announced, -1: none */
+	int32_t mark_p;
+	struct nw_buf mark;      /* scratch for marker lines */
 	/* counters (stats) */
 	uint64_t messages, bytes, dead_letters, null_payloads, consumed;
 	uint64_t skipped_by_time, errors;
@@ -140,6 +155,56 @@ static void flush_outputs(struct ksrc *k)
 		kp->next_flushed = kp->next_written;
 }
 
+/* ---- partition markers ------------------------------------------------- */
+
+/* The next message announces its partition whatever the last one was. */
+static void mark_forget(struct ksrc *k)
+{
+	k->mark_t = -1;
+}
+
+static void mark_add_part(struct nw_buf *b, const char *topic, int32_t p)
+{
+	nw_buf_adds(b, "\"topic\":");
+	nw_buf_add_jstr(b, topic, strlen(topic));
+	nw_buf_printf(b, ",\"partition\":%d", (int)p);
+}
+
+/* Before a message of (ti, p): the partition line when it changes. */
+static void mark_partition(struct ksrc *k, int ti, int32_t p)
+{
+	if (k->c->no_markers || (k->mark_t == ti && k->mark_p == p))
+		return;
+	nw_buf_reset(&k->mark);
+	nw_buf_adds(&k->mark, "{\"@ctl\":{\"type\":\"partition\",");
+	mark_add_part(&k->mark, k->t[ti].name, p);
+	nw_buf_adds(&k->mark, "}}");
+	nw_out_line(k->mark.p, k->mark.len);
+	k->mark_t = ti;
+	k->mark_p = p;
+}
+
+/* The partitions of an assignment join window's watermark, those of a
+ * revocation leave it (type "assign" or "revoke"). */
+static void mark_list(struct ksrc *k, const char *type,
+                      const rd_kafka_topic_partition_list_t *l)
+{
+	mark_forget(k);
+	if (k->c->no_markers || l->cnt == 0)
+		return;
+	nw_buf_reset(&k->mark);
+	nw_buf_printf(&k->mark, "{\"@ctl\":{\"type\":\"%s\",\"partitions\":[",
+	              type);
+	for (int i = 0; i < l->cnt; i++) {
+		nw_buf_adds(&k->mark, i ? ",{" : "{");
+		mark_add_part(&k->mark, l->elems[i].topic, l->elems[i].partition);
+		nw_buf_addc(&k->mark, '}');
+	}
+	nw_buf_adds(&k->mark, "]}}");
+	nw_out_line(k->mark.p, k->mark.len);
+	nw_out_flush();
+}
+
 /* ---- checkpoints (ksrc_ckpt.c) ---------------------------------------- */
 
 /* Start the partitions the restore point names at its offsets (the rest
@@ -147,6 +212,7 @@ static void flush_outputs(struct ksrc *k)
  * to there, so a barrier before the first message records the same. */
 static void ckpt_seek(struct ksrc *k, rd_kafka_topic_partition_list_t *l)
 {
+	mark_forget(k);
 	for (int i = 0; k->ck && i < l->cnt; i++) {
 		rd_kafka_topic_partition_t *e = &l->elems[i];
 		int64_t off = ksrc_ckpt_seek_one(k->ck, e->topic, e->partition);
@@ -280,6 +346,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			}
 		}
 		ckpt_seek(k, l);
+		mark_list(k, "assign", l);
 		if (coop)
 			e = rd_kafka_incremental_assign(rk, l);
 		else
@@ -290,6 +357,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		flush_outputs(k);
 		if (!rd_kafka_assignment_lost(rk))
 			commit_flushed(k, true, l);
+		mark_list(k, "revoke", l);
 		for (int i = 0; i < l->cnt; i++) {
 			int ti = topic_index(k, l->elems[i].topic);
 			if (ti >= 0)
@@ -383,6 +451,7 @@ static void msg_handle(struct ksrc *k, const rd_kafka_message_t *m)
 	} else {
 		enum ksrc_frame f = ksrc_frame_check(m->payload, m->len, &at);
 		if (f == KSRC_FRAME_OK) {
+			mark_partition(k, ti, m->partition);
 			nw_out_line(m->payload, m->len);
 			k->messages++;
 			k->bytes += m->len;
@@ -552,6 +621,7 @@ static int static_assign(struct ksrc *k)
 		if (k->c->start == KSRC_START_TIME)
 			start_by_time(k, l);
 		ckpt_seek(k, l);
+		mark_list(k, "assign", l);
 		rc = static_start(k, l);
 	}
 	rd_kafka_topic_partition_list_destroy(l);
@@ -732,6 +802,7 @@ int ksrc_consume(struct ksrc_conf *c)
 
 	k->msgs = nw_xcalloc((size_t)c->batch, sizeof *k->msgs);
 	k->c = c;
+	mark_forget(k);
 	for (int i = 0; i < c->ntopics; i++)
 		k->t[i].name = c->topics[i];
 	if (nw_dlq_open(&k->dlq, c->dead_letter) != 0) {
@@ -804,6 +875,7 @@ int ksrc_consume(struct ksrc_conf *c)
 	}
 	nw_dlq_close(&k->dlq);
 	ksrc_ckpt_free(k->ck);
+	nw_buf_free(&k->mark);
 	for (int i = 0; i < c->ntopics; i++)
 		free(k->t[i].p);
 	free(k->msgs);

@@ -52,6 +52,10 @@ static const char usage_text[] =
 "      --checkpoint-dir DIR barrier checkpoints in DIR (default: env\n"
 "                           NW_CHECKPOINT_DIR; none: off); see docs/recovery.md\n"
 "      --checkpoint-interval DUR  time between barriers (default 5s)\n"
+"      --no-partition-markers  no {\"@ctl\":{\"type\":\"partition\",…}} line\n"
+"                           before each run of one partition's messages (nor\n"
+"                           revoke lines); window needs them for a watermark\n"
+"                           per partition\n"
 "  -P, --produce            producer mode: one message per stdin line\n"
 "      --key-field FIELD    -P: key each message by this top-level JSON field\n"
 "      --max-line BYTES     -P: longest line accepted (default 1048576)\n"
@@ -65,7 +69,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_DEAD = 256, OPT_STATS, OPT_STATS_INT, OPT_COMMIT_INT, OPT_BATCH,
-	OPT_KEY, OPT_MAXLINE, OPT_CKPT_DIR, OPT_CKPT_INT
+	OPT_KEY, OPT_MAXLINE, OPT_CKPT_DIR, OPT_CKPT_INT, OPT_NO_MARKERS
 };
 
 static const struct option longopts[] = {
@@ -86,6 +90,7 @@ static const struct option longopts[] = {
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "checkpoint-dir", required_argument, NULL, OPT_CKPT_DIR },
 	{ "checkpoint-interval", required_argument, NULL, OPT_CKPT_INT },
+	{ "no-partition-markers", no_argument, NULL, OPT_NO_MARKERS },
 	{ "key-field", required_argument, NULL, OPT_KEY },
 	{ "max-line", required_argument, NULL, OPT_MAXLINE },
 	NW_CLI_STD_OPTS,
@@ -174,9 +179,10 @@ static void check_flags(const struct ksrc_conf *c, bool have_offset)
 		if (c->ntopics > 1)
 			nw_usage_error("-P takes exactly one -t TOPIC");
 		if (c->group || c->parts || have_offset || c->exit_eof || c->count ||
-		    c->dead_letter)
-			nw_usage_error("-G, -p, -o, -e, -c and --dead-letter are consumer "
-			               "flags, not for -P");
+		    c->dead_letter || c->no_markers)
+			nw_usage_error("-G, -p, -o, -e, -c, --dead-letter and "
+			               "--no-partition-markers are consumer flags, not "
+			               "for -P");
 		return;
 	}
 	if (c->key_field)
@@ -227,6 +233,7 @@ int main(int argc, char **argv)
 			c.commit_interval_ms = parse_dur("--commit-interval", optarg);
 			break;
 		case OPT_CKPT_DIR: c.ckpt_dir = optarg; break;
+		case OPT_NO_MARKERS: c.no_markers = true; break;
 		case OPT_CKPT_INT:
 			c.ckpt_interval_ms = parse_dur("--checkpoint-interval", optarg);
 			break;

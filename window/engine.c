@@ -65,7 +65,8 @@ int win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
 		e->fields[i].tab = nw_xrealloc(NULL, 64 * sizeof(struct win_kslot));
 		memset(e->fields[i].tab, 0, 64 * sizeof(struct win_kslot));
 	}
-	e->max_ts = e->wm = INT64_MIN;
+	e->wm = INT64_MIN;
+	win_wm_init(&e->src, cfg->bound);
 	e->emit = emit;
 	e->emit_arg = emit_arg;
 	return 0;
@@ -416,10 +417,7 @@ enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
 					e->refired++;
 				}
 	}
-	if (ts > e->max_ts) {
-		e->max_ts = ts;
-		win_engine_advance(e, ts - e->cfg.bound - 1);
-	}
+	win_engine_advance(e, win_wm_event(&e->src, ts));
 	return WIN_EV_OK;
 }
 
@@ -460,6 +458,7 @@ void win_engine_free(struct win_engine *e)
 	free(e->acc);
 	free(e->tmp);
 	nw_buf_free(&e->rec);
+	win_wm_free(&e->src);
 	memset(e, 0, sizeof *e);
 }
 
@@ -507,5 +506,6 @@ void win_engine_clear(struct win_engine *e)
 		memset(f->tab, 0, f->tabcap * sizeof *f->tab);
 		f->tabn = 0;
 	}
-	e->max_ts = e->wm = INT64_MIN;
+	e->wm = INT64_MIN;
+	win_wm_clear(&e->src);
 }

@@ -5,12 +5,13 @@
  * Windows are [start, start + size) with start a multiple of slide (epoch
  * aligned).  Each key keeps one partial aggregate per pane (gcd(size,
  * slide) wide), so an event touches one pane; a firing window combines its
- * panes.  Watermark = highest timestamp - bound - 1 ms; a window fires when
- * the watermark reaches end - 1.  An event whose every window is past
- * end - 1 + allowed lateness is late; an event for a window that has fired
- * but is within the lateness fires that window again, updated.  Panes are
- * freed once every window that needs them is past its lateness, and a key
- * with no panes left is freed.
+ * panes.  The watermark comes from the watermark source (wmark.h): the
+ * highest timestamp - bound - 1 ms, taken per input partition and combined
+ * as their minimum; a window fires when the watermark reaches end - 1.  An
+ * event whose every window is past end - 1 + allowed lateness is late; an
+ * event for a window that has fired but is within the lateness fires that
+ * window again, updated.  Panes are freed once every window that needs
+ * them is past its lateness, and a key with no panes left is freed.
  *
  * Records reach the emit callback in order of window_end, then key field
  * (in the order given), then key (bytewise).
@@ -26,6 +27,7 @@
 #include "agg.h"
 #include "nw.h"
 #include "scan.h"
+#include "wmark.h"
 
 struct win_cfg {
 	int64_t size, slide;       /* ms */
@@ -61,7 +63,9 @@ struct win_engine {
 	size_t st_size, pane_bytes;
 	struct win_field *fields;
 	int nfields;
-	int64_t max_ts, wm;        /* INT64_MIN before the first event */
+	int64_t wm;                /* fired up to; INT64_MIN before the first
+	                              event, FAR_WM after finish */
+	struct win_wm src;         /* the watermark source: events feed it */
 	struct win_pane *pool;     /* free panes */
 	void **slabs;
 	size_t nslabs, slabcap;
@@ -81,7 +85,9 @@ int  win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
                      int nkeys, win_emit_fn emit, void *emit_arg);
 /* st_size: what win_aggs_layout returned for aggs.  -1 on a bad cfg. */
 /* One valid event: ts in epoch ms, vals from the scanner (every key slot a
- * string), in[] from win_aggs_input. */
+ * string), in[] from win_aggs_input.  An accepted event goes to the
+ * watermark source (as one of its current partition), and the engine
+ * fires up to the watermark the source returns. */
 enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
                              const struct win_jval *vals,
                              const struct win_in *in);
@@ -95,7 +101,7 @@ void win_engine_free(struct win_engine *e);
  * pane first per key; put adds an empty pane (and its key when new) and
  * returns its zeroed state block for the caller to fill, NULL when that
  * pane exists already; clear drops every key and pane and sets the
- * watermark back to its start. */
+ * watermark (and the source's partitions) back to their start. */
 typedef void (*win_walk_fn)(void *arg, int field, const char *key,
                             size_t klen, int64_t pane_idx, uint64_t count,
                             const void *st);

@@ -4,8 +4,10 @@
  * Reads telemetry events (NDJSON) on stdin, groups them per key in
  * epoch-aligned sliding windows with Flink's watermark semantics, and
  * writes one window record per (key field, key, window) on stdout.
- * Control lines pass through in order; bad lines go to the dead-letter
- * output, late events to the late output.  See README "### window".
+ * Control lines pass through in order, except kcat-src's assign,
+ * partition and revoke lines, which feed the per-partition watermark
+ * (wmark.h) and stop here; bad lines go to the dead-letter output, late
+ * events to the late output.  See README "### window".
  */
 #include "nw.h"
 #include "cli.h"
@@ -17,6 +19,7 @@
 #include "event.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,8 +45,9 @@ static const char usage_text[] =
 "  --out-of-orderness DUR  watermark bound (default 5s)\n"
 "  --allowed-lateness DUR  re-fire updated windows for events this late\n"
 "                          (default 0s)\n"
-"  --idle-timeout DUR      after this long without events, let wall-clock\n"
-"                          advance the watermark (default off)\n"
+"  --idle-timeout DUR      a partition without events for this long stops\n"
+"                          holding the watermark back; when every one is\n"
+"                          quiet, wall-clock advances it (default off)\n"
 "  --agg SPEC              count | sum(F) | min(F) | max(F) | avg(F) |\n"
 "                          distinct(F) | NAME=count_if(F OP VALUE), OP one of\n"
 "                          = != < <= > >= contains; repeatable (default: the\n"
@@ -186,8 +190,8 @@ static struct {
 	struct win_engine eng;
 	struct nw_dlq dlq;
 	struct nw_sink *late;
-	bool key_limit_logged, parse_only;
-	int64_t idle_ms, last_event_mono, idle_base_ts;
+	bool key_limit_logged, parse_only, bad_part_logged;
+	int64_t idle_ms;
 	const char *ckpt_dir;           /* checkpoints, NULL: off */
 } W;
 
@@ -208,23 +212,100 @@ static void put_late(const char *line, size_t n)
 	}
 }
 
+/* {"topic":T,"partition":N} of a partition line or of a member of an
+ * assign or revoke list; false when the object is not that. */
+static bool ctl_topic_part(json_t *o, const char **topic, size_t *tlen,
+                           int32_t *part)
+{
+	json_t *t = json_object_get(o, "topic"), *p = json_object_get(o, "partition");
+
+	if (!json_is_string(t) || !json_is_integer(p) ||
+	    json_integer_value(p) < 0 || json_integer_value(p) > INT32_MAX)
+		return false;
+	*topic = json_string_value(t);
+	*tlen = json_string_length(t);
+	*part = (int32_t)json_integer_value(p);
+	return true;
+}
+
+/* An assign or revoke list: every member readable, or none is acted on. */
+static bool ctl_part_list(json_t *ctl, bool revoke)
+{
+	json_t *parts = json_object_get(ctl, "partitions"), *item;
+	const char *topic;
+	size_t tlen, i;
+	int32_t part;
+
+	if (!json_is_array(parts))
+		return false;
+	json_array_foreach(parts, i, item)
+		if (!ctl_topic_part(item, &topic, &tlen, &part))
+			return false;
+	json_array_foreach(parts, i, item) {
+		ctl_topic_part(item, &topic, &tlen, &part);
+		if (revoke)
+			win_engine_advance(&W.eng, win_wm_revoke(&W.eng.src, topic,
+			                                         tlen, part));
+		else
+			win_wm_assign(&W.eng.src, topic, tlen, part);
+	}
+	return true;
+}
+
+/* kcat-src's partition lines (docs/contracts.md): an assign line makes
+ * partitions known (each holds the watermark until its first event), a
+ * partition line makes the events after it that partition's, a revoke
+ * line takes partitions out of the watermark's minimum (which may fire
+ * windows at once).  They end here: the records downstream mix every
+ * partition.  Returns false for any other control line, and for one of
+ * these types that cannot be read (passed on, as lines window does not
+ * know, with one warning). */
+static bool partition_ctl(const char *line, size_t n)
+{
+	json_t *ctl = nw_ctl_parse(line, n);
+	const char *type = json_string_value(json_object_get(ctl, "type"));
+	const char *topic;
+	size_t tlen;
+	int32_t part;
+	bool ok, ours = true;
+
+	if (type != NULL && strcmp(type, "partition") == 0) {
+		if ((ok = ctl_topic_part(ctl, &topic, &tlen, &part)))
+			win_wm_partition(&W.eng.src, topic, tlen, part);
+	} else if (type != NULL && strcmp(type, "assign") == 0) {
+		ok = ctl_part_list(ctl, false);
+	} else if (type != NULL && strcmp(type, "revoke") == 0) {
+		ok = ctl_part_list(ctl, true);
+	} else {
+		ok = ours = false;
+	}
+	if (ours && !ok && !W.bad_part_logged) {
+		LOG_WARN("unreadable %s control line passed on (logged once): %.200s",
+		         type, line);
+		W.bad_part_logged = true;
+	}
+	json_decref(ctl);
+	return ok;
+}
+
 /* A barrier snapshots the engine, a restore puts a snapshot back; either
  * failing ends the run (the supervisor restarts the chain).  The line is
- * then passed on: the records fired so far are ahead of it. */
+ * then passed on: the records fired so far are ahead of it.  Assign,
+ * partition and revoke lines go to the watermark source. */
 static enum nw_stage_verdict win_on_ctl(struct nw_stage *st,
                                         enum nw_ctl_kind kind, uint64_t id,
                                         const char *line, size_t n)
 {
 	int rc = 0;
 
+	if (kind == NW_CTL_OTHER && !W.parse_only && partition_ctl(line, n))
+		return NW_STAGE_CONSUMED;
 	if (W.ckpt_dir == NULL)
 		return NW_STAGE_FORWARD;
 	if (kind == NW_CTL_BARRIER)
 		rc = win_ckpt_save(&W.eng, W.ckpt_dir, id);
-	else if (kind == NW_CTL_RESTORE) {
+	else if (kind == NW_CTL_RESTORE)
 		rc = win_ckpt_load(&W.eng, W.ckpt_dir, id);
-		W.last_event_mono = 0;          /* no event since */
-	}
 	if (rc != 0) {
 		nw_stage_stop(st, NW_EXIT_FAIL);
 		return NW_STAGE_CONSUMED;
@@ -247,10 +328,6 @@ static void win_on_line(struct nw_stage *st, char *line, size_t n)
 	}
 	switch (win_engine_event(&W.eng, ts, W.parser.vals, W.parser.in)) {
 	case WIN_EV_OK:
-		if (W.idle_ms) {
-			W.last_event_mono = nw_mono_ms();
-			W.idle_base_ts = W.eng.max_ts;
-		}
 		break;
 	case WIN_EV_LATE:
 		put_late(line, n);
@@ -267,17 +344,12 @@ static void win_on_line(struct nw_stage *st, char *line, size_t n)
 	}
 }
 
-/* The input has been quiet for the idle timeout: let wall-clock time since
- * the last event carry the watermark on. */
+/* Idle timeout: quiet partitions stop holding the watermark back, and a
+ * quiet input lets wall-clock time carry it on (wmark.h). */
 static void win_on_tick(struct nw_stage *st)
 {
-	int64_t quiet;
-
-	if (!W.idle_ms || W.last_event_mono == 0)
-		return;
-	quiet = nw_mono_ms() - W.last_event_mono;
-	if (quiet >= W.idle_ms)
-		win_engine_advance(&W.eng, W.idle_base_ts + quiet - W.eng.cfg.bound - 1);
+	if (W.idle_ms)
+		win_engine_advance(&W.eng, win_wm_tick(&W.eng.src));
 }
 
 /* End of input: every window still open fires. */
@@ -327,6 +399,8 @@ int main(int argc, char **argv)
 	                    o.keys, W.parser.key_slots, o.nkeys, emit_record, NULL) < 0)
 		nw_usage_error("bad window configuration");
 	W.idle_ms = o.idle_ms;
+	if (o.idle_ms)
+		win_wm_set_idle(&W.eng.src, o.idle_ms, nw_mono_ms);
 	W.parse_only = o.parse_only;
 	W.ckpt_dir = nw_ckpt_dir(o.ckpt_dir);
 

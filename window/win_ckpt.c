@@ -11,6 +11,14 @@
  *             the aggregate state block (distinct sets zeroed), then per
  *             distinct aggregate: u8 0, u32 n, n u64 hashes (exact) or
  *             u8 1 and the sketch's registers
+ *   version 2 only, the watermark source's partitions (wmark.h):
+ *   u32 n, per partition: u8 named, u32 topic length, topic, i32
+ *             partition, i64 highest timestamp (INT64_MIN: none yet; the
+ *             implicit partition: named 0, empty topic, partition -1)
+ *
+ * Version 1 snapshots (no partition table) are still read: their max_ts
+ * becomes the implicit partition's, which is what a stream without
+ * partition lines had.
  */
 #include "win_ckpt.h"
 #include "ckpt.h"
@@ -21,13 +29,14 @@
 
 #define WIN_CKPT_STAGE   "window"
 #define WIN_SNAP_MAGIC   0x4e57494eu
-#define WIN_SNAP_VERSION 1u
+#define WIN_SNAP_VERSION 2u
 
 static void put(struct nw_buf *b, const void *p, size_t n) { nw_buf_add(b, p, n); }
 static void put_u8(struct nw_buf *b, uint8_t v) { put(b, &v, 1); }
 static void put_u32(struct nw_buf *b, uint32_t v) { put(b, &v, 4); }
 static void put_u64(struct nw_buf *b, uint64_t v) { put(b, &v, 8); }
 static void put_i64(struct nw_buf *b, int64_t v) { put(b, &v, 8); }
+static void put_i32(struct nw_buf *b, int32_t v) { put(b, &v, 4); }
 static void put_str(struct nw_buf *b, const char *s, size_t n)
 {
 	put_u32(b, (uint32_t)n);
@@ -59,6 +68,7 @@ static void get(struct rd *r, void *v, size_t n)
 static uint8_t  get_u8(struct rd *r)  { uint8_t v = 0xff; get(r, &v, 1); return v; }
 static uint32_t get_u32(struct rd *r) { uint32_t v = 0; get(r, &v, 4); return v; }
 static uint64_t get_u64(struct rd *r) { uint64_t v = 0; get(r, &v, 8); return v; }
+static int32_t  get_i32(struct rd *r) { int32_t v = 0; get(r, &v, 4); return v; }
 static int64_t  get_i64(struct rd *r) { int64_t v = 0; get(r, &v, 8); return v; }
 
 static void fingerprint(const struct win_engine *e, struct nw_buf *b)
@@ -130,6 +140,19 @@ static void save_pane(void *arg, int field, const char *key, size_t klen,
 	c->panes++;
 }
 
+/* The watermark source's table: what each partition has reached. */
+static void save_parts(const struct win_wm *w, struct nw_buf *b)
+{
+	put_u32(b, (uint32_t)w->n);
+	for (size_t i = 0; i < w->n; i++) {
+		const struct win_wm_part *p = &w->parts[i];
+		put_u8(b, p->topic != NULL);
+		put_str(b, p->topic ? p->topic : "", p->tlen);
+		put_i32(b, p->partition);
+		put_i64(b, p->max_ts);
+	}
+}
+
 int win_ckpt_save(const struct win_engine *e, const char *dir, uint64_t id)
 {
 	struct nw_buf b = { 0 }, fp = { 0 };
@@ -142,12 +165,13 @@ int win_ckpt_save(const struct win_engine *e, const char *dir, uint64_t id)
 	put_u32(&b, WIN_SNAP_MAGIC);
 	put_u32(&b, WIN_SNAP_VERSION);
 	put_str(&b, fp.p, fp.len);
-	put_i64(&b, e->max_ts);
+	put_i64(&b, e->src.max_ts);
 	put_i64(&b, e->wm);
 	npanes_at = b.len;
 	put_u64(&b, 0);                      /* filled in below */
 	win_engine_walk(e, save_pane, &c);
 	memcpy(b.p + npanes_at, &c.panes, 8);
+	save_parts(&e->src, &b);
 	rc = nw_ckpt_write(dir, WIN_CKPT_STAGE, id, b.p, b.len);
 	if (rc == 0)
 		LOG_DEBUG("snapshot id=%llu panes=%llu bytes=%zu",
@@ -204,6 +228,30 @@ static bool load_pane(struct win_engine *e, struct rd *r)
 	return true;
 }
 
+/* Version 2's partition table into the watermark source; version 1 has
+ * none: its highest timestamp was the implicit partition's. */
+static bool load_parts(struct win_wm *w, struct rd *r, uint32_t ver,
+                       int64_t max_ts)
+{
+	if (ver == 1) {
+		if (max_ts != INT64_MIN)
+			win_wm_restore_part(w, NULL, 0, -1, max_ts);
+		return true;
+	}
+	uint32_t n = get_u32(r);
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		uint8_t named = get_u8(r);
+		uint32_t tlen = get_u32(r);
+		const char *topic = take(r, tlen);
+		int32_t part = get_i32(r);
+		int64_t ts = get_i64(r);
+		if (r->bad || named > 1)
+			return false;
+		win_wm_restore_part(w, named ? topic : NULL, tlen, part, ts);
+	}
+	return !r->bad;
+}
+
 int win_ckpt_load(struct win_engine *e, const char *dir, uint64_t id)
 {
 	struct nw_buf fp = { 0 };
@@ -228,7 +276,7 @@ int win_ckpt_load(struct win_engine *e, const char *dir, uint64_t id)
 	uint32_t magic = get_u32(&r), ver = get_u32(&r);
 	uint32_t fplen = get_u32(&r);
 	const void *sfp = take(&r, fplen);
-	if (r.bad || magic != WIN_SNAP_MAGIC || ver != WIN_SNAP_VERSION) {
+	if (r.bad || magic != WIN_SNAP_MAGIC || ver < 1 || ver > WIN_SNAP_VERSION) {
 		why = "not a window snapshot of this version";
 	} else if (fplen != fp.len || memcmp(sfp, fp.p, fp.len) != 0) {
 		why = "taken with other --size/--slide/--out-of-orderness/"
@@ -239,10 +287,10 @@ int win_ckpt_load(struct win_engine *e, const char *dir, uint64_t id)
 		for (panes = 0; panes < n && !r.bad; panes++)
 			if (!load_pane(e, &r))
 				r.bad = true;
-		if (r.bad || r.p != r.end)
+		if (r.bad || !load_parts(&e->src, &r, ver, max_ts) || r.p != r.end)
 			why = "damaged pane data";
-		e->max_ts = max_ts;
 		e->wm = wm;
+		win_wm_restore_wm(&e->src, max_ts, wm);
 	}
 	free(data);
 	nw_buf_free(&fp);

@@ -42,16 +42,20 @@ kcat-src -P -b "$BS" -t rt1 <"$T/in" 2>"$T/p1.log"
 check produce_exit_0 test $? -eq 0
 kcat-src -b "$BS" -t rt1 -e >"$T/out1" 2>"$T/c1.log"
 check roundtrip_exit_0 test $? -eq 0
-check roundtrip_byte_for_byte cmp "$T/in" "$T/out1"
+check roundtrip_byte_for_byte cmp "$T/in" <(data_lines "$T/out1")
+check_eq roundtrip_one_partition_line '{"@ctl":{"type":"partition","topic":"rt1","partition":0}}' \
+	"$(grep '"type":"partition"' "$T/out1")"
+check_eq roundtrip_assign_line '{"@ctl":{"type":"assign","partitions":[{"topic":"rt1","partition":0}]}}' \
+	"$(head -n 1 "$T/out1")"
 kcat-src -P -b "$BS" -t rt4 --key-field src_ip <"$T/in" 2>/dev/null
 kcat-src -b "$BS" -t rt4 -e >"$T/out4" 2>/dev/null
-check_eq roundtrip_4_partitions "$(sort "$T/in" | md5sum)" "$(sort "$T/out4" | md5sum)"
+check_eq roundtrip_4_partitions "$(sort "$T/in" | md5sum)" "$(data_lines "$T/out4" | sort | md5sum)"
 kcat-src -b "$BS" -t rt1 -e -o -5 >"$T/tail" 2>/dev/null
-check_eq offset_tail "$(tail -n 5 "$T/in" | md5sum)" "$(md5sum <"$T/tail")"
+check_eq offset_tail "$(tail -n 5 "$T/in" | md5sum)" "$(data_lines "$T/tail" | md5sum)"
 kcat-src -b "$BS" -t rt1 -e -o 1000 >"$T/abs" 2>/dev/null
-check_eq offset_absolute "$(tail -n +1001 "$T/in" | md5sum)" "$(md5sum <"$T/abs")"
+check_eq offset_absolute "$(tail -n +1001 "$T/in" | md5sum)" "$(data_lines "$T/abs" | md5sum)"
 kcat-src -b "$BS" -t rt1 -c 7 >"$T/cnt" 2>/dev/null
-check_eq count_exit "$(head -n 7 "$T/in" | md5sum)" "$(md5sum <"$T/cnt")"
+check_eq count_exit "$(head -n 7 "$T/in" | md5sum)" "$(data_lines "$T/cnt" | md5sum)"
 
 # ---- EPIPE: exit 3 ----------------------------------------------------------
 kcat-src -b "$BS" -t rt1 2>"$T/pipe.log" | head -n 1 >/dev/null
@@ -64,7 +68,7 @@ sleep 0.3; TS=$(date +%s%3N); sleep 0.3
 kcat-src -P -b "$BS" -t ts <"$T/tsB" 2>/dev/null
 kcat-src -b "$BS" -t ts -e -o "@$TS" >"$T/tsout" 2>"$T/ts.log"
 check_eq timestamp_starts_at_first_later_message \
-	"$(sort "$T/tsB" | md5sum)" "$(sort "$T/tsout" | md5sum)"
+	"$(sort "$T/tsB" | md5sum)" "$(data_lines "$T/tsout" | sort | md5sum)"
 
 # ---- payloads that break line framing go to the dead letters ------------------
 python3 - "$T/dlq.in" <<'PY'
@@ -78,7 +82,7 @@ printf 'k:\n' | kcat -P -b "$BS" -t dlq -Z -K: 2>/dev/null   # a null payload
 kcat-src -b "$BS" -t dlq -e --dead-letter "$T/dead" --stats "$T/stats" \
 	>"$T/dlq.out" 2>"$T/dlq.log"
 check dlq_exit_0 test $? -eq 0
-check_eq dlq_good_lines_only "$(printf '{"ok":1}\n{"ok":2}\n{"ok":3}\n')" "$(cat "$T/dlq.out")"
+check_eq dlq_good_lines_only "$(printf '{"ok":1}\n{"ok":2}\n{"ok":3}\n')" "$(data_lines "$T/dlq.out")"
 check_eq dlq_records "4" "$(nlines "$T/dead")"
 python3 - "$T/dead" "$T/dlq.in" "$T/stats" <<'PY' >"$T/dlq.check" 2>&1
 import sys, json, base64
