@@ -14,6 +14,10 @@
 #   wait_stat SECS FILE NAME N     until that counter is at least N
 #   wait_handler SECS PID [SIG]    until process PID catches SIG (TERM):
 #                                  it has installed its signal handlers
+#   wait_asleep SECS PID           until process PID is blocked (waiting for
+#                                  input, a timer, a reply): it has done all
+#                                  it could with what it was given so far
+#   wait_gone SECS PID             until process PID has exited
 #   start_redis [extra args]       redis-server on a free port: REDIS_PORT,
 #                                  REDIS_PID, REDIS_URL
 #
@@ -108,6 +112,18 @@ _catches() {
 		[ -n "$mask" ] && (( (16#$mask >> bit) & 1 ))
 }
 wait_handler() { wait_for "$1" _catches "$2" "${3:-TERM}"; }
+
+# State S in /proc/PID/stat (after the "(comm)" field): an interruptible
+# sleep, such as poll or read on an empty input.
+_asleep() {
+	local st
+	st=$(<"/proc/$1/stat") 2>/dev/null || return 1
+	st=${st##*) }
+	[ "${st%% *}" = S ]
+}
+wait_asleep() { wait_for "$1" _asleep "$2"; }
+_gone() { ! kill -0 "$1" 2>/dev/null; }
+wait_gone() { wait_for "$1" _gone "$2"; }
 
 start_redis() {
 	REDIS_PORT=$(free_port)

@@ -19,7 +19,8 @@ kill -USR1 $DB_PID                     # leader of partition 0 goes down
 wait_for 10 grep -q 'broker 1 is down' "$T/devbroker.log"
 kcat-src -P -b "$BS" -t f --key-field src_ip "${RX[@]}" <"$T/b" 2>"$T/p.log" &
 P=$!; at_exit "kill $P"
-sleep 3
+# back once the consumer has felt the fall
+check fault_consumer_noticed wait_for 30 grep -q '^WARN' "$T/c.log"
 kill -USR2 $DB_PID                     # and comes back
 wait $P; prc=$?
 check_eq fault_producer_delivered_all 0 "$prc"

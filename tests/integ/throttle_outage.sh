@@ -37,12 +37,7 @@ gate() {
 # finish: close the input and wait (bounded) for throttle's exit status.
 finish() {
 	exec 3>&-
-	local i
-	for i in $(seq 1 100); do
-		kill -0 "$TPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$TPID" 2>/dev/null && { kill -9 "$TPID"; echo "throttle did not exit"; }
+	wait_gone 30 "$TPID" || { kill -9 "$TPID"; echo "throttle did not exit"; }
 	wait "$TPID"
 }
 
@@ -97,10 +92,10 @@ SPID=$!
 at_exit "kill -9 $SPID"
 wait_for 10 has_lines "$T/stream.out" 500
 kill -9 "$RPID"; wait "$RPID" 2>/dev/null
-sleep 0.2
+# back once throttle has noticed it gone
+wait_for 20 grep -q 'WARN throttle: redis unavailable' "$T/stream.err"
 redis_on "$PORT"
-for i in $(seq 1 150); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$SPID" 2>/dev/null && kill -9 "$SPID"
+wait_gone 60 "$SPID" || kill -9 "$SPID"
 wait "$SPID"
 check_eq throttle_stream_exit_0 0 $?
 check throttle_stream_nothing_lost cmp -s "$T/stream" "$T/stream.out"
@@ -134,8 +129,10 @@ alert c2 10.2.0.2 >&3
 alert c3 10.2.0.1 >&3
 alert c4 10.2.0.4 >&3
 alert c5 10.2.0.5 >&3
-check throttle_closed_queue_full_error wait_for 10 grep -q '^ERROR throttle: hold queue full' "$T/closed.err"
-sleep 0.5
+check throttle_closed_queue_full_error wait_for 20 grep -q '^ERROR throttle: hold queue full' "$T/closed.err"
+# The ERROR says the queue is full of what it read; blocked after it,
+# throttle has flushed whatever it would output.
+check throttle_closed_waits wait_asleep 20 "$TPID"
 check_eq throttle_closed_holds 0 "$(lines "$T/closed.out")"
 redis_on "$DOWN"
 check throttle_closed_released wait_for 10 has_lines "$T/closed.out" 5
@@ -148,10 +145,10 @@ kill -9 "$RPID"; wait "$RPID" 2>/dev/null
 
 # --- closed: SIGTERM while holding: dead-lettered, never silently lost ----
 gate term --on-redis-down closed --redis-url "redis://127.0.0.1:$DEAD" \
-	--dead-letter "$T/term.dlq"
+	--dead-letter "$T/term.dlq" --stats "$T/term.stats"
 alert h1 10.3.0.1 >&3
-wait_for 5 grep -q 'holding alerts' "$T/term.err"
-sleep 0.3
+wait_for 20 grep -q 'holding alerts' "$T/term.err"
+check throttle_closed_holds_h1 wait_stat 20 "$T/term.stats" lines 1
 kill -TERM "$TPID"
 finish
 check_eq throttle_closed_sigterm_exit_1 1 $?
