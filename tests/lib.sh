@@ -18,6 +18,9 @@
 #                                  input, a timer, a reply): it has done all
 #                                  it could with what it was given so far
 #   wait_gone SECS PID             until process PID has exited
+#   wait_tcp_closed SECS PORT      until no accepted connection of a server
+#                                  on local TCP PORT is open (each request
+#                                  it took is answered or dropped)
 #   start_redis [extra args]       redis-server on a free port: REDIS_PORT,
 #                                  REDIS_PID, REDIS_URL
 #
@@ -124,6 +127,16 @@ _asleep() {
 wait_asleep() { wait_for "$1" _asleep "$2"; }
 _gone() { ! kill -0 "$1" 2>/dev/null; }
 wait_gone() { wait_for "$1" _gone "$2"; }
+
+# /proc/net/tcp{,6}: local address field 2 (hex port after the colon),
+# state field 4: 01 ESTABLISHED, 08 CLOSE_WAIT (the peer closed, the server
+# has not yet).
+_tcp_closed() {
+	awk -v p="$(printf '%04X' "$1")" 'FNR > 1 { split($2, a, ":")
+		if (a[length(a)] == p && ($4 == "01" || $4 == "08")) n++ }
+		END { exit n > 0 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+wait_tcp_closed() { wait_for "$1" _tcp_closed "$2"; }
 
 start_redis() {
 	REDIS_PORT=$(free_port)

@@ -117,12 +117,12 @@ echo "$rec" >&3
 wait_lines 20 "$T/hout" 1
 echo '[{"name":"new","when":"count > 20"},{"name":"newer","when":"count > 100"}]' >"$T/r.json"
 kill -HUP $dpid
-wait_for 10 grep -q 'rules reloaded' "$T/herr"
+wait_for 30 grep -q 'rules reloaded' "$T/herr"
 echo "$rec" >&3
 wait_lines 20 "$T/hout" 2
 echo '[{"name":"broken","when":"count >>> 1"}]' >"$T/r.json"
 kill -HUP $dpid
-wait_for 10 grep -q 'ERROR' "$T/herr"
+wait_for 30 grep -q 'ERROR' "$T/herr"
 echo "$rec" >&3
 exec 3>&-
 wait $dpid; rc=$?

@@ -138,7 +138,7 @@ redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no \
 	--dir "$T" >"$T/redis-unix.log" 2>&1 &
 upid=$!
 at_exit "kill $upid"
-if wait_for 10 redis-cli -s "$sock" ping; then
+if wait_for 30 redis-cli -s "$sock" ping; then
 	alert u1 10.5.5.5 | REDIS_URL="unix://$sock?db=2" throttle >"$T/out8" 2>"$T/err8"
 	check_eq throttle_unix_socket_passes "u1 " "$(ids "$T/out8")"
 	check_eq throttle_unix_socket_db2 u1 "$(redis-cli -s "$sock" -n 2 get alert:throttle:10.5.5.5)"
