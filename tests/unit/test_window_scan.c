@@ -177,7 +177,7 @@ static void mutate(const char *src, size_t n, char *out, size_t *on)
 
 TEST(scanner_agrees_with_jansson_on_corpus)
 {
-	const char *dir = getenv("SAMPLES") ? getenv("SAMPLES") : "../shared/samples";
+	const char *dir = getenv("SAMPLES") ? getenv("SAMPLES") : "tests/data";
 	char path[512], *line = NULL;
 	size_t cap = 0, nsample = 0;
 	ssize_t len;
