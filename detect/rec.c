@@ -21,11 +21,7 @@ static struct rec_field *rec_push(struct rec *r)
 {
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 32;
-		r->f = realloc(r->f, (size_t)r->cap * sizeof *r->f);
-		if (r->f == NULL) {
-			LOG_ERROR("out of memory");
-			abort();
-		}
+		r->f = nw_xreallocarray(r->f, (size_t)r->cap, sizeof *r->f);
 	}
 	return &r->f[r->n++];
 }
@@ -250,10 +246,8 @@ static void sl_raw(struct rec *r, struct rec_field *fl, json_t *v)
 		return;
 	}
 	txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (txt == NULL) {
-		LOG_ERROR("out of memory");
-		abort();
-	}
+	if (txt == NULL)
+		nw_oom(0);      /* jansson's allocation failed */
 	fl->rawlen = (uint32_t)strlen(txt);
 	fl->raw = sl_add(r, txt, fl->rawlen);
 	free(txt);

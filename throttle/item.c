@@ -325,10 +325,8 @@ static int item_fill(struct thr_item *it, const char *line, size_t n,
                      const char *rule, size_t rulen)
 {
 	size_t total = n + 1 + key->len + 1 + idn + 1 + rulen + 1;
-	char *m = malloc(total);
+	char *m = nw_xmalloc(total);
 
-	if (m == NULL)
-		return -1;
 	it->mem = m;
 	it->line = m, it->line_len = n;
 	memcpy(m, line, n), m[n] = '\0', m += n + 1;

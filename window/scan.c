@@ -4,6 +4,7 @@
  * scanned sixteen bytes at a time for the only bytes that need a look
  * ('"', '\\', control bytes, non-ASCII); keys are matched against a small
  * trie only at levels where something is wanted; nothing is allocated. */
+#include "nw.h"
 #include "scan.h"
 
 #include <errno.h>
@@ -28,14 +29,10 @@ static int paths_node(struct win_paths *t, const char *name, size_t len)
 {
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
-		t->node = realloc(t->node, (size_t)t->cap * sizeof *t->node);
-		if (t->node == NULL)
-			abort();
+		t->node = nw_xreallocarray(t->node, (size_t)t->cap, sizeof *t->node);
 	}
 	struct win_pnode *nd = &t->node[t->n];
-	nd->name = strndup(name, len);
-	if (nd->name == NULL)
-		abort();
+	nd->name = nw_xstrndup(name, len);
 	nd->len = (uint32_t)len;
 	nd->first_child = nd->next_sibling = nd->next_in_bucket = -1;
 	memset(nd->bucket, 0xff, sizeof nd->bucket);
@@ -344,9 +341,7 @@ static int sc_number(struct sc *s, struct win_jval *v)
 		size_t len = (size_t)(p - start);
 		char *buf = tmp;
 		if (len >= sizeof tmp) {
-			if ((heap = malloc(len + 1)) == NULL)
-				abort();
-			buf = heap;
+			buf = heap = nw_xmalloc(len + 1);
 		}
 		memcpy(buf, start, len);
 		buf[len] = '\0';
