@@ -12,6 +12,8 @@
 #   wait_lines SECS FILE N         until FILE has at least N lines
 #   stat_get FILE NAME             print counter NAME of a --stats FILE
 #   wait_stat SECS FILE NAME N     until that counter is at least N
+#   wait_read SECS FILE N          until the stage with --stats FILE has
+#                                  read N input lines (lines_in)
 #   wait_handler SECS PID [SIG]    until process PID catches SIG (TERM):
 #                                  it has installed its signal handlers
 #   wait_asleep SECS PID           until process PID is blocked (waiting for
@@ -102,6 +104,8 @@ _stat_atleast() {
 	v=$(stat_get "$1" "$2") && [ -n "$v" ] && [ "$v" -ge "$3" ]
 }
 wait_stat() { wait_for "$1" _stat_atleast "$2" "$3" "$4"; }
+# lib counts every stage's input lines under one name.
+wait_read() { wait_stat "$1" "$2" lines_in "$3"; }
 
 # A process catches SIG once the bit for it is set in SigCgt of
 # /proc/PID/status; the shell that forked it does not count (it has not

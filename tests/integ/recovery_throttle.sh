@@ -18,7 +18,7 @@ at_exit "kill -9 $P"
 exec 3>"$T/in"
 { head -n 1 "$T/alerts"; echo "$barrier"; tail -n 1 "$T/alerts"; } >&3
 # Held, not merely unread: throttle has taken all three lines in.
-check held_lines_read wait_stat 20 "$T/stats" lines 3
+check held_lines_read wait_read 20 "$T/stats" 3
 check_eq barrier_held_behind_alert "" "$(cat "$T/out")"
 
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \

@@ -148,7 +148,7 @@ gate term --on-redis-down closed --redis-url "redis://127.0.0.1:$DEAD" \
 	--dead-letter "$T/term.dlq" --stats "$T/term.stats"
 alert h1 10.3.0.1 >&3
 wait_for 20 grep -q 'holding alerts' "$T/term.err"
-check throttle_closed_holds_h1 wait_stat 20 "$T/term.stats" lines 1
+check throttle_closed_holds_h1 wait_read 20 "$T/term.stats" 1
 kill -TERM "$TPID"
 finish
 check_eq throttle_closed_sigterm_exit_1 1 $?

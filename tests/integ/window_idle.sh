@@ -29,7 +29,7 @@ echo "$ev" >&4
 # window has read the event (its stats count it) and then gone round its
 # loop for a second more by its own clock (a later stats write), more than
 # three times the idle timeout that fired above: still nothing came out.
-check window_no_idle_timeout_read_event wait_stat 20 "$T/stats2" lines 1
+check window_no_idle_timeout_read_event wait_read 20 "$T/stats2" 1
 up=$(stat_get "$T/stats2" uptime_ms)
 check window_no_idle_timeout_quiet_second \
 	wait_until 20 '[ "$(stat_get "$T/stats2" uptime_ms)" -ge $((up + 1000)) ]'
