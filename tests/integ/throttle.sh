@@ -15,11 +15,9 @@ alert() {
 ctl() { printf '{"@ctl":{"type":"barrier","id":%s}}\n' "$1"; }
 ids() { grep -o '"alert_id":"[^"]*"' "$1" | cut -d'"' -f4 | tr '\n' ' '; }
 lines() { [ -f "$1" ] && wc -l <"$1" | tr -d ' ' || echo 0; }
-# wait_exit PID: its exit status, waiting at most 10 s (then SIGKILL).
+# wait_exit PID: its exit status, waiting at most 30 s (then SIGKILL).
 wait_exit() {
-	local i
-	for i in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -0 "$1" 2>/dev/null && kill -9 "$1"
+	wait_gone 30 "$1" || kill -9 "$1"
 	wait "$1"
 }
 
