@@ -30,13 +30,13 @@ check "reference run raises alerts for every episode" \
 kafka-devbroker --topic network-telemetry:1 --bootstrap-file "$T/bootstrap" \
 	>/dev/null 2>"$T/broker.log" &
 at_exit "kill $!"
-wait_for 15 test -s "$T/bootstrap" || { fail "dev broker starts" "no bootstrap"; exit 1; }
+wait_for 30 test -s "$T/bootstrap" || { fail "dev broker starts" "no bootstrap"; exit 1; }
 BS=$(cat "$T/bootstrap")
 start_redis || { fail "redis starts" ""; exit 1; }
 python3 "$ROOT/tests/tools/webhook.py" --port-file "$T/hook.port" \
 	--log "$T/hook.ndjson" --steps 200 2>"$T/hook.log" &
 at_exit "kill $!"
-wait_for 10 test -s "$T/hook.port" || { fail "webhook receiver starts" ""; exit 1; }
+wait_for 30 test -s "$T/hook.port" || { fail "webhook receiver starts" ""; exit 1; }
 export WEBHOOK_URL="http://127.0.0.1:$(cat "$T/hook.port")/hook/s3cr3t-token"
 
 check "gen produces the scenario into Kafka" \

@@ -52,7 +52,7 @@ redis_restart() {
 		>>"$T/redis-$REDIS_PORT.log" 2>&1 &
 	REDIS_PID=$!
 	at_exit "kill $REDIS_PID"
-	wait_for 10 redis-cli -p "$REDIS_PORT" ping
+	wait_for 30 redis-cli -p "$REDIS_PORT" ping
 }
 
 # ---- the undisturbed run: a plain pipeline over the same input ------------
@@ -170,7 +170,27 @@ have_all() {
 	[ -z "$(comm -23 "$T/expected" <(received_ids | sort -u))" ]
 }
 wait_for 120 have_all
-sleep 5
+# Then until nothing more can come: the whole chain has carried two more
+# barriers end to end (every stage is up again after the last kill and has
+# read all before them), and notify's stats, twice in a row, show nothing
+# waiting and no new post.
+completed() { cat "$RUN/ckpt/completed" 2>/dev/null || echo 0; }
+if [ "${CHECKPOINTS:-on}" != off ]; then
+	c0=$(completed)
+	wait_until 60 '[ "$(completed)" -ge $((c0 + 2)) ]' ||
+		echo "the chain carried no barrier for 60 s"
+fi
+settled_t= settled_p=
+notify_settled() {
+	local f=$RUN/5-notify.stats t p w
+	t=$(stat_get "$f" time_ms) p=$(stat_get "$f" posts) w=$(stat_get "$f" waiting)
+	if [ "$w" != 0 ] || [ "$p" != "$settled_p" ]; then
+		settled_t=$t settled_p=$p
+		return 1
+	fi
+	[ "$t" != "$settled_t" ]
+}
+wait_for 60 notify_settled || echo "notify still busy after 60 s"
 stop_chain
 
 received_ids | sort >"$T/received"

@@ -17,7 +17,7 @@ check_eq "gen under valgrind" 0 $?
 
 kafka-devbroker --topic t:1 --bootstrap-file "$T/bs" >/dev/null 2>"$T/broker.log" &
 at_exit "kill $!"
-wait_for 15 test -s "$T/bs" || { fail "dev broker starts" ""; exit 1; }
+wait_for 30 test -s "$T/bs" || { fail "dev broker starts" ""; exit 1; }
 "$P/kcat-src" -P -b "$(cat "$T/bs")" -t t <"$T/events" 2>"$T/produce.log"
 $VG "$P/kcat-src" -b "$(cat "$T/bs")" -t t -e >"$T/consumed" 2>"$T/kcat.log"
 check_eq "kcat-src consumer under valgrind" 0 $?
@@ -38,7 +38,7 @@ check_eq "notify --stdout under valgrind" 0 $?
 python3 "$ROOT/tests/tools/webhook.py" --port-file "$T/port" --log "$T/hook" \
 	--steps 500,200 2>/dev/null &
 at_exit "kill $!"
-wait_for 10 test -s "$T/port" || { fail "webhook receiver starts" ""; exit 1; }
+wait_for 30 test -s "$T/port" || { fail "webhook receiver starts" ""; exit 1; }
 WEBHOOK_URL=http://127.0.0.1:$(cat "$T/port")/h $VG "$P/notify" --spool "$T/spool" \
 	--rate 20/s --retry-min 100ms <"$T/passed" >"$T/deliveries" 2>"$T/notify2.log"
 check_eq "notify posting under valgrind" 0 $?

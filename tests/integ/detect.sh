@@ -93,7 +93,8 @@ timeout 10 detect --rules "$T/bad.json" </dev/null >/dev/null 2>&1
 check_eq bad_rules_exit_2 2 $?
 
 # Flags.
-detect --help | grep -q '^usage: detect' ; check_eq help 0 $?
+out=$(detect --help); rc=$?      # captured: grep -q in a pipe could SIGPIPE it
+grep -q '^usage: detect' <<<"$out"; check_eq help "0 0" "$rc $?"
 check_eq version "detect (netwatch)" "$(detect --version | cut -d' ' -f1-2)"
 detect --bogus </dev/null >/dev/null 2>&1; check_eq bad_flag_exit_2 2 $?
 check default_rules_printed python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert len(d["rules"]) == 6' < <(detect --print-default-rules)
@@ -113,15 +114,15 @@ dpid=$!
 at_exit "kill $dpid"
 exec 3>"$T/in"
 echo "$rec" >&3
-wait_for 10 test "$(grep -c . "$T/hout")" -ge 1
+wait_lines 20 "$T/hout" 1
 echo '[{"name":"new","when":"count > 20"},{"name":"newer","when":"count > 100"}]' >"$T/r.json"
 kill -HUP $dpid
-wait_for 10 grep -q 'rules reloaded' "$T/herr"
+wait_for 30 grep -q 'rules reloaded' "$T/herr"
 echo "$rec" >&3
-wait_for 10 test "$(grep -c . "$T/hout")" -ge 2
+wait_lines 20 "$T/hout" 2
 echo '[{"name":"broken","when":"count >>> 1"}]' >"$T/r.json"
 kill -HUP $dpid
-wait_for 10 grep -q 'ERROR' "$T/herr"
+wait_for 30 grep -q 'ERROR' "$T/herr"
 echo "$rec" >&3
 exec 3>&-
 wait $dpid; rc=$?
@@ -133,6 +134,6 @@ check reload_error_names_rule grep -q 'rules reload failed, keeping the 2 old ru
 # SIGTERM: finish, flush, status 0.
 detect <&4 >/dev/null 2>&1 &
 spid=$!
-sleep 0.5
+check sigterm_handler_installed wait_handler 20 $spid
 kill -TERM $spid; wait $spid
 check_eq sigterm_exit_0 0 $?

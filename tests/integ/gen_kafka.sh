@@ -6,7 +6,7 @@
 kafka-devbroker --topic gt:3 --bootstrap-file "$T/bootstrap" \
 	>/dev/null 2>"$T/broker.log" &
 at_exit "kill $!"
-wait_for 15 test -s "$T/bootstrap" || { fail gen_kafka_broker "no bootstrap"; exit 1; }
+wait_for 30 test -s "$T/bootstrap" || { fail gen_kafka_broker "no bootstrap"; exit 1; }
 BS=$(cat "$T/bootstrap")
 
 check gen_kafka_produce timeout 60 gen --start-time 1763712000 --seed 3 --eps 0 \

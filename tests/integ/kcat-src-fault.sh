@@ -16,10 +16,11 @@ C=$!; at_exit "kill $C"
 kcat-src -P -b "$BS" -t f --key-field src_ip "${RX[@]}" <"$T/a" 2>/dev/null
 wait_for 20 have_lines 600 "$T/out"
 kill -USR1 $DB_PID                     # leader of partition 0 goes down
-wait_for 10 grep -q 'broker 1 is down' "$T/devbroker.log"
+wait_for 30 grep -q 'broker 1 is down' "$T/devbroker.log"
 kcat-src -P -b "$BS" -t f --key-field src_ip "${RX[@]}" <"$T/b" 2>"$T/p.log" &
 P=$!; at_exit "kill $P"
-sleep 3
+# back once the consumer has felt the fall
+check fault_consumer_noticed wait_for 30 grep -q '^WARN' "$T/c.log"
 kill -USR2 $DB_PID                     # and comes back
 wait $P; prc=$?
 check_eq fault_producer_delivered_all 0 "$prc"
@@ -34,7 +35,7 @@ check_eq fault_nothing_twice "" "$(data_lines "$T/out" | sort | uniq -d | head -
 kafka-devbroker --brokers 2 --fault-broker 2 --down-after 500ms --down-for 1s \
 	>/dev/null 2>"$T/timer.log" &
 TB=$!; at_exit "kill $TB"
-wait_for 15 grep -q 'broker 2 is up' "$T/timer.log"
+wait_for 30 grep -q 'broker 2 is up' "$T/timer.log"
 check_eq devbroker_timer_down_then_up "down up" \
 	"$(grep -o 'broker 2 is [a-z]*' "$T/timer.log" | awk '{ printf "%s%s", s, $4; s=" " }')"
 kill -TERM $TB; wait $TB

@@ -3,8 +3,9 @@
 . "$(dirname "$0")/../lib.sh"
 G=$ROOT/tests/golden
 
-notify --help | grep -q -- '--drain-timeout' && pass notify_help || fail notify_help
-notify --version | grep -q '^notify (netwatch)' && pass notify_version || fail notify_version
+# Captured first: grep -q in a pipe could SIGPIPE the writer (pipefail).
+out=$(notify --help) && grep -q -- '--drain-timeout' <<<"$out" && pass notify_help || fail notify_help
+out=$(notify --version) && grep -q '^notify (netwatch)' <<<"$out" && pass notify_version || fail notify_version
 notify --bogus >/dev/null 2>&1; check_eq notify_bad_flag 2 $?
 notify --rate fast --stdout </dev/null >/dev/null 2>&1; check_eq notify_bad_rate 2 $?
 env -u WEBHOOK_URL notify </dev/null >/dev/null 2>"$T/nourl.err"; rc=$?

@@ -105,7 +105,7 @@ npid=$!
 LOGS+=("$T/term.err" "$T/term.out")
 exec 7>"$T/fifo"
 mkalerts 3 s >&7
-wait_for 5 wh_atleast 1
+wait_for 30 wh_atleast 1
 kill -TERM $npid; wait $npid
 check_eq notify_sigterm_exit 0 $?
 exec 7>&-

@@ -39,10 +39,10 @@ npid=$!
 	sleep 0.1; done ) >"$T/fifo" &
 fpid=$!
 at_exit "kill $fpid $npid"
-wait_for 10 wh_atleast 3 || fail notify_kill_setup "fewer than 3 posts"
+wait_for 30 wh_atleast 3 || fail notify_kill_setup "fewer than 3 posts"
 wh_steps 500
 # Kill while the receiver fails every post: nothing is half-delivered then.
-wait_for 10 grep -q '"status": 500' "$WH_LOG" || fail notify_kill_setup "no 500 seen"
+wait_for 30 grep -q '"status": 500' "$WH_LOG" || fail notify_kill_setup "no 500 seen"
 kill -KILL $npid; wait $npid 2>/dev/null
 kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
 first=$(uniq_ids); echo "delivered before the kill: $first, requests: $(wh_count)"
@@ -74,10 +74,11 @@ npid=$!
 	sleep 0.05; done ) >"$T/fifo" &
 fpid=$!
 at_exit "kill $fpid $npid"
-wait_for 10 wh_atleast 4
+wait_for 30 wh_atleast 4
 kill -KILL $npid; wait $npid 2>/dev/null
 kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
-sleep 0.5                 # let the receiver log a request that was in flight
+# the receiver has answered (and logged) the request that was in flight
+wait_tcp_closed 20 "$WH_PORT"
 n1=$(wh_count)
 last_ids() {       # the alert ids of request N (1-based) of the receiver log
 	sed -n "${1}p" "$WH_LOG" | python3 -c '

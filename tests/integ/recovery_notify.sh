@@ -15,21 +15,23 @@ completed() { cat "$C/completed" 2>/dev/null; }
 start_webhook 500
 export WEBHOOK_URL=$WH_BASE/hook
 mkfifo "$T/in"
+# --barrier-file names each barrier as notify handles it, even one that
+# cannot move the completed marker: the proof that barrier 3 was read.
 NW_CHECKPOINT_DIR=$C notify --format generic --spool "$T/spool" --retry-min 100ms \
-	--retry-max 300ms <"$T/in" >"$T/out" 2>"$T/err" &
+	--retry-max 300ms --barrier-file "$T/handled" <"$T/in" >"$T/out" 2>"$T/err" &
 N=$!
 at_exit "kill -9 $N"
 exec 3>"$T/in"
 { head -n 2 "$T/alerts"; barrier 5; } >&3
-wait_for 10 test "$(completed)" = 5
+wait_until 20 '[ "$(completed)" = 5 ]'
 check_eq completed_while_webhook_fails 5 "$(completed)"
 check nothing_delivered_yet test "$(wh_ids | wc -l)" -eq 0
 barrier 3 >&3
-sleep 0.5
+check barrier_3_handled wait_until 20 '[ "$(cat "$T/handled" 2>/dev/null)" = 3 ]'
 check_eq never_backwards 5 "$(completed)"
 
 wh_steps 200
-wait_for 10 test "$(wh_ids | sort -u | wc -l)" -eq 2
+wait_until 20 '[ "$(wh_ids | sort -u | wc -l)" -eq 2 ]'
 check_eq delivered_after_recovery 2 "$(wh_ids | sort -u | wc -l)"
 kill -9 "$N"; wait "$N" 2>/dev/null
 exec 3>&-

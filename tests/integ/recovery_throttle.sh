@@ -12,27 +12,28 @@ barrier='{"@ctl":{"type":"barrier","id":4,"offsets":[]}}'
 port=$(free_port)
 mkfifo "$T/in"
 throttle --redis-url "redis://127.0.0.1:$port" --on-redis-down closed \
-	<"$T/in" >"$T/out" 2>"$T/err" &
+	--stats "$T/stats" <"$T/in" >"$T/out" 2>"$T/err" &
 P=$!
 at_exit "kill -9 $P"
 exec 3>"$T/in"
 { head -n 1 "$T/alerts"; echo "$barrier"; tail -n 1 "$T/alerts"; } >&3
-sleep 1.5
+# Held, not merely unread: throttle has taken all three lines in.
+check held_lines_read wait_read 20 "$T/stats" 3
 check_eq barrier_held_behind_alert "" "$(cat "$T/out")"
 
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
 	--dir "$T" >"$T/redis.log" 2>&1 3>&- &
 at_exit "kill $!"
-wait_for 15 test "$(wc -l <"$T/out")" -ge 3
+wait_lines 20 "$T/out" 3
 check_eq input_order_kept \
 	"$(head -n 1 "$T/alerts"; echo "$barrier"; tail -n 1 "$T/alerts")" "$(cat "$T/out")"
 
 # A replay after a crash: the same alert again passes (its own claim).
 head -n 1 "$T/alerts" >&3
-wait_for 10 test "$(wc -l <"$T/out")" -ge 4
+wait_lines 20 "$T/out" 4
 check_eq replayed_alert_passes "$(head -n 1 "$T/alerts")" "$(sed -n 4p "$T/out")"
 exec 3>&-
-( sleep 10; kill -9 "$P" ) 2>/dev/null &
+( sleep 30; kill -9 "$P" ) 2>/dev/null &   # a hang fails, never blocks
 guard=$!
 wait "$P"
 check_eq exits_at_end_of_input 0 "$?"

@@ -28,7 +28,7 @@ for n in 1 2 3 4; do
 	old=$(state_get "stage_${n}_pid")
 	kill -KILL "$old"
 	new_pid() { p=$(state_get "stage_${n}_pid"); [ -n "$p" ] && [ "$p" != - ] && [ "$p" != "$old" ]; }
-	if ! wait_for 15 new_pid; then
+	if ! wait_for 30 new_pid; then
 		fail supervise_stages_restart_$n "no new pid"; continue
 	fi
 	l=$(lines "$T/out")

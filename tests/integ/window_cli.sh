@@ -68,7 +68,7 @@ window <"$T/fifo" >/dev/null 2>&1 &
 pid=$!
 exec 7>"$T/fifo"
 echo '{"timestamp":1763712000,"src_ip":"a"}' >&7
-sleep 0.3
+wait_handler 20 "$pid"
 kill -TERM "$pid"
 wait "$pid"
 check_eq window_sigterm_exit_0 0 $?

@@ -1,21 +1,28 @@
 /* t.h - a tiny unit-test harness.  Each TEST is one case; the runner
- * (tests/run) counts the "PASS name" / "FAIL name" lines it prints. */
+ * (tests/run) counts the "PASS name" / "FAIL name" lines it prints.
+ *
+ * A case passes only if it made at least one check and none failed: a case
+ * that checked nothing (an early return, a loop over an empty corpus)
+ * proves nothing, so it fails with "no check". */
 #ifndef T_H
 #define T_H
 #include <stdio.h>
 #include <string.h>
 
 static int t_failed_now, t_npass, t_nfail;
+static long t_checks_now;   /* checks made by the running case */
 
 #define TEST(fn) static void fn(void)
 #define RUN(fn) t_run(#fn, fn)
 
 #define CHECK(cond) do { \
+	t_checks_now++; \
 	if (!(cond)) { \
 		printf("  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
 		t_failed_now = 1; \
 	} } while (0)
 #define CHECK_INT(a, b) do { \
+	t_checks_now++; \
 	long long t_a = (long long)(a), t_b = (long long)(b); \
 	if (t_a != t_b) { \
 		printf("  %s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, \
@@ -23,6 +30,7 @@ static int t_failed_now, t_npass, t_nfail;
 		t_failed_now = 1; \
 	} } while (0)
 #define CHECK_STR(a, b) do { \
+	t_checks_now++; \
 	const char *t_a = (a), *t_b = (b); \
 	if (t_a == NULL || strcmp(t_a, t_b) != 0) { \
 		printf("  %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, \
@@ -33,10 +41,14 @@ static int t_failed_now, t_npass, t_nfail;
 static void t_run(const char *name, void (*fn)(void))
 {
 	t_failed_now = 0;
+	t_checks_now = 0;
 	fn();
 	if (t_failed_now) {
 		t_nfail++;
 		printf("FAIL %s\n", name);
+	} else if (t_checks_now == 0) {
+		t_nfail++;
+		printf("FAIL %s: no check\n", name);
 	} else {
 		t_npass++;
 		printf("PASS %s\n", name);
