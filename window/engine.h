@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include "agg.h"
 #include "nw.h"
-#include "scan.h"
+#include "jscan.h"
 
 struct win_cfg {
 	int64_t size, slide;       /* ms */
@@ -83,7 +83,7 @@ int  win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
 /* One valid event: ts in epoch ms, vals from the scanner (every key slot a
  * string), in[] from win_aggs_input. */
 enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
-                             const struct win_jval *vals,
+                             const struct jscan_val *vals,
                              const struct win_in *in);
 /* Move the watermark forward (never back) and fire what is due. */
 void win_engine_advance(struct win_engine *e, int64_t wm);
