@@ -171,7 +171,6 @@ int main(int argc, char **argv)
 	nw_stats_u64("alerts_out", &alerts_out);
 	nw_stats_u64("control_lines", &control_lines);
 	nw_stats_u64("dead_letters", &dlq.count);
-	nw_stats_u64("slow_path", &rec.slow);
 	nw_stats_u64("reloads", &reloads);
 	nw_stats_u64("reload_failures", &reload_failures);
 	nw_stats_fn("rules", rule_set_stats, &rules);
