@@ -100,6 +100,11 @@ static const char *rec_members(struct rec *r, const char *line, size_t n,
 		}
 	}
 	jr = jscan_iter_begin(&it, line, n, r->scratch, REC_JSCAN_MODE);
+	if (jr == JSCAN_NOTOBJ && *jscan_ws(line, line + n) != '[') {
+		snprintf(r->why, sizeof r->why, "not JSON: a bare value, not an "
+		         "object (column 1)");
+		return r->why;
+	}
 	if (jr == JSCAN_NOTOBJ)
 		return "not a window record: not a JSON object";
 	if (jr != JSCAN_OK)
