@@ -439,6 +439,35 @@ TEST(duplicate_verdict_text)
 	CHECK_STR(jscan_strerror(JSCAN_BAD), "invalid JSON");
 }
 
+/* Control lines follow the rule too: a repeated name anywhere in one
+ * (escapes, non-ASCII text or not) makes it no control line. */
+TEST(control_lines_refuse_duplicate_names)
+{
+	static const char *const dups[] = {
+		"{\"@ctl\":{\"type\":\"barrier\",\"id\":1,\"id\":2}}",
+		"{\"@ctl\":{\"type\":\"barrier\",\"id\":1,\"id\":2,\"e\":\"\\u00e9\"}}",
+		"{\"@ctl\":{\"type\":\"barrier\",\"id\":1,\"id\":2,\"e\":\"\xc3\xa9\"}}",
+		"{\"@ctl\":{\"type\":\"barrier\",\"id\":1,\"\\u0069d\":2}}",
+		"{\"@ctl\":{\"type\":\"barrier\",\"id\":1},\"@ctl\":{\"type\":\"barrier\",\"id\":1}}",
+	};
+	json_t *v;
+
+	for (size_t i = 0; i < sizeof dups / sizeof dups[0]; i++) {
+		CHECK(nw_ctl_maybe(dups[i], strlen(dups[i])));
+		v = nw_ctl_parse(dups[i], strlen(dups[i]));
+		CHECK(v == NULL);
+		json_decref(v);
+	}
+	static const char ok[] = " {\"@ctl\":{\"type\":\"barrier\",\"id\":7,\"e\":\"\\u00e9\"}} ";
+	v = nw_ctl_parse(ok, strlen(ok));
+	CHECK(json_is_object(v));
+	CHECK_INT(json_integer_value(json_object_get(v, "id")), 7);
+	CHECK_STR(json_string_value(json_object_get(v, "e")), "\xc3\xa9");
+	json_decref(v);
+	static const char two[] = "{\"@ctl\":{},\"x\":1}";
+	CHECK(nw_ctl_parse(two, strlen(two)) == NULL);
+}
+
 int main(void)
 {
 	for (int m = 0; m < NMODES; m++) {
@@ -454,6 +483,7 @@ int main(void)
 	RUN(agrees_on_large_objects);
 	RUN(agrees_on_mutants);
 	RUN(duplicate_verdict_text);
+	RUN(control_lines_refuse_duplicate_names);
 	for (int m = 0; m < NMODES; m++)
 		jscan_paths_free(&P[m]);
 	for (size_t i = 0; i < nsample; i++)
