@@ -43,8 +43,7 @@ struct rec {
 };
 
 /* NULL when line is a window record, else the dead-letter reason (static
- * text, or text in the rec valid until the next call).  line[n] must be
- * readable (as nw_reader's NUL is): number conversion relies on it. */
+ * text, or text in the rec valid until the next call). */
 const char *rec_parse(struct rec *r, const char *line, size_t n);
 void rec_free(struct rec *r);
 

@@ -80,8 +80,7 @@ void jscan_paths_init(struct jscan_paths *t, unsigned mode);
 int  jscan_paths_add(struct jscan_paths *t, const char *dotted);
 void jscan_paths_free(struct jscan_paths *t);
 
-/* Scan line[0..n) (line[n] must be readable and not part of a number; the
- * line reader's terminating NUL does).  vals has t->n entries and is filled
+/* Scan line[0..n) (nothing past it is read).  vals has t->n entries and is filled
  * for every slot (JSCAN_NONE when absent); vals[0] describes the document.
  * scratch must hold at least n bytes: decoded strings with escapes go
  * there.  JSCAN_OK, JSCAN_BAD or JSCAN_DUP. */
@@ -136,8 +135,8 @@ struct jscan_iter {
 	int state;                     /* 0 first member, 1 more, 2 done */
 };
 
-/* Start on line[0..n) (line[n] readable, as for jscan_scan; scratch of n
- * bytes holds decoded names and strings until the line is done).
+/* Start on line[0..n) (nothing past it is read; scratch of n bytes holds
+ * decoded names and strings until the line is done).
  * JSCAN_OK: the line is an object whose members jscan_iter_next gives;
  * JSCAN_NOTOBJ: valid JSON that is not an object; JSCAN_BAD, JSCAN_DUP. */
 enum jscan_res jscan_iter_begin(struct jscan_iter *it, const char *line,
