@@ -436,6 +436,40 @@ TEST(reals_print_as_jansson_prints_them)
 	}
 }
 
+/* ---- duplicate member names ------------------------------------------------ */
+
+/* A repeated member name dead-letters the event the same way whatever else
+ * the line holds (escapes, non-ASCII text), wherever the repeat is (a
+ * wanted field or not, nested, escaped). */
+TEST(duplicate_names_dead_lettered_whatever_the_line_holds)
+{
+	struct win_parser p;
+	struct win_agg a;
+	const char *keys[] = { "src_ip" };
+	char err[256];
+	int64_t ts;
+	static const char *const dups[] = {
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"x\":1,\"x\":2}",
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"x\":1,\"x\":2,\"e\":\"\\u00e9\"}",
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"x\":1,\"x\":2,\"e\":\"\xc3\xa9\"}",
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"src_ip\":\"b\"}",
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"src\\u005fip\":\"b\"}",
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"app_layer\":{\"status_code\":1,\"status_code\":2}}",
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"flags\":[{\"k\":1,\"k\":2}]}",
+	};
+
+	CHECK_INT(win_agg_parse("max(app_layer.status_code)", &a, err, sizeof err), 0);
+	CHECK_INT(win_parser_init(&p, "timestamp", WT_AUTO, keys, 1, &a, 1, err,
+	                          sizeof err), 0);
+	for (size_t i = 0; i < sizeof dups / sizeof dups[0]; i++)
+		CHECK_STR(win_parse_event(&p, dups[i], strlen(dups[i]), &ts),
+		          "invalid JSON: duplicate key");
+	static const char ok[] = "{\"timestamp\":1,\"src_ip\":\"a\",\"x\":1,\"e\":\"\\u00e9\"}";
+	CHECK(win_parse_event(&p, ok, strlen(ok), &ts) == NULL);
+	win_parser_free(&p);
+	win_agg_free(&a);
+}
+
 int main(void)
 {
 	RUN(timestamps_each_unit);
@@ -454,5 +488,6 @@ int main(void)
 	RUN(distinct_numbers_by_value);
 	RUN(agg_specs);
 	RUN(reals_print_as_jansson_prints_them);
+	RUN(duplicate_names_dead_lettered_whatever_the_line_holds);
 	return t_done();
 }
