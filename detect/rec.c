@@ -44,12 +44,15 @@ static int rec_meta_index(const char *s, size_t n)
 /* A member as a field: its decoded name, its text, its number or string. */
 static void rec_field_of(struct rec_field *fl, const struct jscan_member *m)
 {
-	memset(fl, 0, sizeof *fl);
 	fl->name = m->name;
 	fl->nlen = (uint32_t)m->nlen;
 	fl->raw = m->raw;
 	fl->rawlen = (uint32_t)m->rawn;
 	fl->hash = sym_hash(fl->name, fl->nlen);
+	fl->str = NULL;
+	fl->slen = 0;
+	fl->i = 0;
+	fl->num = 0;
 	switch (m->v.type) {
 	case JSCAN_INT:
 		fl->kind = RK_INT;
