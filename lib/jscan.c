@@ -8,6 +8,7 @@
  * through a 64-bit Bloom filter per object (a hash index only for objects of
  * many members); nothing is allocated for ordinary lines. */
 #include "jscan.h"
+#include "nw.h"
 
 #include <errno.h>
 #include <math.h>
@@ -167,29 +168,6 @@ static inline const char *str_skip_plain(const char *p, const char *end)
 	return p;
 }
 
-/* Length of a valid UTF-8 sequence at p (2..4), 0 when invalid. */
-static size_t utf8_len(const unsigned char *u, size_t avail)
-{
-	unsigned c = u[0], min;
-	size_t len;
-	uint32_t cp;
-
-	if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; min = 0x80; }
-	else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; min = 0x800; }
-	else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; min = 0x10000; }
-	else return 0;
-	if (avail < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((u[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (u[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 static int hex4(const char *p, const char *end, uint32_t *out)
 {
 	uint32_t v = 0;
@@ -310,7 +288,7 @@ sc_string(struct jscan_state *s, const char **body, size_t *blen,
 		} else if (c < 0x20) {
 			return -1;
 		} else {
-			size_t l = utf8_len((const unsigned char *)p, (size_t)(end - p));
+			size_t l = nw_utf8_seq((const unsigned char *)p, (size_t)(end - p));
 			if (l == 0)
 				return -1;
 			p += l;
