@@ -7,6 +7,12 @@
 #   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
 #   make deps       install the Debian packages the project needs
 #
+# demo, test, bench and fuzz install missing packages first (scripts/deps) and
+# then build in a sub-make: the sub-make reads this Makefile again, so the
+# pkg-config answers it bakes into every compile and link line are those of
+# the installed packages.  A plain `make` on a machine without them stops at
+# once with one line that names them.
+#
 # Each program directory has a build.mk that appends to PROGS and sets
 # <prog>_SRCS (all sources), <prog>_MAIN (the file with main()) and
 # <prog>_PKGS (pkg-config names).  Unit tests tests/unit/test_<prog>*.c link
@@ -38,6 +44,32 @@ endif
 CFLAGS  := -std=gnu11 $(WARN) $(MODEFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(MODEFLAGS)
 
+# The libraries every build needs: pkg-config name:Debian package.
+PKG_DEBS := jansson:libjansson-dev rdkafka:librdkafka-dev \
+            hiredis:libhiredis-dev libcurl:libcurl4-openssl-dev
+DEPS     ?= scripts/deps
+# What the entry targets run once the programs are built (a test of the
+# Makefile itself swaps them for `true`).
+TEST_RUN  ?= tests/run
+BENCH_RUN ?= tests/bench/run
+DEMO_RUN  ?= scripts/demo
+FUZZ_RUN  ?= tests/fuzz/run $(FUZZ_SECONDS)
+
+# Goals that install before they build need no packages yet; any other goal
+# (plain `make` included) checks them once, here, quietly.
+ENTRY_GOALS := deps test bench demo fuzz clean
+ifneq ($(filter-out $(ENTRY_GOALS),$(or $(MAKECMDGOALS),all)),)
+PKG_MISSING := $(strip $(shell \
+	command -v $(CC) >/dev/null 2>&1 || echo $(if $(filter clang,$(CC)),clang,build-essential); \
+	command -v $(PKGCONF) >/dev/null 2>&1 || echo pkg-config; \
+	for m in $(PKG_DEBS); do \
+		$(PKGCONF) --exists $${m%%:*} 2>/dev/null || echo $${m#*:}; \
+	done))
+ifneq ($(PKG_MISSING),)
+$(error missing Debian packages: $(PKG_MISSING); install them with `make deps` (as root), or run `make test` / `make demo`, which install them first)
+endif
+endif
+
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_A    := $(BUILD)/libnw.a
@@ -54,8 +86,8 @@ all: $(PROGS:%=$(BINDIR)/%) unit-tests
 define prog_rules
 $(1)_OBJS := $$($(1)_SRCS:%.c=$$(BUILD)/%.o)
 $(1)_LIBOBJS := $$(filter-out $$(BUILD)/$$($(1)_MAIN:%.c=%.o),$$($(1)_OBJS))
-$(1)_CFLAGS := $$(shell $$(PKGCONF) --cflags $$($(1)_PKGS) $$(LIB_PKGS))
-$(1)_LIBS := $$(shell $$(PKGCONF) --libs $$($(1)_PKGS) $$(LIB_PKGS)) -lm -lpthread
+$(1)_CFLAGS := $$(shell $$(PKGCONF) --cflags $$($(1)_PKGS) $$(LIB_PKGS) 2>/dev/null)
+$(1)_LIBS := $$(shell $$(PKGCONF) --libs $$($(1)_PKGS) $$(LIB_PKGS) 2>/dev/null) -lm -lpthread
 $$($(1)_OBJS): EXTRA_PKG_CFLAGS := $$($(1)_CFLAGS)
 $$(BINDIR)/$(1): $$($(1)_OBJS) $$(LIB_A)
 	@mkdir -p $$(@D)
@@ -81,7 +113,7 @@ UNIT_LIB := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/uni
 UNIT_BINS += $(UNIT_LIB)
 $(UNIT_LIB): $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(shell $(PKGCONF) --cflags $(LIB_PKGS)) -o $@ $^ $(shell $(PKGCONF) --libs $(LIB_PKGS)) -lm
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(shell $(PKGCONF) --cflags $(LIB_PKGS) 2>/dev/null) -o $@ $^ $(shell $(PKGCONF) --libs $(LIB_PKGS) 2>/dev/null) -lm
 
 # libFuzzer targets of lib/ alone (tests/fuzz/fuzz_lib*.c), built only with
 # FUZZ=1.
@@ -95,7 +127,7 @@ unit-tests: $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h) $(wildcard $(dir %)*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_PKG_CFLAGS) $(shell $(PKGCONF) --cflags $(LIB_PKGS)) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_PKG_CFLAGS) $(shell $(PKGCONF) --cflags $(LIB_PKGS) 2>/dev/null) -MMD -MP -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJS)
 	@rm -f $@
@@ -111,22 +143,24 @@ san:
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps
 	$(MAKE) FUZZ=1 fuzz-build
-	tests/fuzz/run $(FUZZ_SECONDS)
+	$(FUZZ_RUN)
 
 deps:
-	@scripts/deps
+	@$(DEPS)
 
 # The README's test command.  The suite runs against the sanitizer build.
 test: deps
 	$(MAKE) all
 	$(MAKE) SAN=1 all
-	tests/run
+	$(TEST_RUN)
 
-bench: deps all
-	tests/bench/run
+bench: deps
+	$(MAKE) all
+	$(BENCH_RUN)
 
-demo: deps all
-	scripts/demo
+demo: deps
+	$(MAKE) all
+	$(DEMO_RUN)
 
 clean:
 	rm -rf build build-san build-fuzz bin bin-san bin-fuzz

@@ -10,11 +10,11 @@
  * half-copied or damaged set.  See docs/recovery.md.
  */
 #include "nw.h"
+#include "cli.h"
 #include "ckpt.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -150,29 +150,15 @@ static int cmd_copy(const char *src, const char *dst, bool print_id)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
+	/* "+": flags stop at the command; ckpt has only -h and -V */
+	static const struct option longopts[] = { NW_CLI_STD_OPTS,
+	                                          { NULL, 0, NULL, 0 } };
+	static const struct nw_cli cli = { "+", longopts, NULL, usage };
 	const char *cmd;
-	int c;
 
 	nw_log_init("ckpt");
-	opterr = 0;        /* the one error line is ours */
-	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			usage(stdout);
-			return NW_EXIT_OK;
-		case 'V':
-			nw_print_version();
-			return NW_EXIT_OK;
-		default:
-			nw_usage_error("unknown flag %s; see ckpt --help",
-			               nw_bad_flag(argv[optind - 1]));
-		}
-	}
+	while (nw_getopt(argc, argv, &cli) != -1)
+		;
 	argc -= optind, argv += optind;
 	if (argc < 1)
 		nw_usage_error("a command is required: status, savepoint "
@@ -184,6 +170,6 @@ int main(int argc, char **argv)
 		return cmd_copy(argv[1], argv[2], true);
 	if (strcmp(cmd, "restore") == 0 && argc == 3)
 		return cmd_copy(argv[1], argv[2], false);
-	nw_usage_error("bad command line \"%s\" with %d argument(s); "
-	               "see ckpt --help", cmd, argc - 1);
+	nw_usage_error("bad command line \"%s\" with %d argument(s) "
+	               "(see ckpt --help)", cmd, argc - 1);
 }

@@ -189,11 +189,7 @@ static int px_node(struct px *x, int op, int a, int b, double num)
 	struct expr *e = x->e;
 	if (e->nn == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 16;
-		e->n = realloc(e->n, (size_t)e->cap * sizeof *e->n);
-		if (e->n == NULL) {
-			LOG_ERROR("out of memory");
-			abort();
-		}
+		e->n = nw_xreallocarray(e->n, (size_t)e->cap, sizeof *e->n);
 	}
 	e->n[e->nn] = (struct expr_node){ op, a, b, num };
 	return e->nn++;
@@ -205,11 +201,8 @@ static void px_add_field(struct px *x, int sym)
 	for (int i = 0; i < e->nfields; i++)
 		if (e->fields[i] == sym)
 			return;
-	e->fields = realloc(e->fields, (size_t)(e->nfields + 1) * sizeof *e->fields);
-	if (e->fields == NULL) {
-		LOG_ERROR("out of memory");
-		abort();
-	}
+	e->fields = nw_xreallocarray(e->fields, (size_t)e->nfields + 1,
+	                             sizeof *e->fields);
 	e->fields[e->nfields++] = sym;
 }
 
@@ -224,11 +217,7 @@ static int px_mk(struct px *x, int op, int a, int b, const char *at)
 	int ha = leaf ? 0 : px_h(x, a), hb = leaf ? 0 : px_h(x, b);
 	if (i >= x->hcap) {
 		x->hcap = x->e->cap;
-		x->h = realloc(x->h, (size_t)x->hcap * sizeof *x->h);
-		if (x->h == NULL) {
-			LOG_ERROR("out of memory");
-			abort();
-		}
+		x->h = nw_xreallocarray(x->h, (size_t)x->hcap, sizeof *x->h);
 	}
 	x->h[i] = 1 + (ha > hb ? ha : hb);
 	if (x->h[i] > EXPR_MAX_DEPTH)

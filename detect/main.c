@@ -7,14 +7,13 @@
  * SIGHUP reloads the rules file; a bad file keeps the old rules.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "nw.h"
+#include "cli.h"
+#include "stage.h"
 #include "rec.h"
 #include "rules.h"
 
@@ -39,179 +38,167 @@ static const char usage_text[] =
 "Expressions: fields of the window record, numbers (1e6), + - * /,\n"
 "< <= > >= == !=, && || !, parentheses.  See README.md, section detect.\n";
 
-static const struct option long_opts[] = {
+static const struct option det_longopts[] = {
 	{ "rules",               required_argument, NULL, 'r' },
 	{ "rule",                required_argument, NULL, 'e' },
 	{ "check",               no_argument,       NULL, 'c' },
 	{ "dead-letter",         required_argument, NULL, 'd' },
 	{ "stats",               required_argument, NULL, 's' },
 	{ "print-default-rules", no_argument,       NULL, 'p' },
-	{ "help",                no_argument,       NULL, 'h' },
-	{ "version",             no_argument,       NULL, 'V' },
+	NW_CLI_STD_OPTS,
 	{ NULL, 0, NULL, 0 }
 };
+static const struct nw_cli det_cli = { "r:e:cd:s:p", det_longopts, usage_text, NULL };
 
-static struct rule_set *rules;
-static uint64_t records_in, alerts_out, control_lines, reloads, reload_failures;
+struct det_opts {
+	const char *rules_path, *dlq_path, *stats_path;
+	char **flag_rules;        /* the --rule values (argv's strings) */
+	int nflag;
+	bool check;
+};
 
-static void emit_alert(const char *line, size_t n)
+/* The running detector: the rules in force, the input's parse buffers,
+ * the dead-letter output and detect's own counters. */
+static struct {
+	struct det_opts o;
+	struct rule_set *rules;
+	struct rec rec;
+	struct nw_dlq dlq;
+	uint64_t records_in, alerts_out, reloads, reload_failures;
+} D;
+
+static void det_parse_flags(int argc, char **argv, struct det_opts *o)
+{
+	int c;
+
+	*o = (struct det_opts){ .flag_rules = nw_xcalloc((size_t)argc + 1,
+	                                                 sizeof *o->flag_rules) };
+	while ((c = nw_getopt(argc, argv, &det_cli)) != -1) {
+		switch (c) {
+		case 'r': o->rules_path = optarg; break;
+		case 'e': o->flag_rules[o->nflag++] = optarg; break;
+		case 'c': o->check = true; break;
+		case 'd': o->dlq_path = optarg; break;
+		case 's': o->stats_path = optarg; break;
+		case 'p': fputs(rule_default_json, stdout); exit(NW_EXIT_OK);
+		}
+	}
+	nw_cli_no_args(argc, argv);
+}
+
+static void det_emit_alert(const char *line, size_t n)
 {
 	nw_out_line(line, n);
-	alerts_out++;
+	D.alerts_out++;
 }
 
 /* SIGHUP: build the new set completely, then swap; keep the old on error. */
-static void reload(const char *path, char *const *flags, int nflags)
+static void det_reload(void)
 {
 	char err[768];
 	struct rule_set *rs;
 
-	if (path == NULL) {
+	if (D.o.rules_path == NULL) {
 		LOG_INFO("SIGHUP: no rules file to reload");
 		return;
 	}
-	rs = rule_set_load(path, flags, nflags, err, sizeof err);
+	rs = rule_set_load(D.o.rules_path, D.o.flag_rules, D.o.nflag, err, sizeof err);
 	if (rs == NULL) {
-		reload_failures++;
+		D.reload_failures++;
 		LOG_ERROR("rules reload failed, keeping the %d old rules: %s",
-		          rules->n, err);
+		          D.rules->n, err);
 		return;
 	}
-	rule_set_carry(rs, rules);
-	rule_set_free(rules);
-	rules = rs;
-	reloads++;
-	LOG_INFO("rules reloaded file=%s rules=%d", path, rs->n);
+	rule_set_carry(rs, D.rules);
+	rule_set_free(D.rules);
+	D.rules = rs;
+	D.reloads++;
+	LOG_INFO("rules reloaded file=%s rules=%d", D.o.rules_path, rs->n);
 }
 
-static void handle_line(struct rec *rec, struct nw_dlq *dlq, const char *line,
-                        size_t n)
+/* A window record: every rule that matches it writes an alert. */
+static void det_on_line(struct nw_stage *st, char *line, size_t n)
 {
 	const char *why;
 
-	if (nw_ctl_maybe(line, n)) {
-		json_t *ctl = nw_ctl_parse(line, n);
-		if (ctl != NULL) {
-			json_decref(ctl);
-			nw_out_line(line, n);
-			control_lines++;
-			return;
-		}
-	}
-	if ((why = rec_parse(rec, line, n)) != NULL) {
-		nw_dlq_put(dlq, why, line, n);
+	if ((why = rec_parse(&D.rec, line, n)) != NULL) {
+		nw_dlq_put(&D.dlq, why, line, n);
 		return;
 	}
-	records_in++;
-	rule_set_apply(rules, rec, emit_alert);
+	D.records_in++;
+	rule_set_apply(D.rules, &D.rec, det_emit_alert);
 }
 
-static void check_report(void)
+static void det_on_tick(struct nw_stage *st)
 {
-	for (int i = 0; i < rules->n; i++) {
-		const struct rule *r = &rules->v[i];
-		static const char *const sev[] = { "info", "warning", "critical" };
+	if (nw_sig_hup) {
+		nw_sig_hup = 0;
+		det_reload();
+	}
+}
+
+/* --check: the rules as detect understood them. */
+static void det_check_report(void)
+{
+	static const char *const sev[] = { "info", "warning", "critical" };
+
+	for (int i = 0; i < D.rules->n; i++) {
+		const struct rule *r = &D.rules->v[i];
 		printf("%-20s %-8s %-10s %s\n", r->name, sev[r->severity],
 		       r->key_field ? r->key_field : "*", r->when);
 	}
-	printf("%d rules OK\n", rules->n);
+	printf("%d rules OK\n", D.rules->n);
+}
+
+/* The standard counters come from lib; these are detect's own. */
+static void det_stats_setup(void)
+{
+	nw_stats_init(D.o.stats_path, 1000);
+	nw_stats_u64("records_in", &D.records_in);
+	nw_stats_u64("alerts_out", &D.alerts_out);
+	nw_stats_u64("reloads", &D.reloads);
+	nw_stats_u64("reload_failures", &D.reload_failures);
+	nw_stats_fn("rules", rule_set_stats, &D.rules);
 }
 
 int main(int argc, char **argv)
 {
-	const char *rules_path = NULL, *dlq_path = NULL, *stats_path = NULL;
-	char **flag_rules = NULL, err[768];
-	int nflag = 0, c;
-	bool check = false;
-	struct nw_reader rd;
-	struct nw_dlq dlq;
-	struct rec rec = { 0 };
+	char err[768];
+	int rc;
 
 	nw_log_init("detect");
-	flag_rules = calloc((size_t)argc + 1, sizeof *flag_rules);
-	if (flag_rules == NULL)
-		abort();
-	while ((c = getopt_long(argc, argv, "r:e:cd:s:phV", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': rules_path = optarg; break;
-		case 'e': flag_rules[nflag++] = optarg; break;
-		case 'c': check = true; break;
-		case 'd': dlq_path = optarg; break;
-		case 's': stats_path = optarg; break;
-		case 'p': fputs(rule_default_json, stdout); free(flag_rules); return 0;
-		case 'h': fputs(usage_text, stdout); free(flag_rules); return 0;
-		case 'V': nw_print_version(); free(flag_rules); return 0;
-		default:  nw_usage_error("unknown or incomplete option; see detect --help");
-		}
-	}
-	if (optind < argc)
-		nw_usage_error("unexpected argument '%s'; see detect --help", argv[optind]);
-
-	rules = rule_set_load(rules_path, flag_rules, nflag, err, sizeof err);
-	if (rules == NULL)
+	det_parse_flags(argc, argv, &D.o);
+	D.rules = rule_set_load(D.o.rules_path, D.o.flag_rules, D.o.nflag, err,
+	                        sizeof err);
+	if (D.rules == NULL)
 		nw_usage_error("%s", err);
-	if (check) {
-		check_report();
-		rule_set_free(rules);
-		free(flag_rules);
-		return 0;
+	if (D.o.check) {
+		det_check_report();
+		rule_set_free(D.rules);
+		free(D.o.flag_rules);
+		return NW_EXIT_OK;
 	}
 
 	nw_sig_init();
 	nw_out_init();
-	if (nw_dlq_open(&dlq, dlq_path) < 0)
-		nw_usage_error("--dead-letter %s: %s", dlq_path, strerror(errno));
-	if (nw_reader_init(&rd, STDIN_FILENO, 0) < 0) {
-		LOG_ERROR("out of memory");
-		return NW_EXIT_FAIL;
-	}
-	rd.before_block = nw_out_flush;
-	nw_stats_init(stats_path, 1000);
-	nw_stats_u64("records_in", &records_in);
-	nw_stats_u64("alerts_out", &alerts_out);
-	nw_stats_u64("control_lines", &control_lines);
-	nw_stats_u64("dead_letters", &dlq.count);
-	nw_stats_u64("reloads", &reloads);
-	nw_stats_u64("reload_failures", &reload_failures);
-	nw_stats_fn("rules", rule_set_stats, &rules);
-	LOG_INFO("started rules=%d source=%s", rules->n,
-	         rules_path ? rules_path : nflag ? "--rule" : "built-in");
+	if (nw_dlq_open(&D.dlq, D.o.dlq_path) < 0)
+		nw_usage_error("--dead-letter %s: %s", D.o.dlq_path, strerror(errno));
+	det_stats_setup();
+	LOG_INFO("started rules=%d source=%s", D.rules->n,
+	         D.o.rules_path ? D.o.rules_path : D.o.nflag ? "--rule" : "built-in");
 
-	for (;;) {
-		char *line;
-		size_t n;
-		enum nw_rd got;
+	struct nw_stage st = { .on_line = det_on_line, .on_tick = det_on_tick,
+	                       .dlq = &D.dlq };
+	rc = nw_stage_run(&st);
 
-		if (nw_sig_stop)
-			break;
-		if (nw_sig_hup) {
-			nw_sig_hup = 0;
-			reload(rules_path, flag_rules, nflag);
-		}
-		got = nw_reader_next(&rd, &line, &n, 1000);
-		if (got == NW_RD_LINE)
-			handle_line(&rec, &dlq, line, n);
-		else if (got == NW_RD_TOOLONG)
-			nw_dlq_put(&dlq, "line too long", line, n);
-		else if (got == NW_RD_EOF)
-			break;
-		else if (got == NW_RD_ERR) {
-			LOG_ERROR("cannot read stdin: %s", strerror(errno));
-			nw_out_flush();
-			return NW_EXIT_FAIL;
-		}
-		nw_stats_tick();
-	}
-
-	nw_out_flush();
-	LOG_INFO("done records=%llu alerts=%llu control=%llu dead_letters=%llu",
-	         (unsigned long long)records_in, (unsigned long long)alerts_out,
-	         (unsigned long long)control_lines, (unsigned long long)dlq.count);
+	LOG_INFO("done records=%llu alerts=%llu ctl_lines=%llu dead_letters=%llu",
+	         (unsigned long long)D.records_in, (unsigned long long)D.alerts_out,
+	         (unsigned long long)nw_std.ctl_lines,
+	         (unsigned long long)nw_std.dead_letters);
 	nw_stats_close();
-	nw_dlq_close(&dlq);
-	nw_reader_free(&rd);
-	rec_free(&rec);
-	rule_set_free(rules);
-	free(flag_rules);
-	return NW_EXIT_OK;
+	nw_dlq_close(&D.dlq);
+	rec_free(&D.rec);
+	rule_set_free(D.rules);
+	free(D.o.flag_rules);
+	return rc;
 }

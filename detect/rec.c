@@ -24,11 +24,7 @@ static struct rec_field *rec_push(struct rec *r)
 {
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 32;
-		r->f = realloc(r->f, (size_t)r->cap * sizeof *r->f);
-		if (r->f == NULL) {
-			LOG_ERROR("out of memory");
-			abort();
-		}
+		r->f = nw_xreallocarray(r->f, (size_t)r->cap, sizeof *r->f);
 	}
 	return &r->f[r->n++];
 }
@@ -97,10 +93,7 @@ static const char *rec_members(struct rec *r, const char *line, size_t n,
 	if (r->scap < n + 1) {
 		free(r->scratch);
 		r->scap = n + 1 > 4096 ? n + 1 : 4096;
-		if ((r->scratch = malloc(r->scap)) == NULL) {
-			LOG_ERROR("out of memory");
-			abort();
-		}
+		r->scratch = nw_xmalloc(r->scap);
 	}
 	jr = jscan_iter_begin(&it, line, n, r->scratch, REC_JSCAN_MODE);
 	if (jr == JSCAN_NOTOBJ && *jscan_ws(line, line + n) != '[') {

@@ -25,22 +25,6 @@ static const struct { const char *name; int kind; } rule_specials[] = {
 	{ "value", SEG_VALUE }, { "threshold", SEG_THRESHOLD },
 };
 
-static void *rule_xalloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (p == NULL) {
-		LOG_ERROR("out of memory bytes=%zu", n);
-		abort();
-	}
-	return p;
-}
-
-static char *rule_strdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(rule_xalloc(NULL, n), s, n);
-}
-
 static bool rule_is_ident(const char *s, size_t n)
 {
 	if (n == 0 || (!isalpha((unsigned char)s[0]) && s[0] != '_'))
@@ -77,7 +61,7 @@ static void rule_free_one(struct rule *r)
 
 static void rule_seg_text(struct rule *r, const char *s, size_t n)
 {
-	r->seg = rule_xalloc(r->seg, (size_t)(r->nseg + 1) * sizeof *r->seg);
+	r->seg = nw_xrealloc(r->seg, (size_t)(r->nseg + 1) * sizeof *r->seg);
 	r->seg[r->nseg++] = (struct rule_seg){ SEG_TEXT, s, n, -1 };
 }
 
@@ -120,7 +104,7 @@ static int rule_compile_message(struct rule_set *rs, struct rule *r,
 				sg.kind = rule_specials[i].kind;
 		if (sg.kind == SEG_FIELD)
 			sg.sym = sym_intern(&rs->syms, name, sg.len);
-		r->seg = rule_xalloc(r->seg, (size_t)(r->nseg + 1) * sizeof *r->seg);
+		r->seg = nw_xrealloc(r->seg, (size_t)(r->nseg + 1) * sizeof *r->seg);
 		r->seg[r->nseg++] = sg;
 		p++;
 	}
@@ -143,7 +127,7 @@ static int rule_finish(struct rule_set *rs, struct rule *r, bool have_thr,
 			         "metric to report");
 			return -1;
 		}
-		r->metric = rule_strdup(rs->syms.names[r->ex.fields[0]]);
+		r->metric = nw_xstrdup(rs->syms.names[r->ex.fields[0]]);
 	}
 	r->metric_sym = sym_intern(&rs->syms, r->metric, strlen(r->metric));
 	if (!have_thr && !expr_threshold(&r->ex, &r->threshold)) {
@@ -152,11 +136,11 @@ static int rule_finish(struct rule_set *rs, struct rule *r, bool have_thr,
 		return -1;
 	}
 	if (r->message == NULL)
-		r->message = rule_strdup(RULE_DEFAULT_MESSAGE);
+		r->message = nw_xstrdup(RULE_DEFAULT_MESSAGE);
 	if (rule_compile_message(rs, r, err, errlen) < 0)
 		return -1;
 	/* Fields the rule cannot do without: the expression's and the metric. */
-	r->need = rule_xalloc(NULL, (size_t)(r->ex.nfields + 1) * sizeof *r->need);
+	r->need = nw_xmalloc((size_t)(r->ex.nfields + 1) * sizeof *r->need);
 	memcpy(r->need, r->ex.fields, (size_t)r->ex.nfields * sizeof *r->need);
 	r->nneed = r->ex.nfields;
 	bool seen = false;
@@ -175,7 +159,7 @@ static int rule_add(struct rule_set *rs, struct rule *r, char *err, size_t errle
 			snprintf(err, errlen, "rule name used twice");
 			return -1;
 		}
-	rs->v = rule_xalloc(rs->v, (size_t)(rs->n + 1) * sizeof *rs->v);
+	rs->v = nw_xrealloc(rs->v, (size_t)(rs->n + 1) * sizeof *rs->v);
 	rs->v[rs->n++] = *r;
 	return 0;
 }
@@ -198,7 +182,7 @@ static int rule_from_json(struct rule_set *rs, json_t *o, char *err, size_t errl
 		         "'_', '-' or '.' (at most 64)");
 		return -1;
 	}
-	r.name = rule_strdup(json_string_value(v));
+	r.name = nw_xstrdup(json_string_value(v));
 	r.severity = SEV_WARNING;
 	json_object_foreach(o, k, v) {
 		const char *bad = NULL;
@@ -216,13 +200,13 @@ static int rule_from_json(struct rule_set *rs, json_t *o, char *err, size_t errl
 			if (!json_is_string(v))
 				bad = "\"when\" must be a string (an expression)";
 			else
-				r.when = rule_strdup(json_string_value(v));
+				r.when = nw_xstrdup(json_string_value(v));
 		} else if (strcmp(k, "metric") == 0) {
 			if (!json_is_string(v) || !rule_is_ident(json_string_value(v),
 			                                          json_string_length(v)))
 				bad = "\"metric\" must be a field name";
 			else
-				r.metric = rule_strdup(json_string_value(v));
+				r.metric = nw_xstrdup(json_string_value(v));
 		} else if (strcmp(k, "threshold") == 0) {
 			if (!json_is_number(v))
 				bad = "\"threshold\" must be a number";
@@ -233,13 +217,13 @@ static int rule_from_json(struct rule_set *rs, json_t *o, char *err, size_t errl
 			    json_string_length(v))
 				bad = "\"message\" must be a string";
 			else
-				r.message = rule_strdup(json_string_value(v));
+				r.message = nw_xstrdup(json_string_value(v));
 		} else if (strcmp(k, "key_field") == 0) {
 			if (!json_is_string(v) || json_string_length(v) == 0 ||
 			    strlen(json_string_value(v)) != json_string_length(v))
 				bad = "\"key_field\" must be a non-empty string";
 			else
-				r.key_field = rule_strdup(json_string_value(v));
+				r.key_field = nw_xstrdup(json_string_value(v));
 		} else {
 			snprintf(err, errlen, "unknown key \"%s\" (known: name, severity, "
 			         "when, metric, threshold, message, key_field)", k);
@@ -331,7 +315,7 @@ int rule_set_add_flag(struct rule_set *rs, const char *spec, char *err,
 	ne = colon;
 	while (ne > ns && isspace((unsigned char)ne[-1]))
 		ne--;
-	r.name = rule_xalloc(NULL, (size_t)(ne - ns) + 1);
+	r.name = nw_xmalloc((size_t)(ne - ns) + 1);
 	memcpy(r.name, ns, (size_t)(ne - ns));
 	r.name[ne - ns] = '\0';
 	if (!rule_name_ok(r.name)) {
@@ -343,7 +327,7 @@ int rule_set_add_flag(struct rule_set *rs, const char *spec, char *err,
 	/* columns of error messages count from the expression's first character */
 	for (ns = colon + 1; isspace((unsigned char)*ns); ns++)
 		;
-	r.when = rule_strdup(ns);
+	r.when = nw_xstrdup(ns);
 	if (rule_finish(rs, &r, false, err, errlen) < 0 ||
 	    rule_add(rs, &r, err, errlen) < 0) {
 		rule_err_where(err, errlen, "--rule", r.name, 0);
@@ -379,7 +363,7 @@ static char *rule_read_file(const char *path, size_t *n, char *err, size_t errle
 	}
 	fclose(fp);
 	*n = b.len;
-	return b.p ? b.p : rule_strdup("");
+	return b.p ? b.p : nw_xstrdup("");
 fail:
 	fclose(fp);
 	nw_buf_free(&b);
@@ -389,26 +373,18 @@ fail:
 static void rule_bind_alloc(struct rule_set *rs)
 {
 	size_t n = (size_t)rs->syms.n;
-	rs->val = rule_xalloc(NULL, n * sizeof *rs->val);
-	rs->ref = rule_xalloc(NULL, n * sizeof *rs->ref);
-	rs->stamp = calloc(n ? n : 1, sizeof *rs->stamp);
-	if (rs->stamp == NULL) {
-		LOG_ERROR("out of memory");
-		abort();
-	}
+	rs->val = nw_xmalloc(n * sizeof *rs->val);
+	rs->ref = nw_xmalloc(n * sizeof *rs->ref);
+	rs->stamp = nw_xcalloc(n, sizeof *rs->stamp);
 	rs->gen = 0;
 }
 
 struct rule_set *rule_set_load(const char *path, char *const *flags, int nflags,
                                char *err, size_t errlen)
 {
-	struct rule_set *rs = calloc(1, sizeof *rs);
+	struct rule_set *rs = nw_xcalloc(1, sizeof *rs);
 	int rc = 0;
 
-	if (rs == NULL) {
-		LOG_ERROR("out of memory");
-		abort();
-	}
 	if (path) {
 		size_t n;
 		char *text = rule_read_file(path, &n, err, errlen);

@@ -27,16 +27,6 @@ uint64_t sym_hash(const char *s, size_t n)
 	return h ^ (h >> 29);
 }
 
-static void *sym_alloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (p == NULL) {
-		LOG_ERROR("out of memory bytes=%zu", n);
-		abort();
-	}
-	return p;
-}
-
 int sym_find(const struct sym_table *t, const char *s, size_t n, uint64_t h)
 {
 	if (t->slots == NULL)
@@ -56,7 +46,7 @@ static void sym_rehash(struct sym_table *t)
 {
 	uint32_t size = t->mask ? (t->mask + 1) * 2 : 16;
 	free(t->slots);
-	t->slots = sym_alloc(NULL, size * sizeof *t->slots);
+	t->slots = nw_xmalloc(size * sizeof *t->slots);
 	for (uint32_t i = 0; i < size; i++)
 		t->slots[i] = -1;
 	t->mask = size - 1;
@@ -77,12 +67,12 @@ int sym_intern(struct sym_table *t, const char *s, size_t n)
 		return k;
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 8;
-		t->names = sym_alloc(t->names, (size_t)t->cap * sizeof *t->names);
-		t->lens = sym_alloc(t->lens, (size_t)t->cap * sizeof *t->lens);
-		t->hashes = sym_alloc(t->hashes, (size_t)t->cap * sizeof *t->hashes);
+		t->names = nw_xrealloc(t->names, (size_t)t->cap * sizeof *t->names);
+		t->lens = nw_xrealloc(t->lens, (size_t)t->cap * sizeof *t->lens);
+		t->hashes = nw_xrealloc(t->hashes, (size_t)t->cap * sizeof *t->hashes);
 	}
 	k = t->n++;
-	t->names[k] = sym_alloc(NULL, n + 1);
+	t->names[k] = nw_xmalloc(n + 1);
 	memcpy(t->names[k], s, n);
 	t->names[k][n] = '\0';
 	t->lens[k] = (uint32_t)n;

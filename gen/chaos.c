@@ -52,13 +52,9 @@ void gen_chaos_init(const struct gen_stream_chaos *c, uint64_t seed,
 	c_nsrc = nsrc;
 	if (cfg.hold_max == 0)
 		cfg.hold_max = 1;
-	heap = malloc(cfg.hold_max * sizeof *heap);
-	slots = malloc(cfg.hold_max * GEN_LINE_MAX);
-	free_slot = malloc(cfg.hold_max * sizeof *free_slot);
-	if (!heap || !slots || !free_slot) {
-		LOG_ERROR("out of memory holding=%zu", cfg.hold_max);
-		exit(NW_EXIT_FAIL);
-	}
+	heap = nw_xreallocarray(NULL, cfg.hold_max, sizeof *heap);
+	slots = nw_xreallocarray(NULL, cfg.hold_max, GEN_LINE_MAX);
+	free_slot = nw_xreallocarray(NULL, cfg.hold_max, sizeof *free_slot);
 	for (size_t i = 0; i < cfg.hold_max; i++)
 		free_slot[i] = (uint32_t)(cfg.hold_max - 1 - i);
 	nfree = cfg.hold_max;
@@ -122,7 +118,7 @@ static void release_top(void)
 {
 	struct held h = heap_pop();
 	gen_out_write(slots + (size_t)h.slot * GEN_LINE_MAX, h.len);
-	gen_ctr.lines++;
+	nw_std.lines_out++;
 	free_slot[nfree++] = h.slot;
 }
 
@@ -236,7 +232,7 @@ void gen_bad_line(enum gen_bad kind, const struct gen_event *e,
 			left -= n;
 		}
 		gen_out_write("\"}\n", 3);
-		gen_ctr.lines++;
+		nw_std.lines_out++;
 		return;
 	}
 	case GEN_BAD_EMPTY:
@@ -246,7 +242,7 @@ void gen_bad_line(enum gen_bad kind, const struct gen_event *e,
 	}
 	buf[len++] = '\n';
 	gen_out_write(buf, len);
-	gen_ctr.lines++;
+	nw_std.lines_out++;
 }
 
 /* ---- the stream ------------------------------------------------------------ */
@@ -275,7 +271,7 @@ void gen_chaos_emit(const char *line, size_t len, int64_t ev_ms)
 		     (uint64_t)cfg.ooo_jitter_ms));
 	} else {
 		gen_out_write(line, len);
-		gen_ctr.lines++;
+		nw_std.lines_out++;
 	}
 	if (gen_rng_hit(&crng, cfg.dup)) {
 		gen_ctr.dup++;

@@ -1,7 +1,8 @@
 /*
  * gen.h - the telemetry generator's internals: a small PRNG, the event
  * record and its hand-rolled JSON formatter (event.c), scenarios and their
- * parser (scenario.c), stream chaos (chaos.c) and the output writer (out.c).
+ * parser (scenario.c), stream chaos (chaos.c), the output writer (out.c)
+ * and the options (opts.c).
  *
  * Ownership: a gen_scenario owns its episode array (gen_scenario_free); the
  * chaos holding area and the output buffer are owned by their init/free
@@ -175,7 +176,7 @@ struct gen_stream_chaos {
 };
 
 struct gen_counters {
-	uint64_t events, lines, bytes, ooo, late, dup, bad, forced;
+	uint64_t events, bytes, ooo, late, dup, bad, forced;   /* lines: nw_std.lines_out */
 };
 extern struct gen_counters gen_ctr;
 
@@ -190,5 +191,32 @@ void gen_chaos_free(void);
 /* Write one malformed line of the given kind built from event e. */
 void gen_bad_line(enum gen_bad kind, const struct gen_event *e,
                   struct gen_rng *r);
+
+/* ---- options (opts.c) --------------------------------------------------- */
+#define GEN_EPS_DEFAULT     5000
+#define GEN_WORKERS_DEFAULT 10
+#define GEN_WORKERS_MAX     1024
+
+struct gen_opts {
+	double   eps;
+	double   rate;                  /* synthetic clock, events/s; 0: eps */
+	bool     eps_set;               /* --eps given (scenarios ignore the env) */
+	uint64_t count;                 /* 0: no limit */
+	int64_t  duration_ms;           /* 0: no limit */
+	int64_t  start_ms;              /* -1: wall clock */
+	uint64_t seed;
+	bool     seed_set;
+	uint64_t sources;
+	unsigned workers;
+	bool     chaos;
+	double   p_spike, p_error, p_exfil;
+	const char *scenario, *truth, *kafka, *topic, *stats;
+	bool     realtime;
+	struct gen_stream_chaos sc;
+	double   p_ooo, p_late, p_dup, p_bad;
+};
+/* Defaults, then the environment, then the flags (argv's strings are
+ * kept, not copied).  -h/-V print and exit 0; anything bad exits 2. */
+void gen_opts_parse(struct gen_opts *o, int argc, char **argv);
 
 #endif

@@ -18,18 +18,12 @@
 #include "nw.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define EPS_DEFAULT 5000
-#define WORKERS_DEFAULT 10
-#define WORKERS_MAX 1024
 
 struct stream {
 	const struct gen_episode *ep;   /* NULL: background */
@@ -42,288 +36,13 @@ struct stream {
 	int64_t  first_ts, last_ts;     /* emitted span, epoch seconds */
 };
 
-static struct {
-	double   eps;
-	double   rate;                  /* synthetic clock, events/s; 0: eps */
-	bool     eps_set;               /* --eps given (scenarios ignore the env) */
-	uint64_t count;                 /* 0: no limit */
-	int64_t  duration_ms;           /* 0: no limit */
-	int64_t  start_ms;              /* -1: wall clock */
-	uint64_t seed;
-	bool     seed_set;
-	uint64_t sources;
-	unsigned workers;
-	bool     chaos;
-	double   p_spike, p_error, p_exfil;
-	const char *scenario, *truth, *kafka, *topic, *stats;
-	bool     realtime;
-	struct gen_stream_chaos sc;
-	double   p_ooo, p_late, p_dup, p_bad;
-} opt = {
-	.eps = EPS_DEFAULT, .start_ms = -1, .sources = GEN_POOL_SIZE,
-	.workers = WORKERS_DEFAULT, .chaos = true,
-	.p_spike = 0.1, .p_error = 0.05, .p_exfil = 0.02,
-	.sc = { .ooo_jitter_ms = 3000, .late_min_ms = 7000, .late_max_ms = 90000,
-	        .bad_kinds = (1u << GEN_BAD_COUNT) - 1, .hold_max = 65536 },
-};
+static struct gen_opts opt;            /* gen_opts_parse (opts.c) */
 
 static struct stream *streams;
 static size_t nstreams;
 static struct gen_scenario scen;
 static FILE *truth_fp;
 static pid_t kafka_pid = -1;
-
-static void usage(FILE *fp)
-{
-	fprintf(fp,
-"usage: gen [--eps N] [--count N] [--duration DUR] [--start-time T] [--rate N]\n"
-"           [--seed N] [--sources N] [--workers N] [--chaos on|off]\n"
-"           [--latency-spike-prob P] [--error-rate-prob P] [--data-exfil-prob P]\n"
-"           [--scenario NAME|FILE] [--truth FILE] [--realtime]\n"
-"           [--ooo-prob P] [--ooo-jitter DUR] [--late-prob P] [--late-max DUR]\n"
-"           [--dup-prob P] [--malformed-prob P] [--malformed-kinds LIST]\n"
-"           [--hold-max N] [--kafka BROKERS --topic T] [--stats FILE]\n"
-"\n"
-"Emits flow-telemetry events (NDJSON, the upstream producer's schema) on stdout.\n"
-"\n"
-"  --eps N              pace to N events/s of wall clock; 0 = as fast as possible\n"
-"                       (env EPS_TARGET, default 5000; default 0 with --scenario)\n"
-"  --count N            stop after N events\n"
-"  --duration DUR       stop after DUR (event time when synthetic, else wall clock)\n"
-"  --start-time T       synthetic event time from T (epoch s, or ms if > 1e11),\n"
-"                       advancing at the --eps rate (5000/s when --eps is 0)\n"
-"  --rate N             with --start-time: advance event time at N events/s\n"
-"                       instead, whatever the pacing\n"
-"  --seed N             PRNG seed; with --start-time the output is reproducible\n"
-"  --sources N          N distinct source addresses (default: the pool of 20)\n"
-"  --workers N          generator shards, each its own PRNG stream, interleaved\n"
-"                       (env WORKER_COUNT, default 10)\n"
-"  --chaos on|off       per-event anomalies (env CHAOS_MODE, default on;\n"
-"                       always off for a scenario's background)\n"
-"  --latency-spike-prob P  latency_ms 2000-7000 (env LATENCY_SPIKE_PROB, 0.1)\n"
-"  --error-rate-prob P     flags RST,ACK + status 503 (env ERROR_RATE_PROB, 0.05)\n"
-"  --data-exfil-prob P     bytes_sent 10-60 MiB to 53/UDP (env DATA_EXFIL_PROB, 0.02)\n"
-"  --scenario NAME|FILE attack episodes over clean background (built-in: %s)\n"
-"  --truth FILE         write one JSON line per episode (kind, key_field, key,\n"
-"                       start, end in epoch ms)\n"
-"  --realtime           with --scenario: pace by event time (1 s per second)\n"
-"  --ooo-prob P         deliver an event late by up to --ooo-jitter (default 3s)\n"
-"  --late-prob P        deliver an event 7s..--late-max (default 90s) late\n"
-"  --dup-prob P         deliver an event twice (same event_id)\n"
-"  --malformed-prob P   add a malformed line; kinds from --malformed-kinds\n"
-"                       (truncated,types,missing,utf8,long,empty; default all)\n"
-"  --hold-max N         events held back at most for ooo/late/dup (65536)\n"
-"  --kafka BROKERS      produce into Kafka via kcat-src -P, keyed by src_ip\n"
-"  --topic T            the topic for --kafka\n"
-"  --stats FILE         counters as one JSON line, replaced every second\n"
-"  -h, --help           this text;  -V, --version  the version\n",
-	        gen_scenario_names());
-}
-
-/* ---- flags and environment ------------------------------------------------- */
-
-static double parse_prob(const char *what, const char *s)
-{
-	double p;
-	if (nw_parse_double(s, &p) < 0 || p < 0 || p > 1)
-		nw_usage_error("%s must be a probability 0..1, got \"%s\"", what, s);
-	return p;
-}
-
-static bool parse_bool(const char *what, const char *s)
-{
-	static const char *const yes[] = { "true", "1", "on", "yes" };
-	static const char *const no[] = { "false", "0", "off", "no" };
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(s, yes[i]) == 0)
-			return true;
-		if (strcasecmp(s, no[i]) == 0)
-			return false;
-	}
-	nw_usage_error("%s must be true/false/1/0/on/off, got \"%s\"", what, s);
-}
-
-static uint64_t parse_count(const char *what, const char *s, uint64_t lo,
-                            uint64_t hi)
-{
-	uint64_t v;
-	if (nw_parse_u64(s, &v) < 0 || v < lo || v > hi)
-		nw_usage_error("%s must be an integer %llu..%llu, got \"%s\"",
-		               what, (unsigned long long)lo, (unsigned long long)hi, s);
-	return v;
-}
-
-static double parse_eps(const char *what, const char *s)
-{
-	double v;
-	if (nw_parse_double(s, &v) < 0 || v < 0 || v > 1e9)
-		nw_usage_error("%s must be a rate 0..1e9, got \"%s\"", what, s);
-	return v;
-}
-
-static int64_t parse_dur(const char *what, const char *s)
-{
-	int64_t ms;
-	if (nw_parse_duration_ms(s, &ms) < 0)
-		nw_usage_error("%s must be a duration like 500ms, 3s, 2m, got \"%s\"",
-		               what, s);
-	return ms;
-}
-
-static unsigned parse_kinds(const char *s)
-{
-	unsigned mask = 0;
-	char buf[256];
-
-	snprintf(buf, sizeof buf, "%s", s);
-	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
-	     t = strtok_r(NULL, ",", &save)) {
-		unsigned k;
-		for (k = 0; k < GEN_BAD_COUNT; k++)
-			if (strcmp(t, gen_bad_names[k]) == 0)
-				break;
-		if (k == GEN_BAD_COUNT)
-			nw_usage_error("unknown malformed kind \"%s\" (truncated, "
-			               "types, missing, utf8, long, empty)", t);
-		mask |= 1u << k;
-	}
-	if (mask == 0)
-		nw_usage_error("--malformed-kinds is empty");
-	return mask;
-}
-
-/* The upstream producer's knobs; flags given later override them. */
-static void read_env(void)
-{
-	const char *v;
-	if ((v = getenv("EPS_TARGET")) && *v)
-		opt.eps = parse_eps("EPS_TARGET", v);
-	if ((v = getenv("WORKER_COUNT")) && *v)
-		opt.workers = (unsigned)parse_count("WORKER_COUNT", v, 1, WORKERS_MAX);
-	if ((v = getenv("CHAOS_MODE")) && *v)
-		opt.chaos = parse_bool("CHAOS_MODE", v);
-	if ((v = getenv("LATENCY_SPIKE_PROB")) && *v)
-		opt.p_spike = parse_prob("LATENCY_SPIKE_PROB", v);
-	if ((v = getenv("ERROR_RATE_PROB")) && *v)
-		opt.p_error = parse_prob("ERROR_RATE_PROB", v);
-	if ((v = getenv("DATA_EXFIL_PROB")) && *v)
-		opt.p_exfil = parse_prob("DATA_EXFIL_PROB", v);
-}
-
-enum { O_EPS = 256, O_COUNT, O_DURATION, O_START, O_SEED, O_SOURCES,
-       O_WORKERS, O_CHAOS, O_SPIKE, O_ERROR, O_EXFIL, O_SCENARIO, O_TRUTH,
-       O_REALTIME, O_OOO, O_JITTER, O_LATE, O_LATEMAX, O_DUP, O_BAD,
-       O_BADKINDS, O_HOLD, O_KAFKA, O_TOPIC, O_STATS, O_RATE };
-
-static void parse_flags(int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "eps", required_argument, NULL, O_EPS },
-		{ "rate", required_argument, NULL, O_RATE },
-		{ "count", required_argument, NULL, O_COUNT },
-		{ "duration", required_argument, NULL, O_DURATION },
-		{ "start-time", required_argument, NULL, O_START },
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "sources", required_argument, NULL, O_SOURCES },
-		{ "workers", required_argument, NULL, O_WORKERS },
-		{ "chaos", required_argument, NULL, O_CHAOS },
-		{ "latency-spike-prob", required_argument, NULL, O_SPIKE },
-		{ "error-rate-prob", required_argument, NULL, O_ERROR },
-		{ "data-exfil-prob", required_argument, NULL, O_EXFIL },
-		{ "scenario", required_argument, NULL, O_SCENARIO },
-		{ "truth", required_argument, NULL, O_TRUTH },
-		{ "realtime", no_argument, NULL, O_REALTIME },
-		{ "ooo-prob", required_argument, NULL, O_OOO },
-		{ "ooo-jitter", required_argument, NULL, O_JITTER },
-		{ "late-prob", required_argument, NULL, O_LATE },
-		{ "late-max", required_argument, NULL, O_LATEMAX },
-		{ "dup-prob", required_argument, NULL, O_DUP },
-		{ "malformed-prob", required_argument, NULL, O_BAD },
-		{ "malformed-kinds", required_argument, NULL, O_BADKINDS },
-		{ "hold-max", required_argument, NULL, O_HOLD },
-		{ "kafka", required_argument, NULL, O_KAFKA },
-		{ "topic", required_argument, NULL, O_TOPIC },
-		{ "stats", required_argument, NULL, O_STATS },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	uint64_t t;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
-		switch (c) {
-		case O_EPS:      opt.eps = parse_eps("--eps", optarg);
-		                 opt.eps_set = true; break;
-		case O_RATE:     opt.rate = parse_eps("--rate", optarg);
-		                 if (opt.rate == 0)
-		                         nw_usage_error("--rate must be > 0");
-		                 break;
-		case O_COUNT:    opt.count = parse_count("--count", optarg, 1, UINT64_MAX);
-		                 break;
-		case O_DURATION: opt.duration_ms = parse_dur("--duration", optarg);
-		                 if (opt.duration_ms == 0)
-		                         nw_usage_error("--duration must be > 0");
-		                 break;
-		case O_START:
-			t = parse_count("--start-time", optarg, 0, 4102444800000ull);
-			opt.start_ms = (int64_t)(t < 100000000000ull ? t * 1000 : t);
-			break;
-		case O_SEED:     opt.seed = parse_count("--seed", optarg, 0, UINT64_MAX);
-		                 opt.seed_set = true; break;
-		case O_SOURCES:  opt.sources = parse_count("--sources", optarg, 1,
-		                                           GEN_MAX_SOURCES); break;
-		case O_WORKERS:  opt.workers = (unsigned)parse_count("--workers", optarg,
-		                                                     1, WORKERS_MAX); break;
-		case O_CHAOS:    opt.chaos = parse_bool("--chaos", optarg); break;
-		case O_SPIKE:    opt.p_spike = parse_prob("--latency-spike-prob", optarg); break;
-		case O_ERROR:    opt.p_error = parse_prob("--error-rate-prob", optarg); break;
-		case O_EXFIL:    opt.p_exfil = parse_prob("--data-exfil-prob", optarg); break;
-		case O_SCENARIO: opt.scenario = optarg; break;
-		case O_TRUTH:    opt.truth = optarg; break;
-		case O_REALTIME: opt.realtime = true; break;
-		case O_OOO:      opt.p_ooo = parse_prob("--ooo-prob", optarg); break;
-		case O_JITTER:   opt.sc.ooo_jitter_ms = parse_dur("--ooo-jitter", optarg);
-		                 break;
-		case O_LATE:     opt.p_late = parse_prob("--late-prob", optarg); break;
-		case O_LATEMAX:  opt.sc.late_max_ms = parse_dur("--late-max", optarg); break;
-		case O_DUP:      opt.p_dup = parse_prob("--dup-prob", optarg); break;
-		case O_BAD:      opt.p_bad = parse_prob("--malformed-prob", optarg); break;
-		case O_BADKINDS: opt.sc.bad_kinds = parse_kinds(optarg); break;
-		case O_HOLD:     opt.sc.hold_max = parse_count("--hold-max", optarg, 1,
-		                                               1u << 22); break;
-		case O_KAFKA:    opt.kafka = optarg; break;
-		case O_TOPIC:    opt.topic = optarg; break;
-		case O_STATS:    opt.stats = optarg; break;
-		case 'h':        usage(stdout); exit(0);
-		case 'V':        nw_print_version(); exit(0);
-		default:
-			if (optopt && optopt < 256)
-				nw_usage_error("unknown or incomplete flag -%c (see --help)",
-				               optopt);
-			nw_usage_error("unknown flag or missing value: %s (see --help)",
-			               argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		nw_usage_error("unexpected argument \"%s\" (see --help)",
-		               argv[optind]);
-	if (opt.sc.ooo_jitter_ms < 1)
-		nw_usage_error("--ooo-jitter must be at least 1ms");
-	if (opt.sc.late_max_ms < opt.sc.late_min_ms)
-		nw_usage_error("--late-max must be at least 7s");
-	if (!!opt.kafka != !!opt.topic)
-		nw_usage_error("--kafka and --topic go together");
-	if (opt.truth && !opt.scenario)
-		nw_usage_error("--truth needs --scenario");
-	if (opt.rate > 0 && (opt.scenario || opt.start_ms < 0))
-		nw_usage_error("--rate needs --start-time and no --scenario");
-	if (opt.realtime && !opt.scenario)
-		nw_usage_error("--realtime needs --scenario (use --eps otherwise)");
-	if (opt.realtime && opt.eps_set && opt.eps > 0)
-		nw_usage_error("--realtime and --eps N > 0 are two pacings; pick one");
-}
 
 /* ---- set-up ------------------------------------------------------------------ */
 
@@ -345,13 +64,9 @@ static void stream_init(struct stream *s, const struct gen_episode *ep,
 	s->interval_ns = 1e9 / rate;
 	s->next_ns = s->start_ns;
 	s->nrng = nrng;
-	s->rng = calloc(nrng, sizeof *s->rng);
-	if (s->rng == NULL) {
-		LOG_ERROR("out of memory");
-		exit(NW_EXIT_FAIL);
-	}
+	s->rng = nw_xcalloc(nrng, sizeof *s->rng);
 	for (unsigned i = 0; i < nrng; i++)
-		s->rng[i].s = stream_seed(idx * WORKERS_MAX + i);
+		s->rng[i].s = stream_seed(idx * GEN_WORKERS_MAX + i);
 	s->first_ts = -1;
 }
 
@@ -360,19 +75,15 @@ static void stream_init(struct stream *s, const struct gen_episode *ep,
 static void setup_streams(void)
 {
 	double time_rate = opt.rate > 0 ? opt.rate
-	                 : opt.eps > 0 ? opt.eps : EPS_DEFAULT;
+	                 : opt.eps > 0 ? opt.eps : GEN_EPS_DEFAULT;
 
 	if (!opt.scenario) {
-		streams = calloc(1, sizeof *streams);
-		if (streams == NULL)
-			exit(NW_EXIT_FAIL);
+		streams = nw_xcalloc(1, sizeof *streams);
 		nstreams = 1;
 		stream_init(&streams[0], NULL, 0, 0, time_rate, opt.workers, 0);
 		return;
 	}
-	streams = calloc(scen.nep + 1, sizeof *streams);
-	if (streams == NULL)
-		exit(NW_EXIT_FAIL);
+	streams = nw_xcalloc(scen.nep + 1, sizeof *streams);
 	if (scen.bg_rate > 0)
 		stream_init(&streams[nstreams++], NULL, 0, scen.bg_duration_ms,
 		            scen.bg_rate, opt.workers, 0);
@@ -579,7 +290,7 @@ static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 			size_t len = gen_event_format(p, &e);
 			p[len++] = '\n';
 			gen_out_commit(len);
-			gen_ctr.lines++;
+			nw_std.lines_out++;
 		}
 	}
 	if (stream_chaos)
@@ -593,8 +304,7 @@ int main(int argc, char **argv)
 	int out_fd = 1, rc = NW_EXIT_OK;
 
 	nw_log_init("gen");
-	read_env();
-	parse_flags(argc, argv);
+	gen_opts_parse(&opt, argc, argv);
 	if (opt.scenario &&
 	    gen_scenario_load(opt.scenario, &scen, err, sizeof err) < 0)
 		nw_usage_error("bad scenario: %s", err);
@@ -621,7 +331,6 @@ int main(int argc, char **argv)
 	nw_sig_init();
 	nw_stats_init(opt.stats, 1000);
 	nw_stats_u64("events", &gen_ctr.events);
-	nw_stats_u64("lines", &gen_ctr.lines);
 	nw_stats_u64("bytes", &gen_ctr.bytes);
 	nw_stats_u64("out_of_order", &gen_ctr.ooo);
 	nw_stats_u64("late", &gen_ctr.late);
@@ -643,9 +352,10 @@ int main(int argc, char **argv)
 	write_truth();
 	if (opt.kafka)
 		rc = stop_kafka(out_fd);
-	LOG_INFO("done events=%llu lines=%llu bytes=%llu",
+	LOG_INFO("done events=%llu lines_out=%llu bytes=%llu",
 	         (unsigned long long)gen_ctr.events,
-	         (unsigned long long)gen_ctr.lines, (unsigned long long)gen_ctr.bytes);
+	         (unsigned long long)nw_std.lines_out,
+	         (unsigned long long)gen_ctr.bytes);
 	nw_stats_close();
 	gen_chaos_free();
 	gen_out_free();

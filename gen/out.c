@@ -24,11 +24,7 @@ void gen_out_on_exit(void (*hook)(void)) { out_before_exit = hook; }
 void gen_out_init(int fd)
 {
 	out_fd = fd;
-	out_buf = malloc(OUT_CAP + GEN_LINE_MAX);
-	if (out_buf == NULL) {
-		LOG_ERROR("out of memory");
-		exit(NW_EXIT_FAIL);
-	}
+	out_buf = nw_xmalloc(OUT_CAP + GEN_LINE_MAX);
 	out_len = 0;
 }
 

@@ -219,11 +219,7 @@ int gen_scenario_parse(const char *text, size_t n, struct gen_scenario *sc,
 
 	memset(sc, 0, sizeof *sc);
 	sc->bg_rate = gen_kinds[GEN_K_BACKGROUND].rate;
-	sc->ep = calloc(GEN_MAX_EPISODES, sizeof *sc->ep);
-	if (sc->ep == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	sc->ep = nw_xcalloc(GEN_MAX_EPISODES, sizeof *sc->ep);
 	while (i < n) {
 		const char *line = text + i;
 		const char *nl = memchr(line, '\n', n - i);

@@ -18,7 +18,7 @@
 
 #include <librdkafka/rdkafka_mock.h>
 
-#include <getopt.h>
+#include "cli.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -60,10 +60,10 @@ static const struct option longopts[] = {
 	{ "fault-broker", required_argument, NULL, OPT_FAULT },
 	{ "down-after", required_argument, NULL, OPT_DOWN_AFTER },
 	{ "down-for", required_argument, NULL, OPT_DOWN_FOR },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	NW_CLI_STD_OPTS,
 	{ NULL, 0, NULL, 0 }
 };
+static const struct nw_cli cli = { "", longopts, usage_text, NULL };
 
 #define MAX_TOPICS 64
 
@@ -140,8 +140,7 @@ int main(int argc, char **argv)
 	char err[512];
 
 	nw_log_init("kafka-devbroker");
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+	while ((opt = nw_getopt(argc, argv, &cli)) != -1) {
 		switch (opt) {
 		case OPT_BROKERS:
 			if (nw_parse_u64(optarg, &nbrokers) != 0 || nbrokers < 1 ||
@@ -169,18 +168,9 @@ int main(int argc, char **argv)
 			*(opt == OPT_DOWN_AFTER ? &down_after : &down_for) = ms;
 			break;
 		}
-		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': nw_print_version(); return 0;
-		case ':':
-			nw_usage_error("%s needs a value; try kafka-devbroker --help",
-			               nw_bad_flag(argv[optind - 1]));
-		default:
-			nw_usage_error("unknown flag %s; try kafka-devbroker --help",
-			               nw_bad_flag(argv[optind - 1]));
 		}
 	}
-	if (optind < argc)
-		nw_usage_error("unexpected argument \"%s\"", argv[optind]);
+	nw_cli_no_args(argc, argv);
 	if (fault > nbrokers)
 		nw_usage_error("--fault-broker %llu: the cluster has brokers 1..%llu",
 		               (unsigned long long)fault, (unsigned long long)nbrokers);

@@ -99,9 +99,7 @@ struct ksrc_ckpt *ksrc_ckpt_open(const char *dir, int64_t interval_ms)
 
 	if (dir == NULL)
 		return NULL;
-	ck = calloc(1, sizeof *ck);
-	if (ck == NULL)
-		return NULL;
+	ck = nw_xcalloc(1, sizeof *ck);
 	ck->dir = dir;
 	ck->interval_ms = interval_ms;
 	if (nw_ckpt_restore_point(dir, &rp) < 0) {

@@ -65,11 +65,7 @@ static struct kpart *part_get(struct ksrc *k, int ti, int32_t partition)
 		return NULL;
 	if (partition >= t->np) {
 		int32_t np = partition + 1;
-		struct kpart *p = realloc(t->p, (size_t)np * sizeof *p);
-		if (p == NULL) {
-			LOG_ERROR("out of memory");
-			exit(NW_EXIT_FAIL);
-		}
+		struct kpart *p = nw_xreallocarray(t->p, (size_t)np, sizeof *p);
 		memset(p + t->np, 0, (size_t)(np - t->np) * sizeof *p);
 		t->p = p;
 		t->np = np;
@@ -718,7 +714,6 @@ static void stats_register(struct ksrc *k)
 {
 	nw_stats_u64("messages", &k->messages);
 	nw_stats_u64("bytes", &k->bytes);
-	nw_stats_u64("dead_letters", &k->dead_letters);
 	nw_stats_u64("null_payloads", &k->null_payloads);
 	nw_stats_u64("skipped_by_time", &k->skipped_by_time);
 	nw_stats_u64("errors", &k->errors);
@@ -732,14 +727,10 @@ static void on_epipe(void)
 
 int ksrc_consume(struct ksrc_conf *c)
 {
-	struct ksrc *k = calloc(1, sizeof *k);
+	struct ksrc *k = nw_xcalloc(1, sizeof *k);
 	int status = NW_EXIT_OK;
 
-	if (k == NULL || (k->msgs = calloc((size_t)c->batch, sizeof *k->msgs)) == NULL) {
-		LOG_ERROR("out of memory");
-		free(k);
-		return NW_EXIT_FAIL;
-	}
+	k->msgs = nw_xcalloc((size_t)c->batch, sizeof *k->msgs);
 	k->c = c;
 	for (int i = 0; i < c->ntopics; i++)
 		k->t[i].name = c->topics[i];

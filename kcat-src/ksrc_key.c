@@ -35,8 +35,8 @@ bool ksrc_json_key(const char *line, size_t n, const char *field,
 	bool found = false;
 	int rc = -1;
 
-	if (n > sizeof stack && (scratch = malloc(n)) == NULL)
-		return false;
+	if (n > sizeof stack)
+		scratch = nw_xmalloc(n);
 	if (jscan_iter_begin(&it, line, n, scratch, JSCAN_DUP_REJECT) == JSCAN_OK)
 		while ((rc = jscan_iter_next(&it, &m)) == 1)
 			if (m.nlen == flen && memcmp(m.name, field, flen) == 0)

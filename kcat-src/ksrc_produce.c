@@ -1,15 +1,16 @@
 /* ksrc_produce.c - producer mode: one Kafka message per stdin line, keyed
  * by a JSON field so that a topic is partitioned by source. */
 #include "ksrc.h"
+#include "stage.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
+/* Lines read are nw_std.lines_in, too long ones nw_std.too_long. */
 static struct {
-	uint64_t lines, produced, delivered, failed, unkeyed, too_long;
+	uint64_t produced, delivered, failed, unkeyed;
 } pst;
 static rd_kafka_t *prod_rk;
+static rd_kafka_topic_t *prod_rkt;
 
 /* Delivery reports: the only proof a message reached the broker. */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
@@ -57,7 +58,8 @@ static void produce_line(const struct ksrc_conf *c, rd_kafka_topic_t *rkt,
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || nw_sig_stop) {
 			pst.failed++;
 			LOG_WARN("cannot produce line %llu: %s",
-			         (unsigned long long)pst.lines, rd_kafka_err2str(err));
+			         (unsigned long long)nw_std.lines_in,
+			         rd_kafka_err2str(err));
 			return;
 		}
 		rd_kafka_poll(prod_rk, 50);
@@ -79,12 +81,43 @@ static void drain(void)
 	}
 }
 
+/* One stdin line (a control line too: in Kafka it is a message like any
+ * other) becomes one message; delivery reports are served now and then. */
+static void prod_on_line(struct nw_stage *st, char *line, size_t n)
+{
+	produce_line(st->arg, prod_rkt, line, n);
+	if ((nw_std.lines_in & 1023) == 0)
+		rd_kafka_poll(prod_rk, 0);
+}
+
+static enum nw_stage_verdict prod_on_ctl(struct nw_stage *st,
+                                         enum nw_ctl_kind kind, uint64_t id,
+                                         const char *line, size_t n)
+{
+	produce_line(st->arg, prod_rkt, line, n);
+	return NW_STAGE_CONSUMED;            /* nothing goes to stdout */
+}
+
+static void prod_on_too_long(struct nw_stage *st, const char *head, size_t n)
+{
+	const struct ksrc_conf *c = st->arg;
+
+	pst.failed++;
+	LOG_WARN("line %llu longer than %zu bytes, not produced",
+	         (unsigned long long)nw_std.lines_in, c->max_line);
+}
+
+/* A fatal librdkafka error ends the reading (the status says so later). */
+static void prod_on_tick(struct nw_stage *st)
+{
+	if (ksrc_fatal)
+		nw_stage_stop(st, NW_EXIT_FAIL);
+}
+
 int ksrc_produce(struct ksrc_conf *c)
 {
-	struct nw_reader rd;
-	char err[512], *line;
-	size_t n;
-	int status = NW_EXIT_OK;
+	char err[512];
+	int status;
 
 	rd_kafka_conf_set_dr_msg_cb(c->rd, on_delivery);
 	ksrc_conf_logging(c->rd);
@@ -94,70 +127,41 @@ int ksrc_produce(struct ksrc_conf *c)
 		LOG_ERROR("cannot create producer: %s", err);
 		return NW_EXIT_FAIL;
 	}
-	rd_kafka_topic_t *rkt = rd_kafka_topic_new(prod_rk, c->topics[0], NULL);
-	nw_stats_u64("lines", &pst.lines);
+	prod_rkt = rd_kafka_topic_new(prod_rk, c->topics[0], NULL);
 	nw_stats_u64("produced", &pst.produced);
 	nw_stats_u64("delivered", &pst.delivered);
 	nw_stats_u64("failed", &pst.failed);
 	nw_stats_u64("unkeyed", &pst.unkeyed);
-	nw_stats_u64("too_long", &pst.too_long);
-	if (nw_reader_init(&rd, STDIN_FILENO, c->max_line) != 0) {
-		LOG_ERROR("out of memory");
-		rd_kafka_topic_destroy(rkt);
-		rd_kafka_destroy(prod_rk);
-		return NW_EXIT_FAIL;
-	}
-	rd.before_block = before_block;
 	LOG_INFO("producing stdin to topic=%s key_field=%s", c->topics[0],
 	         c->key_field ? c->key_field : "(none)");
 
-	while (!nw_sig_stop && !ksrc_fatal) {
-		/* A timeout, so a stop request that lands just before the
-		 * read is seen within a second even on a quiet pipe. */
-		enum nw_rd r = nw_reader_next(&rd, &line, &n, 1000);
-		if (r == NW_RD_EOF)
-			break;
-		if (r == NW_RD_INTR || r == NW_RD_TIMEOUT)
-			continue;
-		if (r == NW_RD_ERR) {
-			LOG_ERROR("cannot read stdin: %s", strerror(errno));
-			status = NW_EXIT_FAIL;
-			break;
-		}
-		pst.lines++;
-		if (r == NW_RD_TOOLONG) {
-			pst.too_long++;
-			pst.failed++;
-			LOG_WARN("line %llu longer than %zu bytes, not produced",
-			         (unsigned long long)pst.lines, c->max_line);
-			continue;
-		}
-		produce_line(c, rkt, line, n);
-		if ((pst.lines & 1023) == 0) {
-			rd_kafka_poll(prod_rk, 0);
-			nw_stats_tick();
-		}
-	}
+	/* The tick (1 s) also bounds how long a stop request that lands just
+	 * before a read waits on a quiet pipe. */
+	struct nw_stage st = { .max_line = c->max_line, .arg = c,
+	                       .on_line = prod_on_line, .on_ctl = prod_on_ctl,
+	                       .on_too_long = prod_on_too_long,
+	                       .on_tick = prod_on_tick, .before_block = before_block };
+	status = nw_stage_run(&st);
 	if (nw_sig_stop)
 		LOG_INFO("stop requested: flushing what was read");
 	drain();
-	nw_reader_free(&rd);
 	if (ksrc_fatal) {
 		LOG_ERROR("%s", ksrc_fatal_msg);
 		status = NW_EXIT_FAIL;
 	}
 	/* Every line read must have a delivery report saying it arrived. */
-	if (pst.delivered < pst.lines) {
+	if (pst.delivered < nw_std.lines_in) {
 		LOG_ERROR("%llu of %llu lines not delivered",
-		          (unsigned long long)(pst.lines - pst.delivered),
-		          (unsigned long long)pst.lines);
+		          (unsigned long long)(nw_std.lines_in - pst.delivered),
+		          (unsigned long long)nw_std.lines_in);
 		status = NW_EXIT_FAIL;
 	}
-	LOG_INFO("done lines=%llu delivered=%llu unkeyed=%llu",
-	         (unsigned long long)pst.lines, (unsigned long long)pst.delivered,
+	LOG_INFO("done lines_in=%llu delivered=%llu unkeyed=%llu",
+	         (unsigned long long)nw_std.lines_in,
+	         (unsigned long long)pst.delivered,
 	         (unsigned long long)pst.unkeyed);
 	nw_stats_close();
-	rd_kafka_topic_destroy(rkt);
+	rd_kafka_topic_destroy(prod_rkt);
 	rd_kafka_destroy(prod_rk);
 	return status;
 }

@@ -15,8 +15,8 @@
  */
 #include "ksrc.h"
 #include "ckpt.h"
+#include "cli.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,10 +88,11 @@ static const struct option longopts[] = {
 	{ "checkpoint-interval", required_argument, NULL, OPT_CKPT_INT },
 	{ "key-field", required_argument, NULL, OPT_KEY },
 	{ "max-line", required_argument, NULL, OPT_MAXLINE },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	NW_CLI_STD_OPTS,
 	{ NULL, 0, NULL, 0 }
 };
+static const struct nw_cli cli = { "b:t:G:p:o:ec:X:F:P", longopts, usage_text,
+                                   NULL };
 
 /* "0,2,4-7" -> a list of partition ids. */
 static void parse_partitions(struct ksrc_conf *c, const char *s)
@@ -119,10 +120,8 @@ static void parse_partitions(struct ksrc_conf *c, const char *s)
 				continue;        /* "0,0-3" means each once */
 			if (c->nparts == 10000)
 				nw_usage_error("-p: more than 10000 partitions");
-			int32_t *np = realloc(c->parts, (size_t)(c->nparts + 1) * sizeof *np);
-			if (np == NULL)
-				nw_usage_error("-p: list too long");
-			c->parts = np;
+			c->parts = nw_xreallocarray(c->parts, (size_t)c->nparts + 1,
+			                            sizeof *c->parts);
 			c->parts[c->nparts++] = (int32_t)i;
 		}
 		p = *end ? end + 1 : end;
@@ -155,21 +154,13 @@ static void parse_offset(struct ksrc_conf *c, const char *s)
 	c->start = KSRC_START_OFFSET;
 }
 
+/* Intervals: from 1ms to a day. */
 static int64_t parse_dur(const char *flag, const char *s)
 {
-	int64_t ms;
-	if (nw_parse_duration_ms(s, &ms) != 0 || ms <= 0 || ms > 86400000)
-		nw_usage_error("%s: bad duration \"%s\"", flag, s);
+	int64_t ms = nw_flag_duration_ms(flag, s, 1);
+	if (ms > 86400000)
+		nw_usage_error("%s: bad duration \"%s\" (at most 1d)", flag, s);
 	return ms;
-}
-
-static uint64_t parse_count(const char *flag, const char *s, uint64_t max)
-{
-	uint64_t v;
-	if (nw_parse_u64(s, &v) != 0 || v == 0 || v > max)
-		nw_usage_error("%s: want a number from 1 to %llu, got \"%s\"", flag,
-		               (unsigned long long)max, s);
-	return v;
 }
 
 /* Flags that mean nothing in the other mode are refused, not ignored. */
@@ -209,9 +200,7 @@ int main(int argc, char **argv)
 
 	nw_log_init("kcat-src");
 	ksrc_conf_init(&c);
-	opterr = 0;    /* one line of our own for a bad flag */
-	while ((opt = getopt_long(argc, argv, ":b:t:G:p:o:ec:X:F:PhV", longopts,
-	                          NULL)) != -1) {
+	while ((opt = nw_getopt(argc, argv, &cli)) != -1) {
 		switch (opt) {
 		case 'b': c.brokers = optarg; break;
 		case 't':
@@ -225,7 +214,7 @@ int main(int argc, char **argv)
 		case 'p': parse_partitions(&c, optarg); break;
 		case 'o': parse_offset(&c, optarg); have_offset = true; break;
 		case 'e': c.exit_eof = true; break;
-		case 'c': c.count = parse_count("-c", optarg, UINT64_MAX); break;
+		case 'c': c.count = nw_flag_count("-c", optarg, 1, UINT64_MAX); break;
 		case 'X': ksrc_conf_set_prop(&c, optarg); break;
 		case 'F': ksrc_conf_load_file(&c, optarg); break;
 		case 'P': c.produce = true; break;
@@ -241,27 +230,18 @@ int main(int argc, char **argv)
 		case OPT_CKPT_INT:
 			c.ckpt_interval_ms = parse_dur("--checkpoint-interval", optarg);
 			break;
-		case OPT_BATCH: c.batch = (int)parse_count("--batch", optarg, 1000000); break;
+		case OPT_BATCH: c.batch = (int)nw_flag_count("--batch", optarg, 1, 1000000); break;
 		case OPT_KEY:
 			if (*optarg == '\0')
 				nw_usage_error("--key-field: empty field name");
 			c.key_field = optarg;
 			break;
 		case OPT_MAXLINE:
-			c.max_line = parse_count("--max-line", optarg, 1u << 30);
+			c.max_line = nw_flag_count("--max-line", optarg, 1, 1u << 30);
 			break;
-		case 'h': fputs(usage_text, stdout); ksrc_conf_free(&c); return 0;
-		case 'V': nw_print_version(); ksrc_conf_free(&c); return 0;
-		case ':':
-			nw_usage_error("%s needs a value; try kcat-src --help",
-			               nw_bad_flag(argv[optind - 1]));
-		default:
-			nw_usage_error("unknown flag %s; try kcat-src --help",
-			               nw_bad_flag(argv[optind - 1]));
 		}
 	}
-	if (optind < argc)
-		nw_usage_error("unexpected argument \"%s\"", argv[optind]);
+	nw_cli_no_args(argc, argv);
 	if (c.group && !have_offset)
 		c.start = KSRC_START_STORED;   /* committed, else the beginning */
 	if (!c.produce)

@@ -12,13 +12,7 @@ void nw_buf_reserve(struct nw_buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < b->len + extra + 1)
 		cap *= 2;
-	char *p = realloc(b->p, cap);
-	if (p == NULL) {
-		/* Out of memory is not bad input; nothing sensible remains. */
-		LOG_ERROR("out of memory bytes=%zu", cap);
-		abort();
-	}
-	b->p = p;
+	b->p = nw_xrealloc(b->p, cap);
 	b->cap = cap;
 }
 

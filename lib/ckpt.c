@@ -2,6 +2,7 @@
  * marker, restore-point selection and pruning (see ckpt.h). */
 #include "nw.h"
 #include "ckpt.h"
+#include "stage.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -248,13 +249,9 @@ int nw_ckpt_list(const char *dir, const char *stage,
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
-			v = realloc(v, cap * sizeof *v);
-			if (v == NULL)
-				abort();
+			v = nw_xreallocarray(v, cap, sizeof *v);
 		}
-		v[n].stage = strndup(de->d_name, sl);
-		if (v[n].stage == NULL)
-			abort();
+		v[n].stage = nw_xstrndup(de->d_name, sl);
 		v[n++].id = id;
 	}
 	closedir(d);
@@ -416,9 +413,7 @@ int nw_ckpt_restore_point(const char *dir, uint64_t *id)
 		return rc;
 	if (nw_ckpt_list(dir, NULL, &v, &n) != 0)
 		return -1;
-	need = calloc(n + 1, sizeof *need);
-	if (need == NULL)
-		abort();
+	need = nw_xcalloc(n + 1, sizeof *need);
 	rc = 0;
 	/* Newest first: an id qualifies when all its files are valid and
 	 * every stage met at a newer (failed) id has a file there too, so the
@@ -486,27 +481,15 @@ uint64_t nw_ckpt_max_id(const char *dir)
 	return max;
 }
 
+/* Kept for callers that only care about checkpoints: the one classifier
+ * (stage.h) with "other" folded into "none". */
 enum nw_ckpt_ctl nw_ckpt_ctl_parse(const char *line, size_t n, uint64_t *id)
 {
-	json_t *ctl = nw_ctl_parse(line, n);
-	enum nw_ckpt_ctl kind = NW_CKPT_CTL_NONE;
-	const char *type;
-	json_t *jid;
-
-	if (ctl == NULL)
-		return NW_CKPT_CTL_NONE;
-	type = json_string_value(json_object_get(ctl, "type"));
-	jid = json_object_get(ctl, "id");
-	if (type != NULL && json_is_integer(jid) &&
-	    json_integer_value(jid) >= 0) {
-		*id = (uint64_t)json_integer_value(jid);
-		if (strcmp(type, "barrier") == 0)
-			kind = NW_CKPT_CTL_BARRIER;
-		else if (strcmp(type, "restore") == 0)
-			kind = NW_CKPT_CTL_RESTORE;
+	switch (nw_ctl_classify(line, n, id)) {
+	case NW_CTL_BARRIER: return NW_CKPT_CTL_BARRIER;
+	case NW_CTL_RESTORE: return NW_CKPT_CTL_RESTORE;
+	default: return NW_CKPT_CTL_NONE;
 	}
-	json_decref(ctl);
-	return kind;
 }
 
 void nw_ckpt_restore_line(struct nw_buf *out, uint64_t id)

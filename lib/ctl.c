@@ -48,8 +48,8 @@ void *nw_ctl_parse(const char *line, size_t n)
 
 	if (!nw_ctl_maybe(line, n))
 		return NULL;
-	if (n > sizeof stack && (scratch = malloc(n)) == NULL)
-		return NULL;
+	if (n > sizeof stack)
+		scratch = nw_xmalloc(n);
 	if ((v = ctl_value(line, n, scratch, &vlen)) != NULL)
 		root = json_loadb(v, vlen, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
 		                  NULL);

@@ -32,14 +32,10 @@ static int paths_node(struct jscan_paths *t, const char *name, size_t len)
 {
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
-		t->node = realloc(t->node, (size_t)t->cap * sizeof *t->node);
-		if (t->node == NULL)
-			abort();
+		t->node = nw_xreallocarray(t->node, (size_t)t->cap, sizeof *t->node);
 	}
 	struct jscan_pnode *nd = &t->node[t->n];
-	nd->name = strndup(name, len);
-	if (nd->name == NULL)
-		abort();
+	nd->name = nw_xstrndup(name, len);
 	nd->len = (uint32_t)len;
 	nd->first_child = nd->next_sibling = nd->next_in_bucket = -1;
 	memset(nd->bucket, 0xff, sizeof nd->bucket);
@@ -310,9 +306,7 @@ static __attribute__((noinline)) int sc_real(const char *start, size_t len,
 	char *buf = tmp;
 
 	if (len >= sizeof tmp) {
-		if ((heap = malloc(len + 1)) == NULL)
-			abort();
-		buf = heap;
+		buf = heap = nw_xmalloc(len + 1);
 	}
 	memcpy(buf, start, len);
 	buf[len] = '\0';
@@ -476,11 +470,9 @@ static inline bool key_same(const struct jscan_key *a, const char *k,
 static __attribute__((noinline)) void key_grow(struct jscan_state *s)
 {
 	size_t cap = (size_t)s->capkeys * 2;
-	struct jscan_key *nk = s->keys == s->local ?
-		malloc(cap * sizeof *nk) : realloc(s->keys, cap * sizeof *nk);
+	struct jscan_key *nk = nw_xreallocarray(s->keys == s->local ? NULL : s->keys,
+	                                        cap, sizeof *nk);
 
-	if (nk == NULL)
-		abort();
 	if (s->keys == s->local)
 		memcpy(nk, s->local, sizeof s->local);
 	s->keys = nk;
@@ -508,8 +500,7 @@ static void idx_grow(struct jscan_state *s, struct jscan_frame *f)
 {
 	free(f->idx);
 	f->icap = f->icap ? f->icap * 2 : 4 * KEYS_SMALL;
-	if ((f->idx = calloc(f->icap, sizeof *f->idx)) == NULL)
-		abort();
+	f->idx = nw_xcalloc(f->icap, sizeof *f->idx);
 	for (uint32_t i = f->base; i < s->nkeys; i++)
 		idx_put(s, f, i);
 }

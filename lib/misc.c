@@ -1,10 +1,8 @@
-/* misc.c - signals, clocks and flag parsers. */
+/* misc.c - signals, clocks and durable writes. */
 #include "nw.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,79 +45,6 @@ int64_t nw_mono_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int nw_parse_i64(const char *s, int64_t *out)
-{
-	char *end;
-	if (s == NULL || *s == '\0')
-		return -1;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int nw_parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	if (s == NULL || *s == '\0' || *s == '-')
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int nw_parse_double(const char *s, double *out)
-{
-	char *end;
-	if (s == NULL || *s == '\0')
-		return -1;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || *end != '\0' || !isfinite(v))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int nw_parse_duration_ms(const char *s, int64_t *out_ms)
-{
-	static const struct { const char *suffix; double ms; } units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-		{ "d", 86400000 }, { "", 1000 },
-	};
-	char *end;
-
-	if (s == NULL || *s == '\0' || *s == '-')
-		return -1;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (strcmp(end, units[i].suffix) == 0) {
-			double ms = v * units[i].ms;
-			if (ms > 9.2e18)
-				return -1;
-			*out_ms = (int64_t)llround(ms);
-			return 0;
-		}
-	return -1;
-}
-
-const char *nw_bad_flag(const char *arg)
-{
-	static char shortf[3] = "-?";
-	if (optopt == 0)
-		return arg;
-	shortf[1] = (char)optopt;
-	return shortf;
 }
 
 int nw_write_all(int fd, const void *p, size_t n)

@@ -46,6 +46,21 @@ void nw_usage_error(const char *fmt, ...)
 /* --version output, the same on every program. */
 void nw_print_version(void);
 
+/* ---- memory: one policy for the whole tree (lib/alloc.c) --------------
+ * Allocate with these, never with bare malloc: out of memory logs one line
+ * ("ERROR stage: out of memory bytes=N") and exits NW_EXIT_FAIL, so callers
+ * never check for NULL.  Free with free(3).  nw_set_oom_handler installs a
+ * hook run first (tests); it should not return. */
+void *nw_xmalloc(size_t n);
+void *nw_xcalloc(size_t count, size_t size);
+void *nw_xrealloc(void *p, size_t n);
+void *nw_xreallocarray(void *p, size_t count, size_t size);  /* overflow-checked */
+char *nw_xstrdup(const char *s);
+char *nw_xstrndup(const char *s, size_t n);
+void *nw_xmemdup(const void *p, size_t n);
+void nw_oom(size_t n) __attribute__((noreturn));
+void nw_set_oom_handler(void (*hook)(size_t n));
+
 /* ---- growable byte buffer -------------------------------------------- */
 struct nw_buf {
 	char  *p;
@@ -156,6 +171,23 @@ void nw_dlq_close(struct nw_dlq *d);
 /* ---- stats: one JSON line, replaced atomically ------------------------- */
 /* {"stage":…,"pid":…,"time_ms":…,"uptime_ms":…, <counters>, "rates":{…}}
  * Rates are per second for every u64 counter since the previous write. */
+/* The standard counters: lib registers them (and sink_errors) first in
+ * every stage's stats, under these names, so tools need no per-stage table
+ * (README "Stats").  lib counts what it sees itself: lines_out in
+ * nw_out_line, dead_letters in nw_dlq_put*, the input ones in
+ * nw_reader_next, ctl_lines in the stage loop (stage.h).  A stage that
+ * reads or writes another way adds to them, or registers a counter of its
+ * own under the standard name, which then takes the standard one's place. */
+struct nw_std_counters {
+	uint64_t lines_in;      /* input lines: data, control and too long */
+	uint64_t lines_out;     /* lines written on stdout, control lines too */
+	uint64_t ctl_lines;     /* control lines read ({"@ctl":…}) */
+	uint64_t dead_letters;  /* records put on the dead-letter output */
+	uint64_t too_long;      /* input lines over the length cap */
+	uint64_t read_errors;   /* failed reads of the input */
+	uint64_t reopens;       /* input FIFO reopened for a restarted writer */
+};
+extern struct nw_std_counters nw_std;
 /* path NULL: env NW_STATS_FILE if set (the supervisor sets it), else off. */
 void nw_stats_init(const char *path, int interval_ms);
 void nw_stats_u64(const char *name, const uint64_t *p);
@@ -186,10 +218,9 @@ extern volatile sig_atomic_t nw_sig_stop;   /* SIGTERM or SIGINT seen */
 extern volatile sig_atomic_t nw_sig_hup;    /* SIGHUP seen (caller clears) */
 void nw_sig_init(void);   /* handlers without SA_RESTART; SIGPIPE ignored */
 
-/* ---- flags ------------------------------------------------------------- */
-/* The flag getopt_long just rejected, for the error line: a short one is
- * in optopt (it may sit in a group like -eX), a long one is arg, the whole
- * argument (argv[optind - 1]). */
+/* ---- flags (lib/flags.c; the getopt loop itself is in cli.h) ---------- */
+/* The flag getopt_long just rejected: a short one is in optopt (it may sit
+ * in a group like -eX), a long one is arg, the whole argument. */
 const char *nw_bad_flag(const char *arg);
 /* Durations: "250ms", "5s", "10m", "1h", "1d"; a bare number is seconds. */
 int nw_parse_duration_ms(const char *s, int64_t *out_ms);

@@ -54,6 +54,7 @@ void nw_out_line(const char *s, size_t n)
 	if (fwrite_unlocked(s, 1, n, stdout) != n ||
 	    putc_unlocked('\n', stdout) == EOF)
 		out_fail();
+	nw_std.lines_out++;
 }
 
 void nw_out_flush(void)
@@ -70,9 +71,7 @@ struct nw_sink *nw_sink_open(const char *path)
 
 	if (path == NULL)
 		return NULL;
-	s = calloc(1, sizeof *s);
-	if (s == NULL)
-		return NULL;
+	s = nw_xcalloc(1, sizeof *s);
 	if (strcmp(path, "-") == 0) {
 		s->fp = stderr;
 		s->is_stderr = true;
@@ -177,6 +176,7 @@ void nw_dlq_put_with(struct nw_dlq *d, const char *reason, const char *extra,
 	struct nw_buf b = { 0 };
 
 	d->count++;
+	nw_std.dead_letters++;
 	nw_dlq_format(&b, reason, extra, line, n);
 	if (d->sink) {
 		nw_sink_line(d->sink, b.p, b.len);

@@ -2,7 +2,9 @@
  *
  * One fixed buffer of maxlen + 64 KiB: a line longer than maxlen is handed
  * out as its first maxlen bytes (for the dead-letter output) and the rest of
- * it is skipped as it arrives, so memory stays bounded whatever the input. */
+ * it is skipped as it arrives, so memory stays bounded whatever the input.
+ * The reader keeps the standard input counters (nw_std: lines_in, too_long,
+ * read_errors, reopens) for whichever stage reads. */
 #include "nw.h"
 
 #include <errno.h>
@@ -31,10 +33,8 @@ static int rd_reopen_init(struct nw_reader *r)
 		         path);
 		return 0;
 	}
-	r->reopen = strdup(path);
-	r->reopen_eof = malloc(strlen(path) + sizeof ".eof");
-	if (r->reopen == NULL || r->reopen_eof == NULL)
-		return -1;
+	r->reopen = nw_xstrdup(path);
+	r->reopen_eof = nw_xmalloc(strlen(path) + sizeof ".eof");
 	sprintf(r->reopen_eof, "%s.eof", path);
 	return 0;
 }
@@ -45,12 +45,8 @@ int nw_reader_init(struct nw_reader *r, int fd, size_t maxlen)
 	r->fd = fd;
 	r->maxlen = maxlen ? maxlen : NW_MAX_LINE_DEFAULT;
 	r->cap = r->maxlen + RD_CHUNK + 1;
-	r->buf = malloc(r->cap);
-	if (r->buf == NULL || rd_reopen_init(r) != 0) {
-		nw_reader_free(r);
-		return -1;
-	}
-	return 0;
+	r->buf = nw_xmalloc(r->cap);
+	return rd_reopen_init(r);
 }
 
 void nw_reader_free(struct nw_reader *r)
@@ -96,6 +92,7 @@ static bool rd_reopen(struct nw_reader *r)
 	}
 	r->eof = r->skipping = false;
 	r->reopens++;
+	nw_std.reopens++;
 	LOG_INFO("input writer went away, waiting for a new one fifo=%s "
 	         "reopens=%llu", r->reopen, (unsigned long long)r->reopens);
 	return true;
@@ -151,7 +148,7 @@ static bool rd_scan(struct nw_reader *r, char **line, size_t *len,
 	return false;
 }
 
-enum nw_rd nw_reader_next(struct nw_reader *r, char **line, size_t *len,
+static enum nw_rd rd_next(struct nw_reader *r, char **line, size_t *len,
                           int timeout_ms)
 {
 	enum nw_rd res;
@@ -197,4 +194,19 @@ enum nw_rd nw_reader_next(struct nw_reader *r, char **line, size_t *len,
 		r->end += (size_t)n;
 		r->bytes += (uint64_t)n;
 	}
+}
+
+/* Every stage that reads lines gets the standard input counters. */
+enum nw_rd nw_reader_next(struct nw_reader *r, char **line, size_t *len,
+                          int timeout_ms)
+{
+	enum nw_rd res = rd_next(r, line, len, timeout_ms);
+
+	switch (res) {
+	case NW_RD_TOOLONG: nw_std.too_long++; /* fall through */
+	case NW_RD_LINE: nw_std.lines_in++; break;
+	case NW_RD_ERR: nw_std.read_errors++; break;
+	default: break;
+	}
+	return res;
 }

@@ -1,7 +1,8 @@
 /* stats.c - the periodic one-line JSON snapshot of a stage's counters.
  *
  * Written to FILE.tmp and renamed over FILE, so a reader (scripts/status)
- * never sees half a line. */
+ * never sees half a line.  The standard counters (nw.h, struct
+ * nw_std_counters) are registered first for every stage. */
 #include "nw.h"
 
 #include <errno.h>
@@ -29,8 +30,27 @@ static struct {
 	size_t n, cap;
 } st;
 
+struct nw_std_counters nw_std;
+
+static void st_add(const char *name, enum st_kind kind, const void *p,
+                   void (*fn)(struct nw_buf *, void *), void *arg);
+
+/* The standard counters come first in every stage's stats. */
+static void st_add_std(void)
+{
+	nw_stats_u64("lines_in", &nw_std.lines_in);
+	nw_stats_u64("lines_out", &nw_std.lines_out);
+	nw_stats_u64("ctl_lines", &nw_std.ctl_lines);
+	nw_stats_u64("dead_letters", &nw_std.dead_letters);
+	nw_stats_u64("too_long", &nw_std.too_long);
+	nw_stats_u64("read_errors", &nw_std.read_errors);
+	nw_stats_u64("reopens", &nw_std.reopens);
+	nw_stats_u64("sink_errors", &nw_sink_errors);
+}
+
 void nw_stats_init(const char *path, int interval_ms)
 {
+	st_add_std();
 	st.started = st.last_write = nw_mono_ms();
 	st.interval_ms = interval_ms > 0 ? interval_ms : 1000;
 
@@ -38,25 +58,24 @@ void nw_stats_init(const char *path, int interval_ms)
 		path = getenv("NW_STATS_FILE");
 	if (path == NULL || *path == '\0')
 		return;
-	st.path = strdup(path);
-	st.tmp = malloc(strlen(path) + 8);
-	if (st.path == NULL || st.tmp == NULL) {
-		LOG_ERROR("out of memory");
-		abort();
-	}
+	st.path = nw_xstrdup(path);
+	st.tmp = nw_xmalloc(strlen(path) + 8);
 	sprintf(st.tmp, "%s.tmp", path);
 }
 
 static void st_add(const char *name, enum st_kind kind, const void *p,
                    void (*fn)(struct nw_buf *, void *), void *arg)
 {
+	/* One key once: a stage that counts a standard name itself (its own
+	 * read loop's ctl_lines, say) takes the standard counter's place. */
+	for (size_t i = 0; i < st.n; i++)
+		if (strcmp(st.v[i].name, name) == 0) {
+			st.v[i] = (struct st_entry){ name, kind, p, fn, arg, 0 };
+			return;
+		}
 	if (st.n == st.cap) {
 		st.cap = st.cap ? st.cap * 2 : 16;
-		st.v = realloc(st.v, st.cap * sizeof *st.v);
-		if (st.v == NULL) {
-			LOG_ERROR("out of memory");
-			abort();
-		}
+		st.v = nw_xreallocarray(st.v, st.cap, sizeof *st.v);
 	}
 	st.v[st.n++] = (struct st_entry){ name, kind, p, fn, arg, 0 };
 }
@@ -77,8 +96,6 @@ static void st_render(struct nw_buf *b, int64_t now)
 	nw_buf_printf(b, "{\"stage\":\"%s\",\"pid\":%ld,\"time_ms\":%lld,"
 	              "\"uptime_ms\":%lld", nw_stage(), (long)getpid(),
 	              (long long)nw_wall_ms(), (long long)(now - st.started));
-	nw_buf_printf(b, ",\"sink_errors\":%llu",
-	              (unsigned long long)nw_sink_errors);
 	for (size_t i = 0; i < st.n; i++) {
 		struct st_entry *e = &st.v[i];
 		nw_buf_printf(b, ",\"%s\":", e->name);

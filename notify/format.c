@@ -243,7 +243,7 @@ static void message_text(struct nw_buf *b, const json_t *alert)
 /* The fields every rich format shows, as (label, text) pairs. */
 struct kv { char *name; char *value; bool wide; };
 
-/* A copy of a label; out of memory aborts, as nw_buf does. */
+/* A copy of a label (out of memory exits, as everywhere). */
 static char *label(const char *s)
 {
 	struct nw_buf b = { 0 };
@@ -484,11 +484,9 @@ char *ntf_fmt_alert(enum ntf_format f, const char *line, size_t len)
 	char *out;
 
 	if (f == NTF_FMT_GENERIC || f == NTF_FMT_AUTO) {
-		out = malloc(len + 1);
-		if (out) {
-			memcpy(out, line, len);
-			out[len] = '\0';
-		}
+		out = nw_xmalloc(len + 1);
+		memcpy(out, line, len);
+		out[len] = '\0';
 		return out;
 	}
 	a = json_loadb(line, len, 0, NULL);

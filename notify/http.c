@@ -90,16 +90,14 @@ static char *url_secret_part(const char *url)
 {
 	const char *p = strstr(url, "://");
 	p = p ? strchr(p + 3, '/') : NULL;
-	return p && strlen(p) > 1 ? strdup(p) : NULL;
+	return p && strlen(p) > 1 ? nw_xstrdup(p) : NULL;
 }
 
 struct ntf_http *ntf_http_new(const char *url, int64_t timeout_ms,
                               int64_t connect_timeout_ms)
 {
-	struct ntf_http *h = calloc(1, sizeof *h);
-	if (h == NULL)
-		return NULL;
-	h->url = strdup(url);
+	struct ntf_http *h = nw_xcalloc(1, sizeof *h);
+	h->url = nw_xstrdup(url);
 	h->path = url_secret_part(url);
 	h->multi = curl_multi_init();
 	h->easy = curl_easy_init();

@@ -1,7 +1,15 @@
 /*
- * ntf.h - notify's modules: payload formats (format.c), the durable spool
- * and the table of delivered ids (spool.c), one webhook post at a time over
- * libcurl (http.c).  main.c ties them into the event loop.
+ * ntf.h - notify's modules, one idea per file:
+ *   opts.c     the command line: flags, usage text, webhook URL, spool dir
+ *   queue.c    alerts in memory and the FIFO queues they wait in
+ *   ids.c      a table of alert_ids (delivered, pending), oldest first
+ *   spool.c    the durable journal of accepted and done alerts
+ *   deliver.c  the scheduler: posts, digests, rate, backoff, Retry-After,
+ *              outcomes, compaction policy (clock and post injected)
+ *   barrier.c  barrier completion: the checkpoint dir and --barrier-file
+ *   format.c   payload formats (Slack, Discord, generic), alert checks
+ *   http.c     one webhook post at a time over libcurl
+ *   main.c     set up, the read/post loop, tear down
  *
  * Ownership: an ntf_alert is created by ntf_alert_new and freed by
  * ntf_alert_free; whoever holds it in a list owns it.  Strings returned by
@@ -31,7 +39,7 @@ struct ntf_alert {
 struct ntf_alert *ntf_alert_new(const char *id, const char *line, size_t len);
 void ntf_alert_free(struct ntf_alert *a);
 
-/* A FIFO of alerts. */
+/* A FIFO of alerts (queue.c). */
 struct ntf_queue {
 	struct ntf_alert *head, *tail;
 	uint64_t count;
@@ -78,7 +86,7 @@ char *ntf_fmt_digest(enum ntf_format f, struct ntf_alert *first, uint64_t n);
 /* Code points in a UTF-8 string (invalid bytes count one each). */
 size_t ntf_utf8_chars(const char *s);
 
-/* ---- spool and delivered ids (spool.c) ----------------------------------- */
+/* ---- alert_id tables (ids.c) ------------------------------------------- */
 struct ntf_ids;      /* alert_id -> wall time (ms), FIFO-bounded */
 struct ntf_ids *ntf_ids_new(void);
 void ntf_ids_free(struct ntf_ids *t);
@@ -88,6 +96,11 @@ void ntf_ids_del(struct ntf_ids *t, const char *id);
 /* Forget entries older than min_time, and the oldest beyond max_count. */
 void ntf_ids_expire(struct ntf_ids *t, int64_t min_time, uint64_t max_count);
 uint64_t ntf_ids_count(const struct ntf_ids *t);
+/* Call fn for every entry, oldest first (fn must not change the table). */
+void ntf_ids_each(const struct ntf_ids *t,
+                  void (*fn)(void *arg, const char *id, int64_t when), void *arg);
+
+/* ---- the spool journal (spool.c) ---------------------------------------- */
 
 struct ntf_spool {
 	char *dir, *path, *tmp;
@@ -146,5 +159,110 @@ int64_t ntf_retry_after_body(const char *body, size_t len);
 /* "scheme://host[:port]" of a URL for logs; false if the URL is unusable. */
 bool ntf_url_public(const char *url, char *out, size_t outsz, char *host,
                     size_t hostsz);
+
+/* ---- the delivery scheduler (deliver.c) ----------------------------------- */
+struct ntf_dlv_cfg {
+	enum ntf_format fmt;          /* resolved: never NTF_FMT_AUTO */
+	double rate;                  /* posts per second */
+	int64_t retry_min_ms, retry_max_ms;
+	uint64_t digest_max;          /* alerts in one digest, at most */
+};
+/* What the scheduler does not do itself; notify's are in main.c, the unit
+ * tests bring fakes. */
+struct ntf_dlv_ops {
+	/* Start posting body (the callee copies what it keeps): 0, or -1
+	 * (fatal).  The outcome comes back through ntf_dlv_result. */
+	int (*post)(void *arg, const char *body, size_t len);
+	/* One delivery record: status "delivered", "dead" or "duplicate";
+	 * http_status 0 when there is none. */
+	void (*record)(void *arg, const char *id, const char *status,
+	               unsigned attempts, long http_status);
+	long (*random)(void);         /* the backoff's jitter: random(3) */
+	void *arg;
+};
+struct ntf_dlv {
+	struct ntf_dlv_cfg cfg;
+	struct ntf_dlv_ops ops;
+	struct ntf_spool *spool;      /* borrowed */
+	struct nw_dlq *dlq;           /* borrowed: dead alerts go there */
+	struct ntf_ids *pending;      /* ids staged, waiting or in flight */
+	struct ntf_queue staged;      /* read, not yet durable */
+	struct ntf_queue queue;       /* durable, waiting for a post */
+	struct ntf_queue flight;      /* in the post under way */
+	int64_t next_post, post_started;   /* monotonic ms */
+	unsigned fail_streak;
+	/* counters (stats file) */
+	uint64_t delivered, dead, duplicates, posts, digests, failures, waiting;
+};
+/* replayed: the spool's pending alerts, moved to the head of the queue. */
+void ntf_dlv_init(struct ntf_dlv *d, const struct ntf_dlv_cfg *cfg,
+                 const struct ntf_dlv_ops *ops, struct ntf_spool *spool,
+                 struct nw_dlq *dlq, struct ntf_queue *replayed);
+void ntf_dlv_free(struct ntf_dlv *d);
+/* Accept an alert: 0 staged (and appended to the spool's buffer), 1 a
+ * duplicate (recorded, dropped). */
+int ntf_dlv_take(struct ntf_dlv *d, const char *id, const char *line,
+                 size_t len);
+/* Make the staged alerts durable, then queue them: 0, or -1 (spool write
+ * failed: exit so they are read again). */
+int ntf_dlv_commit(struct ntf_dlv *d);
+/* Room for one more alert under the two bounds on what waits in memory. */
+bool ntf_dlv_has_room(const struct ntf_dlv *d, uint64_t max_count,
+                      size_t max_bytes);
+/* Start the next post when one is due: 1 started, 0 not due, -1 failed. */
+int ntf_dlv_step(struct ntf_dlv *d, int64_t now_ms);
+/* Milliseconds until ntf_dlv_step would post (0: now), -1 when nothing
+ * waits for a post or one is in flight. */
+int64_t ntf_dlv_due_in(const struct ntf_dlv *d, int64_t now_ms);
+bool ntf_dlv_busy(const struct ntf_dlv *d);
+/* The post in flight finished: 0, or -1 (spool write failed). */
+int ntf_dlv_result(struct ntf_dlv *d, const struct ntf_result *r,
+                   int64_t now_ms);
+/* The wait after the streak-th failure in a row (with jitter). */
+int64_t ntf_dlv_backoff(const struct ntf_dlv *d, unsigned streak);
+bool ntf_dlv_compact_due(const struct ntf_dlv *d);
+int ntf_dlv_compact(struct ntf_dlv *d);
+/* Register the counters in the stats file (they keep their address, so
+ * this may come before ntf_dlv_init). */
+void ntf_dlv_stats(struct ntf_dlv *d);
+/* Append one delivery record (no newline): {"type":"delivery",...}. */
+void ntf_dlv_record(struct nw_buf *b, const char *id, const char *status,
+                    unsigned attempts, long http_status);
+
+/* ---- barriers (barrier.c) ------------------------------------------------- */
+struct ntf_barrier {
+	const char *file;             /* --barrier-file, or NULL */
+	const char *ckpt_dir;         /* checkpoint directory, or NULL */
+	uint64_t id;                  /* newest barrier seen */
+	bool waiting;                 /* ...and not yet complete */
+	uint64_t count;               /* barrier lines seen (stats) */
+};
+void ntf_barrier_seen(struct ntf_barrier *b, uint64_t id);
+/* Every alert read so far is durable (or printed): complete the newest
+ * barrier seen, if any. */
+void ntf_barrier_publish(struct ntf_barrier *b);
+/* Replace path with "<id>\n" durably: 0, or -1 (logged). */
+int ntf_barrier_write(const char *path, uint64_t id);
+
+/* ---- the command line (opts.c) -------------------------------------------- */
+struct ntf_opts {
+	enum ntf_format format;
+	bool to_stdout;
+	const char *url_file, *spool_dir, *dead_letter, *barrier_file, *stats;
+	const char *ckpt_dir;
+	int64_t timeout_ms, connect_ms, drain_ms, retry_min_ms, retry_max_ms,
+	        remember_ms;
+	double rate;                  /* posts per second */
+	uint64_t max_queue, digest_max, max_line;
+};
+/* Parse argv (exits 2 on a bad flag, 0 after --help or --version). */
+void ntf_opts_parse(int argc, char **argv, struct ntf_opts *o);
+/* "5/s", "30/m", "2/h", "2" (per second) -> posts per second. */
+int ntf_parse_rate(const char *s, double *out);
+/* The webhook URL (malloc'd): --url-file's first line, else $WEBHOOK_URL,
+ * else NULL. */
+char *ntf_webhook_url(const char *url_file);
+/* The spool directory (malloc'd): the flag, else the XDG default. */
+char *ntf_spool_dir(const char *flag);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * spool.c - the durable spool: an append-only journal in DIR/journal, and
- * the table of delivered alert_ids that makes a replayed alert a duplicate.
+ * spool.c - the durable spool: an append-only journal in DIR/journal that
+ * holds every alert accepted until it is delivered or dead, and the ids
+ * delivered (kept in an ntf_ids table, ids.c) so a replay is a duplicate.
  *
  * Journal records, one per line:
  *   + <alert record>           an alert accepted for delivery
@@ -11,6 +12,10 @@
  * a torn last line (a crash mid-write) is cut off on open.  Compaction
  * writes the live records to journal.tmp, syncs it and renames it over the
  * journal.  DIR/lock (flock) keeps a second notify off the same spool.
+ *
+ * Ownership: struct ntf_spool owns its paths, descriptors, write buffer and
+ * delivered table; ntf_spool_close releases them.  The queues passed in
+ * belong to the caller (replay pushes new alerts onto them).
  */
 #include "ntf.h"
 
@@ -22,226 +27,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- alerts and queues --------------------------------------------------- */
-
-struct ntf_alert *ntf_alert_new(const char *id, const char *line, size_t len)
-{
-	struct ntf_alert *a = calloc(1, sizeof *a);
-	if (a == NULL || (a->line = malloc(len + 1)) == NULL) {
-		free(a);
-		return NULL;
-	}
-	memcpy(a->line, line, len);
-	a->line[len] = '\0';
-	a->len = len;
-	snprintf(a->id, sizeof a->id, "%s", id);
-	return a;
-}
-
-void ntf_alert_free(struct ntf_alert *a)
-{
-	if (a) {
-		free(a->line);
-		free(a);
-	}
-}
-
-void ntf_queue_push(struct ntf_queue *q, struct ntf_alert *a)
-{
-	a->next = NULL;
-	if (q->tail)
-		q->tail->next = a;
-	else
-		q->head = a;
-	q->tail = a;
-	q->count++;
-	q->bytes += a->len + sizeof *a;
-}
-
-/* Put every alert of front before q's (front is left empty). */
-void ntf_queue_push_front(struct ntf_queue *q, struct ntf_queue *front)
-{
-	if (front->head == NULL)
-		return;
-	front->tail->next = q->head;
-	if (q->tail == NULL)
-		q->tail = front->tail;
-	q->head = front->head;
-	q->count += front->count;
-	q->bytes += front->bytes;
-	memset(front, 0, sizeof *front);
-}
-
-struct ntf_alert *ntf_queue_pop(struct ntf_queue *q)
-{
-	struct ntf_alert *a = q->head;
-	if (a == NULL)
-		return NULL;
-	q->head = a->next;
-	if (q->head == NULL)
-		q->tail = NULL;
-	q->count--;
-	q->bytes -= a->len + sizeof *a;
-	a->next = NULL;
-	return a;
-}
-
-void ntf_queue_clear(struct ntf_queue *q)
-{
-	struct ntf_alert *a;
-	while ((a = ntf_queue_pop(q)) != NULL)
-		ntf_alert_free(a);
-}
-
-/* ---- the id table: chained hash + FIFO by insertion ----------------------- */
-
-struct id_ent {
-	struct id_ent *chain;          /* next in the bucket */
-	struct id_ent *older, *newer;  /* FIFO, oldest first */
-	int64_t when;
-	char id[];
-};
-
-struct ntf_ids {
-	struct id_ent **bucket;
-	size_t nbucket;
-	uint64_t count;
-	struct id_ent *oldest, *newest;
-};
-
-static uint64_t id_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;      /* FNV-1a */
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-struct ntf_ids *ntf_ids_new(void)
-{
-	struct ntf_ids *t = calloc(1, sizeof *t);
-	if (t == NULL)
-		return NULL;
-	t->nbucket = 1024;
-	t->bucket = calloc(t->nbucket, sizeof *t->bucket);
-	if (t->bucket == NULL) {
-		free(t);
-		return NULL;
-	}
-	return t;
-}
-
-void ntf_ids_free(struct ntf_ids *t)
-{
-	if (t == NULL)
-		return;
-	for (struct id_ent *e = t->oldest, *n; e; e = n) {
-		n = e->newer;
-		free(e);
-	}
-	free(t->bucket);
-	free(t);
-}
-
-static struct id_ent **id_slot(const struct ntf_ids *t, const char *id)
-{
-	struct id_ent **pp = &t->bucket[id_hash(id) & (t->nbucket - 1)];
-	while (*pp && strcmp((*pp)->id, id) != 0)
-		pp = &(*pp)->chain;
-	return pp;
-}
-
-bool ntf_ids_has(const struct ntf_ids *t, const char *id)
-{
-	return *id_slot(t, id) != NULL;
-}
-
-/* Double the buckets when the table is full (load factor 1). */
-static void id_grow(struct ntf_ids *t)
-{
-	size_t nb = t->nbucket * 2;
-	struct id_ent **b = calloc(nb, sizeof *b);
-	if (b == NULL)
-		return;                     /* longer chains; still correct */
-	for (struct id_ent *e = t->oldest; e; e = e->newer) {
-		struct id_ent **pp = &b[id_hash(e->id) & (nb - 1)];
-		e->chain = *pp;
-		*pp = e;
-	}
-	free(t->bucket);
-	t->bucket = b;
-	t->nbucket = nb;
-}
-
-static void id_unlink(struct ntf_ids *t, struct id_ent **slot)
-{
-	struct id_ent *e = *slot;
-	*slot = e->chain;
-	if (e->older) e->older->newer = e->newer; else t->oldest = e->newer;
-	if (e->newer) e->newer->older = e->older; else t->newest = e->older;
-	t->count--;
-	free(e);
-}
-
-void ntf_ids_del(struct ntf_ids *t, const char *id)
-{
-	struct id_ent **slot = id_slot(t, id);
-	if (*slot)
-		id_unlink(t, slot);
-}
-
-/* (Re)insert id as the newest entry. */
-void ntf_ids_put(struct ntf_ids *t, const char *id, int64_t when)
-{
-	size_t n = strlen(id);
-	struct id_ent *e;
-
-	ntf_ids_del(t, id);
-	if (t->count >= t->nbucket)
-		id_grow(t);
-	e = malloc(sizeof *e + n + 1);
-	if (e == NULL) {
-		LOG_ERROR("out of memory remembering alert_id=%s", id);
-		return;
-	}
-	memcpy(e->id, id, n + 1);
-	e->when = when;
-	struct id_ent **pp = &t->bucket[id_hash(id) & (t->nbucket - 1)];
-	e->chain = *pp;
-	*pp = e;
-	e->older = t->newest;
-	e->newer = NULL;
-	if (t->newest) t->newest->newer = e; else t->oldest = e;
-	t->newest = e;
-	t->count++;
-}
-
-void ntf_ids_expire(struct ntf_ids *t, int64_t min_time, uint64_t max_count)
-{
-	while (t->oldest && (t->oldest->when < min_time || t->count > max_count))
-		id_unlink(t, id_slot(t, t->oldest->id));
-}
-
-uint64_t ntf_ids_count(const struct ntf_ids *t) { return t->count; }
-
-/* ---- journal ---------------------------------------------------------------- */
-
 static char *path_join(const char *dir, const char *name)
 {
 	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/%s", dir, name);
+	char *p = nw_xmalloc(n);
+	snprintf(p, n, "%s/%s", dir, name);
 	return p;
 }
 
 /* mkdir -p, mode 0700: the spool holds alert contents. */
 static int mkdirs(const char *dir)
 {
-	char *p = strdup(dir);
+	char *p = nw_xstrdup(dir);
 	int rc = 0;
-	if (p == NULL)
-		return -1;
 	for (char *s = p + 1; ; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
@@ -289,9 +87,7 @@ static off_t replay(struct ntf_spool *s, FILE *fp, struct ntf_queue *pending)
 	off_t good = 0;
 	uint64_t bad = 0;
 
-	if (pend == NULL)
-		return -1;
-	while ((n = getline(&line, &cap, fp)) > 0) {
+	while ((errno = 0, n = getline(&line, &cap, fp)) > 0) {
 		if (line[n - 1] != '\n')
 			break;                       /* torn tail: cut off below */
 		good += n;
@@ -302,10 +98,7 @@ static off_t replay(struct ntf_spool *s, FILE *fp, struct ntf_queue *pending)
 		    ntf_alert_check(line + 2, (size_t)n - 2, id) == NULL) {
 			if (ntf_ids_has(pend, id) || ntf_ids_has(s->delivered, id))
 				continue;
-			struct ntf_alert *a = ntf_alert_new(id, line + 2, (size_t)n - 2);
-			if (a == NULL)
-				break;
-			ntf_queue_push(&all, a);
+			ntf_queue_push(&all, ntf_alert_new(id, line + 2, (size_t)n - 2));
 			ntf_ids_put(pend, id, 0);
 		} else if (n > 2 && line[0] == '-' && line[1] == ' ' &&
 		           parse_done(line + 2, &rid, &when, &flag)) {
@@ -332,6 +125,9 @@ static off_t replay(struct ntf_spool *s, FILE *fp, struct ntf_queue *pending)
 			ntf_alert_free(a);
 		}
 	}
+	/* A read error must not pass for the end: the rest would be cut off. */
+	if (n < 0 && (ferror(fp) || errno == ENOMEM))
+		good = -1;
 	free(line);
 	ntf_ids_free(pend);
 	return good;
@@ -347,15 +143,11 @@ int ntf_spool_open(struct ntf_spool *s, const char *dir, int64_t remember_ms,
 	s->fd = s->lockfd = -1;
 	s->remember_ms = remember_ms;
 	s->remember_max = remember_max;
-	s->dir = strdup(dir);
+	s->dir = nw_xstrdup(dir);
 	s->path = path_join(dir, "journal");
 	s->tmp = path_join(dir, "journal.tmp");
 	lockpath = path_join(dir, "lock");
 	s->delivered = ntf_ids_new();
-	if (!s->dir || !s->path || !s->tmp || !lockpath || !s->delivered) {
-		LOG_ERROR("out of memory opening the spool");
-		goto fail;
-	}
 	if (mkdirs(dir) != 0) {
 		LOG_ERROR("cannot create spool directory %s: %s", dir, strerror(errno));
 		goto fail;
@@ -377,7 +169,7 @@ int ntf_spool_open(struct ntf_spool *s, const char *dir, int64_t remember_ms,
 	off_t good = replay(s, fp, pending);
 	fclose(fp);
 	if (good < 0) {
-		LOG_ERROR("out of memory replaying the spool");
+		LOG_ERROR("cannot read %s: %s", s->path, strerror(errno));
 		goto fail;
 	}
 	struct stat st;
@@ -428,6 +220,12 @@ int ntf_spool_sync(struct ntf_spool *s)
 	return 0;
 }
 
+/* One "= <id> <ms>" record of a compacted journal. */
+static void put_remembered(void *arg, const char *id, int64_t when)
+{
+	nw_buf_printf(arg, "= %s %lld\n", id, (long long)when);
+}
+
 int ntf_spool_compact(struct ntf_spool *s, const struct ntf_queue *pending,
                       int64_t now)
 {
@@ -437,8 +235,7 @@ int ntf_spool_compact(struct ntf_spool *s, const struct ntf_queue *pending,
 	if (ntf_spool_sync(s) != 0)
 		return -1;
 	ntf_ids_expire(s->delivered, now - s->remember_ms, s->remember_max);
-	for (struct id_ent *e = s->delivered->oldest; e; e = e->newer)
-		nw_buf_printf(&b, "= %s %lld\n", e->id, (long long)e->when);
+	ntf_ids_each(s->delivered, put_remembered, &b);
 	for (struct ntf_alert *a = pending->head; a; a = a->next) {
 		nw_buf_adds(&b, "+ ");
 		nw_buf_add(&b, a->line, a->len);

@@ -12,8 +12,7 @@
 set -u
 : "${ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 : "${BIN:=$ROOT/bin-san}"
-: "${SHARED:=$ROOT/../shared}"
-: "${SAMPLES:=$SHARED/samples}"
+: "${SAMPLES:=$ROOT/tests/data}"
 export PATH=$BIN:$PATH
 
 _exit_cmds=()

@@ -5,18 +5,19 @@
  * older server gets the same answer from a small Lua script.  Commands are
  * appended to hiredis's output buffer and their replies read in order, so a
  * batch costs one round trip.  Every socket operation has a timeout, and a
- * failure tears the connection down; thr_gate_lost schedules the next
- * attempt with exponential backoff. */
+ * failure tears the connection down.  The pipe drives all of it through
+ * thr_gate_ops and decides when to try again.
+ *
+ * Ownership: the gate owns its redisContext and its copy of the URL (the
+ * only copy of the password once main has wiped its own). */
 #include "thr.h"
+#include "pipe.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 2000
 
 /* GET, and SET NX PX only when absent: the reply shape of SET NX GET. */
 static const char claim_script[] =
@@ -32,11 +33,8 @@ void thr_gate_init(struct thr_gate *g, const struct thr_url *u, int64_t ttl_ms,
 	g->url = *u;
 	g->ttl_ms = ttl_ms;
 	g->timeout_ms = timeout_ms;
-	g->backoff_ms = BACKOFF_MIN_MS;
 	thr_url_redacted(u, g->where, sizeof g->where);
 }
-
-bool thr_gate_up(const struct thr_gate *g) { return g->c != NULL; }
 
 static struct timeval ms_tv(int ms)
 {
@@ -125,8 +123,9 @@ static enum thr_conn gate_handshake(struct thr_gate *g)
 	return THR_UP;
 }
 
-enum thr_conn thr_gate_connect(struct thr_gate *g)
+static enum thr_conn gate_connect(void *ctx)
 {
+	struct thr_gate *g = ctx;
 	struct timeval tv = ms_tv(g->timeout_ms);
 	redisContext *c;
 
@@ -135,10 +134,8 @@ enum thr_conn thr_gate_connect(struct thr_gate *g)
 		c = redisConnectUnixWithTimeout(g->url.path, tv);
 	else
 		c = redisConnectWithTimeout(g->url.host, g->url.port, tv);
-	if (c == NULL) {
-		snprintf(g->err, sizeof g->err, "out of memory");
-		return THR_DOWN;
-	}
+	if (c == NULL)
+		nw_oom(0);        /* hiredis could not allocate its context */
 	if (c->err) {
 		snprintf(g->err, sizeof g->err, "%s", c->errstr);
 		redisFree(c);
@@ -155,22 +152,14 @@ enum thr_conn thr_gate_connect(struct thr_gate *g)
 		thr_gate_close(g);
 		return res;
 	}
-	g->backoff_ms = BACKOFF_MIN_MS;
 	g->err[0] = '\0';
 	return THR_UP;
 }
 
-void thr_gate_lost(struct thr_gate *g, int64_t now_ms)
+static void gate_send_claim(void *ctx, const char *key, size_t klen,
+                            const char *id, size_t idlen)
 {
-	thr_gate_close(g);
-	g->next_try_ms = now_ms + g->backoff_ms;
-	g->backoff_ms = g->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	                g->backoff_ms * 2;
-}
-
-void thr_gate_send_claim(struct thr_gate *g, const char *key, size_t klen,
-                         const char *id, size_t idlen)
-{
+	struct thr_gate *g = ctx;
 	char ttl[24];
 	int n = snprintf(ttl, sizeof ttl, "%lld", (long long)g->ttl_ms);
 
@@ -187,9 +176,10 @@ void thr_gate_send_claim(struct thr_gate *g, const char *key, size_t klen,
 	g->inflight++;
 }
 
-void thr_gate_send_sync(struct thr_gate *g, const char *key, size_t klen,
-                        const char *id, size_t idlen, int64_t ttl_ms)
+static void gate_send_sync(void *ctx, const char *key, size_t klen,
+                           const char *id, size_t idlen, int64_t ttl_ms)
 {
+	struct thr_gate *g = ctx;
 	char ttl[24];
 	int n = snprintf(ttl, sizeof ttl, "%lld", (long long)(ttl_ms > 0 ? ttl_ms : 1));
 	const char *argv[] = { "SET", key, id, "NX", "PX", ttl };
@@ -199,8 +189,9 @@ void thr_gate_send_sync(struct thr_gate *g, const char *key, size_t klen,
 	g->inflight++;
 }
 
-int thr_gate_flush(struct thr_gate *g)
+static int gate_flush(void *ctx)
 {
+	struct thr_gate *g = ctx;
 	int done = 0;
 
 	if (g->c == NULL)
@@ -214,9 +205,36 @@ int thr_gate_flush(struct thr_gate *g)
 	return 0;
 }
 
-int thr_gate_recv(struct thr_gate *g, const char *id, size_t idlen,
-                  enum thr_verdict *v, char *holder, size_t holdersz)
+enum thr_verdict thr_gate_verdict(const void *reply, const char *id,
+                                  size_t idlen, char *holder, size_t holdersz,
+                                  char *err, size_t errsz)
 {
+	const redisReply *r = reply;
+
+	switch (r->type) {
+	case REDIS_REPLY_NIL:
+	case REDIS_REPLY_STATUS:        /* "OK" of a sync SET */
+		return THR_V_CLAIMED;
+	case REDIS_REPLY_STRING:
+		if (id && r->len == idlen && memcmp(r->str, id, idlen) == 0)
+			return THR_V_SAME;
+		if (holder && holdersz) {
+			size_t n = r->len < holdersz - 1 ? r->len : holdersz - 1;
+			memcpy(holder, r->str, n);
+			holder[n] = '\0';
+		}
+		return THR_V_OTHER;
+	default:                        /* e.g. LOADING after a restart */
+		snprintf(err, errsz, "%.200s", r->type == REDIS_REPLY_ERROR ?
+		         r->str : "unexpected reply type");
+		return THR_V_ERROR;
+	}
+}
+
+static int gate_recv(void *ctx, const char *id, size_t idlen,
+                     enum thr_verdict *v, char *holder, size_t holdersz)
+{
+	struct thr_gate *g = ctx;
 	redisContext *c = g->c;
 	redisReply *r = NULL;
 
@@ -227,29 +245,8 @@ int thr_gate_recv(struct thr_gate *g, const char *id, size_t idlen,
 		return -1;
 	}
 	g->inflight--;
-	switch (r->type) {
-	case REDIS_REPLY_NIL:
-	case REDIS_REPLY_STATUS:        /* "OK" of a sync SET */
-		*v = THR_V_CLAIMED;
-		break;
-	case REDIS_REPLY_STRING:
-		if (id && r->len == idlen && memcmp(r->str, id, idlen) == 0) {
-			*v = THR_V_SAME;
-			break;
-		}
-		*v = THR_V_OTHER;
-		if (holder && holdersz) {
-			size_t n = r->len < holdersz - 1 ? r->len : holdersz - 1;
-			memcpy(holder, r->str, n);
-			holder[n] = '\0';
-		}
-		break;
-	default:
-		*v = THR_V_ERROR;
-		snprintf(g->err, sizeof g->err, "%.200s",
-		         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply type");
-		break;
-	}
+	*v = thr_gate_verdict(r, id, idlen, holder, holdersz, g->err,
+	                      sizeof g->err);
 	freeReplyObject(r);
 	return 0;
 }
@@ -261,3 +258,25 @@ void thr_gate_close(struct thr_gate *g)
 	g->c = NULL;
 	g->inflight = 0;
 }
+
+static void gate_close(void *ctx) { thr_gate_close(ctx); }
+static const char *gate_err(const void *ctx)
+{
+	return ((const struct thr_gate *)ctx)->err;
+}
+static const char *gate_where(const void *ctx)
+{
+	return ((const struct thr_gate *)ctx)->where;
+}
+static const char *gate_note(const void *ctx)
+{
+	return ((const struct thr_gate *)ctx)->script ?
+	       " (server < 7.0: claims by script)" : "";
+}
+
+const struct thr_link_ops thr_gate_ops = {
+	.connect = gate_connect, .close = gate_close,
+	.send_claim = gate_send_claim, .send_sync = gate_send_sync,
+	.flush = gate_flush, .recv = gate_recv,
+	.err = gate_err, .where = gate_where, .note = gate_note,
+};

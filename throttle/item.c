@@ -103,10 +103,8 @@ static int item_fill(struct thr_item *it, const char *line, size_t n,
                      const char *rule, size_t rulen)
 {
 	size_t total = n + 1 + key->len + 1 + idn + 1 + rulen + 1;
-	char *m = malloc(total);
+	char *m = nw_xmalloc(total);
 
-	if (m == NULL)
-		return -1;
 	it->mem = m;
 	it->line = m, it->line_len = n;
 	memcpy(m, line, n), m[n] = '\0', m += n + 1;
@@ -212,8 +210,8 @@ int thr_item_init(struct thr_item *it, const char *line, size_t n,
 		}
 	}
 	it->kind = THR_BAD;
-	if (n > sizeof stack && (scratch = malloc(n)) == NULL)
-		return -1;
+	if (n > sizeof stack)
+		scratch = nw_xmalloc(n);
 	rc = item_alert(it, line, n, tmpl, scratch, reason);
 	if (scratch != stack)
 		free(scratch);

@@ -5,7 +5,10 @@
  * entries sit in a ring (oldest at head) and a chained hash index finds
  * them by key.  Expiry pops the head; when the ring is full the oldest
  * entry is evicted (counted), so memory is bounded by max_entries keys of
- * at most THR_KEY_MAX bytes. */
+ * at most THR_KEY_MAX bytes.
+ *
+ * Ownership: the table owns a copy of every key and id it holds; callers'
+ * strings are only read during the call.  The pipe owns the table. */
 #include "thr.h"
 
 #include <stdlib.h>
@@ -38,23 +41,18 @@ static uint32_t fnv1a(const char *s, size_t n)
 
 struct thr_local *thr_local_new(size_t max_entries)
 {
-	struct thr_local *t = calloc(1, sizeof *t);
+	struct thr_local *t;
 	uint32_t nb = 16;
 
-	if (t == NULL || max_entries == 0 || max_entries > (1u << 28)) {
-		free(t);
+	if (max_entries == 0 || max_entries > (1u << 28))
 		return NULL;
-	}
+	t = nw_xcalloc(1, sizeof *t);
 	while (nb < max_entries * 2)
 		nb <<= 1;
 	t->cap = (uint32_t)max_entries;
 	t->mask = nb - 1;
-	t->ring = calloc(t->cap, sizeof *t->ring);
-	t->bucket = malloc(nb * sizeof *t->bucket);
-	if (t->ring == NULL || t->bucket == NULL) {
-		thr_local_free(t);
-		return NULL;
-	}
+	t->ring = nw_xcalloc(t->cap, sizeof *t->ring);
+	t->bucket = nw_xreallocarray(NULL, nb, sizeof *t->bucket);
 	memset(t->bucket, 0xff, nb * sizeof *t->bucket);
 	return t;
 }
@@ -119,9 +117,7 @@ static void lent_add(struct thr_local *t, const char *key, size_t klen,
                      const char *id, size_t idlen, uint32_t h, int64_t now,
                      int64_t expires)
 {
-	char *m = malloc(klen + idlen + 1);
-	if (m == NULL)
-		return;        /* dedup is best effort while Redis is away */
+	char *m = nw_xmalloc(klen + idlen + 1);
 	lent_expire(t, now, true);
 	uint32_t i = (t->head + t->n) % t->cap;
 	memcpy(m, key, klen);

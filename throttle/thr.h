@@ -1,8 +1,9 @@
 /*
- * thr.h - throttle's modules: the Redis URL parser (thr_url_), the key
- * template (thr_tmpl_), input lines and alert classification (thr_item_), the local TTL
- * table used while Redis is away (thr_local_) and the Redis gate itself
- * (thr_gate_).
+ * thr.h - throttle's leaf modules: the Redis URL parser (thr_url_, url.c),
+ * the key template and input lines (thr_tmpl_, thr_item_, item.c), the
+ * local TTL table used while Redis is away (thr_local_, local.c) and the
+ * Redis connection (thr_gate_, gate.c).  pipe.h joins them into the queue
+ * between stdin and stdout; main.c is the program around it.
  */
 #ifndef THR_H
 #define THR_H
@@ -40,6 +41,9 @@ int  thr_url_parse(const char *s, struct thr_url *u, char *err, size_t errlen);
 /* scheme://host:port/db or unix://path?db=N, never user or password. */
 void thr_url_redacted(const struct thr_url *u, char *out, size_t n);
 void thr_url_wipe(struct thr_url *u);
+/* Overwrite the user info of a URL in argv in place, so ps shows it no
+ * more. */
+void thr_url_scrub_arg(char *arg);
 
 /* ---- key template: {key}, {key_field}, {rule} ------------------------ */
 struct thr_fields {
@@ -75,6 +79,8 @@ struct thr_item {
 	size_t line_len, key_len, id_len, rule_len;
 	char holder[THR_ID_MAX + 1];     /* the other id, when suppressed */
 	bool local;                      /* decided by the local table */
+	uint64_t barrier;                /* a barrier's id (pipe.c), else 0 */
+	int64_t taken_ms;                /* when a barrier joined the queue */
 };
 
 /* Classify one input line and fill it (alerts: key rendered from tmpl).
@@ -107,7 +113,10 @@ size_t thr_local_each(struct thr_local *t, int64_t now_ms,
 size_t thr_local_size(const struct thr_local *t);
 uint64_t thr_local_evicted(const struct thr_local *t);
 
-/* ---- the Redis gate -------------------------------------------------- */
+/* ---- the Redis gate ----------------------------------------------------
+ * One hiredis connection with a timeout on every socket operation.  The
+ * pipe drives it through thr_gate_ops (pipe.h): connect, pipelined claims
+ * and syncs, replies read in order.  Retrying is the pipe's business. */
 enum thr_verdict { THR_V_CLAIMED, THR_V_SAME, THR_V_OTHER, THR_V_ERROR };
 enum thr_conn { THR_UP, THR_DOWN, THR_REFUSED };   /* refused: auth/db */
 
@@ -119,29 +128,18 @@ struct thr_gate {
 	int    timeout_ms;
 	bool   script;           /* server older than 7.0: EVAL instead of SET NX GET */
 	size_t inflight;         /* commands appended, replies not read */
-	int64_t backoff_ms, next_try_ms;
 	char   err[256];         /* why the last connect or command failed */
 };
 
 void thr_gate_init(struct thr_gate *g, const struct thr_url *u, int64_t ttl_ms,
                    int timeout_ms);
-/* Connect, authenticate, select the db, learn the server version. */
-enum thr_conn thr_gate_connect(struct thr_gate *g);
-bool thr_gate_up(const struct thr_gate *g);
-/* Drop the connection and schedule the next attempt (exponential backoff). */
-void thr_gate_lost(struct thr_gate *g, int64_t now_ms);
-/* Pipelining: queue a claim (or a plain SET NX PX for syncing local claims),
- * then read the replies in the same order.  recv returns -1 when the
- * connection failed (the caller then calls thr_gate_lost).  With id, a
- * string reply equal to it is THR_V_SAME. */
-void thr_gate_send_claim(struct thr_gate *g, const char *key, size_t klen,
-                         const char *id, size_t idlen);
-/* Push the queued commands onto the socket (-1: connection failed). */
-int  thr_gate_flush(struct thr_gate *g);
-void thr_gate_send_sync(struct thr_gate *g, const char *key, size_t klen,
-                        const char *id, size_t idlen, int64_t ttl_ms);
-int  thr_gate_recv(struct thr_gate *g, const char *id, size_t idlen,
-                   enum thr_verdict *v, char *holder, size_t holdersz);
 void thr_gate_close(struct thr_gate *g);
+/* The verdict of one reply (a redisReply *) to a claim or a sync: nil or a
+ * status is THR_V_CLAIMED; a string equal to id THR_V_SAME; another string
+ * THR_V_OTHER, copied into holder; anything else THR_V_ERROR, described in
+ * err.  A pure function, so the unit tests feed it replies. */
+enum thr_verdict thr_gate_verdict(const void *reply, const char *id,
+                                  size_t idlen, char *holder, size_t holdersz,
+                                  char *err, size_t errsz);
 
 #endif

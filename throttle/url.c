@@ -283,3 +283,13 @@ void thr_url_wipe(struct thr_url *u)
 	explicit_bzero(u->user, sizeof u->user);
 	u->has_password = false;
 }
+
+void thr_url_scrub_arg(char *arg)
+{
+	char *at = strrchr(arg, '@'), *p = strstr(arg, "://");
+
+	if (at == NULL || p == NULL || at < p)
+		return;
+	for (p += 3; p < at; p++)
+		*p = '*';
+}

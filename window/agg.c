@@ -39,14 +39,6 @@ static const struct { const char *tok; enum win_op op; } ops[] = {
 	{ ">", WO_GT },
 };
 
-static char *xstrndup(const char *s, size_t n)
-{
-	char *p = strndup(s, n);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 static bool path_ok(const char *s, size_t n)
 {
 	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
@@ -71,7 +63,7 @@ static int parse_pred(struct win_agg *a, const char *s, size_t n, char *err,
 		snprintf(err, errlen, "count_if needs \"FIELD OP VALUE\"");
 		return -1;
 	}
-	a->field = xstrndup(s, (size_t)(p - s));
+	a->field = nw_xstrndup(s, (size_t)(p - s));
 	while (p < end && isspace((unsigned char)*p))
 		p++;
 	for (k = 0; k < sizeof ops / sizeof ops[0]; k++) {
@@ -95,11 +87,11 @@ static int parse_pred(struct win_agg *a, const char *s, size_t n, char *err,
 		return -1;
 	}
 	if (end - p >= 2 && *p == '"' && end[-1] == '"') {
-		a->vs = xstrndup(p + 1, (size_t)(end - p - 2));
+		a->vs = nw_xstrndup(p + 1, (size_t)(end - p - 2));
 		a->vn = (size_t)(end - p - 2);
 		return 0;
 	}
-	a->vs = xstrndup(p, (size_t)(end - p));
+	a->vs = nw_xstrndup(p, (size_t)(end - p));
 	a->vn = (size_t)(end - p);
 	a->vnum = nw_parse_double(a->vs, &a->vd) == 0;
 	return 0;
@@ -119,13 +111,13 @@ int win_agg_parse(const char *spec, struct win_agg *a, char *err, size_t errlen)
 			snprintf(err, errlen, "bad aggregate name in \"%s\"", spec);
 			return -1;
 		}
-		a->name = xstrndup(s, (size_t)(eq - s));
+		a->name = nw_xstrndup(s, (size_t)(eq - s));
 		s = eq + 1;
 	}
 	if (lp == NULL) {
 		if (strcmp(s, "count") == 0 && a->name == NULL) {
 			a->fn = WF_COUNT;
-			a->name = xstrndup("count", 5);
+			a->name = nw_xstrndup("count", 5);
 			return 0;
 		}
 		snprintf(err, errlen, "bad aggregate \"%s\" (want fn(field) or count)", spec);
@@ -155,12 +147,10 @@ int win_agg_parse(const char *spec, struct win_agg *a, char *err, size_t errlen)
 		snprintf(err, errlen, "bad field in \"%s\"", spec);
 		goto bad;
 	}
-	a->field = xstrndup(lp + 1, (size_t)(rp - lp - 1));
+	a->field = nw_xstrndup(lp + 1, (size_t)(rp - lp - 1));
 	if (a->name == NULL) {
 		size_t fl = strlen(fns[k].name), n = fl + 1 + strlen(a->field);
-		a->name = malloc(n + 1);
-		if (a->name == NULL)
-			abort();
+		a->name = nw_xmalloc(n + 1);
 		snprintf(a->name, n + 1, "%s_%s", fns[k].name, a->field);
 		for (char *c = a->name + fl; *c; c++)
 			if (*c == '.')

@@ -1,4 +1,5 @@
 /* dset.c - exact-then-sketch distinct sets and the hash they use. */
+#include "nw.h"
 #include "dset.h"
 
 #include <math.h>
@@ -52,10 +53,7 @@ uint64_t win_hash_jval(const struct jscan_val *v)
 
 static uint8_t *hll_new(void)
 {
-	uint8_t *r = calloc(WIN_HLL_M, 1);
-	if (r == NULL)
-		abort();
-	return r;
+	return nw_xcalloc(WIN_HLL_M, 1);
 }
 
 static void hll_add(uint8_t *reg, uint64_t h)
@@ -106,9 +104,7 @@ static bool tab_put(uint64_t *tab, uint32_t cap, uint64_t h)
 
 static void grow(struct win_dset *d, uint32_t ncap)
 {
-	uint64_t *tab = calloc(ncap, sizeof *tab);
-	if (tab == NULL)
-		abort();
+	uint64_t *tab = nw_xcalloc(ncap, sizeof *tab);
 	if (d->cap == 0) {
 		for (uint32_t i = 0; i < d->n; i++)
 			tab_put(tab, ncap, d->u.one[i]);

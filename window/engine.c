@@ -23,16 +23,6 @@ struct win_key {
 #define KEY_SEED   UINT64_C(0x6b6579)
 #define FAR_WM     (INT64_MAX / 4)
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (p == NULL) {
-		LOG_ERROR("out of memory");
-		abort();
-	}
-	return p;
-}
-
 static int64_t gcd64(int64_t a, int64_t b)
 {
 	while (b) {
@@ -58,8 +48,8 @@ int win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
 	e->naggs = naggs;
 	e->st_size = st_size;
 	e->pane_bytes = (sizeof(struct win_pane) + e->st_size + 7) & ~(size_t)7;
-	e->acc = xrealloc(NULL, e->st_size ? e->st_size : 8);
-	e->fields = xrealloc(NULL, (size_t)nkeys * sizeof *e->fields);
+	e->acc = nw_xrealloc(NULL, e->st_size ? e->st_size : 8);
+	e->fields = nw_xrealloc(NULL, (size_t)nkeys * sizeof *e->fields);
 	memset(e->fields, 0, (size_t)nkeys * sizeof *e->fields);
 	e->nfields = nkeys;
 	for (int i = 0; i < nkeys; i++) {
@@ -72,7 +62,7 @@ int win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
 		e->fields[i].name = key_names[i];
 		e->fields[i].slot = key_slots[i];
 		e->fields[i].tabcap = 64;
-		e->fields[i].tab = xrealloc(NULL, 64 * sizeof(struct win_kslot));
+		e->fields[i].tab = nw_xrealloc(NULL, 64 * sizeof(struct win_kslot));
 		memset(e->fields[i].tab, 0, 64 * sizeof(struct win_kslot));
 	}
 	e->max_ts = e->wm = INT64_MIN;
@@ -89,10 +79,10 @@ static struct win_pane *pane_new(struct win_engine *e, int64_t idx)
 
 	if (p == NULL) {
 		size_t n = SLAB_BYTES / e->pane_bytes;
-		char *slab = xrealloc(NULL, n * e->pane_bytes);
+		char *slab = nw_xrealloc(NULL, n * e->pane_bytes);
 		if (e->nslabs == e->slabcap) {
 			e->slabcap = e->slabcap ? e->slabcap * 2 : 16;
-			e->slabs = xrealloc(e->slabs, e->slabcap * sizeof *e->slabs);
+			e->slabs = nw_xrealloc(e->slabs, e->slabcap * sizeof *e->slabs);
 		}
 		e->slabs[e->nslabs++] = slab;
 		for (size_t i = 0; i < n; i++) {
@@ -140,7 +130,7 @@ static size_t key_find(const struct win_field *f, uint64_t h, const char *k,
 static void tab_grow(struct win_field *f)
 {
 	size_t ncap = f->tabcap * 2, mask = ncap - 1;
-	struct win_kslot *nt = xrealloc(NULL, ncap * sizeof *nt);
+	struct win_kslot *nt = nw_xrealloc(NULL, ncap * sizeof *nt);
 
 	memset(nt, 0, ncap * sizeof *nt);
 	for (size_t i = 0; i < f->tabcap; i++) {
@@ -159,7 +149,7 @@ static void tab_grow(struct win_field *f)
 static struct win_key *key_add(struct win_engine *e, struct win_field *f,
                                size_t slot, uint64_t h, const char *k, size_t n)
 {
-	struct win_key *key = xrealloc(NULL, sizeof *key + n);
+	struct win_key *key = nw_xrealloc(NULL, sizeof *key + n);
 
 	key->panes = NULL;
 	key->hash = h;
@@ -171,7 +161,7 @@ static struct win_key *key_add(struct win_engine *e, struct win_field *f,
 		tab_grow(f);
 	if (f->nlive == f->livecap) {
 		f->livecap = f->livecap ? f->livecap * 2 : 64;
-		f->live = xrealloc(f->live, f->livecap * sizeof *f->live);
+		f->live = nw_xrealloc(f->live, f->livecap * sizeof *f->live);
 	}
 	f->live[f->nlive++] = key;
 	e->keys++;
@@ -224,7 +214,7 @@ static void live_settle(struct win_engine *e, struct win_field *f)
 	qsort(f->live + f->nsorted, f->nlive - f->nsorted, sizeof *f->live, key_cmp);
 	if (e->tmpcap < f->nlive) {
 		e->tmpcap = f->livecap;
-		e->tmp = xrealloc(e->tmp, e->tmpcap * sizeof *e->tmp);
+		e->tmp = nw_xrealloc(e->tmp, e->tmpcap * sizeof *e->tmp);
 	}
 	while (a < f->nsorted && b < f->nlive)
 		e->tmp[o++] = key_cmp(&f->live[a], &f->live[b]) <= 0 ?

@@ -36,10 +36,8 @@ int win_parser_init(struct win_parser *p, const char *time_field,
 			snprintf(err, errlen, "bad field \"%s\"", aggs[i].field);
 			return -1;
 		}
-	p->vals = calloc((size_t)p->paths.n, sizeof *p->vals);
-	p->in = calloc((size_t)(naggs ? naggs : 1), sizeof *p->in);
-	if (p->vals == NULL || p->in == NULL)
-		abort();
+	p->vals = nw_xcalloc((size_t)p->paths.n, sizeof *p->vals);
+	p->in = nw_xcalloc((size_t)naggs, sizeof *p->in);
 	return 0;
 }
 
@@ -64,8 +62,7 @@ const char *win_parse_event(struct win_parser *p, const char *line, size_t n,
 	if (p->scratch_cap < 2 * n + 2) {
 		free(p->scratch);
 		p->scratch_cap = 2 * n + 2 > 4096 ? 2 * n + 2 : 4096;
-		if ((p->scratch = malloc(p->scratch_cap)) == NULL)
-			abort();
+		p->scratch = nw_xmalloc(p->scratch_cap);
 	}
 	if ((jr = jscan_scan(&p->paths, line, n, p->vals, p->scratch)) != JSCAN_OK) {
 		if (!nw_utf8_valid(line, n))

@@ -8,6 +8,8 @@
  * output, late events to the late output.  See README "### window".
  */
 #include "nw.h"
+#include "cli.h"
+#include "stage.h"
 #include "agg.h"
 #include "engine.h"
 #include "ckpt.h"
@@ -15,11 +17,8 @@
 #include "event.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char usage_text[] =
 "usage: window [--key FIELD]... [--time-field FIELD]\n"
@@ -27,7 +26,7 @@ static const char usage_text[] =
 "              [--out-of-orderness DUR] [--allowed-lateness DUR]\n"
 "              [--idle-timeout DUR] [--agg SPEC]... [--max-keys N]\n"
 "              [--late FILE] [--dead-letter FILE] [--stats FILE]\n"
-"              [--help] [--version]\n"
+"              [-h|--help] [-V|--version]\n"
 "\n"
 "Event-time sliding windows over NDJSON telemetry on stdin; window records\n"
 "on stdout.\n"
@@ -57,13 +56,12 @@ static const char usage_text[] =
 "  --checkpoint-dir DIR    snapshot the state at barriers, restore it at a\n"
 "                          restore line (default: env NW_CHECKPOINT_DIR;\n"
 "                          none: off); see docs/recovery.md\n"
-"  --help, --version\n"
+"  -h, --help, -V, --version\n"
 "\n"
 "DUR: 250ms, 5s, 10m, 1h, 1d (a bare number is seconds).\n";
 
 enum { O_KEY = 256, O_TFIELD, O_TUNIT, O_SIZE, O_SLIDE, O_OOO, O_LATENESS,
-       O_IDLE, O_AGG, O_MAXKEYS, O_LATE, O_DLQ, O_STATS, O_HELP, O_VERSION,
-       O_PARSE_ONLY, O_CKPT };
+       O_IDLE, O_AGG, O_MAXKEYS, O_LATE, O_DLQ, O_STATS, O_PARSE_ONLY, O_CKPT };
 
 static const struct option longopts[] = {
 	{ "key", required_argument, NULL, O_KEY },
@@ -80,12 +78,12 @@ static const struct option longopts[] = {
 	{ "dead-letter", required_argument, NULL, O_DLQ },
 	{ "stats", required_argument, NULL, O_STATS },
 	{ "checkpoint-dir", required_argument, NULL, O_CKPT },
-	{ "help", no_argument, NULL, O_HELP },
-	{ "version", no_argument, NULL, O_VERSION },
 	/* benchmark only: parse and check events, nothing else */
 	{ "parse-only", no_argument, NULL, O_PARSE_ONLY },
+	NW_CLI_STD_OPTS,
 	{ NULL, 0, NULL, 0 },
 };
+static const struct nw_cli cli = { "", longopts, usage_text, NULL };
 
 struct opts {
 	const char *keys[WIN_MAX_KEYS];
@@ -100,20 +98,13 @@ struct opts {
 	bool parse_only;
 };
 
-static void dur_flag(const char *name, const char *arg, int64_t *out, bool zero_ok)
-{
-	if (nw_parse_duration_ms(arg, out) < 0 || (!zero_ok && *out == 0))
-		nw_usage_error("--%s: bad duration \"%s\"", name, arg);
-}
-
 static void parse_flags(int argc, char **argv, struct opts *o)
 {
 	int c;
 
-	opterr = 0;                 /* one line of our own instead */
 	*o = (struct opts){ .time_field = "timestamp", .unit = WT_AUTO,
 	                    .cfg = { 60000, 10000, 5000, 0, 1000000 } };
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = nw_getopt(argc, argv, &cli)) != -1) {
 		switch (c) {
 		case O_KEY:
 			if (o->nkeys == WIN_MAX_KEYS)
@@ -129,29 +120,23 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 			if (win_tunit_parse(optarg, &o->unit) < 0)
 				nw_usage_error("--time-unit: want auto, s, ms, us, ns or rfc3339, not \"%s\"", optarg);
 			break;
-		case O_SIZE: dur_flag("size", optarg, &o->cfg.size, false); break;
-		case O_SLIDE: dur_flag("slide", optarg, &o->cfg.slide, false); break;
-		case O_OOO: dur_flag("out-of-orderness", optarg, &o->cfg.bound, true); break;
-		case O_LATENESS: dur_flag("allowed-lateness", optarg, &o->cfg.lateness, true); break;
-		case O_IDLE: dur_flag("idle-timeout", optarg, &o->idle_ms, false); break;
+		case O_SIZE: o->cfg.size = nw_flag_duration_ms("--size", optarg, 1); break;
+		case O_SLIDE: o->cfg.slide = nw_flag_duration_ms("--slide", optarg, 1); break;
+		case O_OOO: o->cfg.bound = nw_flag_duration_ms("--out-of-orderness", optarg, 0); break;
+		case O_LATENESS: o->cfg.lateness = nw_flag_duration_ms("--allowed-lateness", optarg, 0); break;
+		case O_IDLE: o->idle_ms = nw_flag_duration_ms("--idle-timeout", optarg, 1); break;
 		case O_AGG:
 			if (o->naggs == 63)
 				nw_usage_error("too many --agg flags");
 			o->aggspecs[o->naggs++] = optarg;
 			break;
 		case O_MAXKEYS:
-			if (nw_parse_u64(optarg, &o->cfg.max_keys) < 0 || o->cfg.max_keys == 0)
-				nw_usage_error("--max-keys: want a positive number, not \"%s\"", optarg);
+			o->cfg.max_keys = nw_flag_count("--max-keys", optarg, 1, UINT64_MAX);
 			break;
 		case O_LATE: o->late_path = optarg; break;
 		case O_DLQ: o->dlq_path = optarg; break;
 		case O_STATS: o->stats_path = optarg; break;
-		case O_HELP: fputs(usage_text, stdout); exit(NW_EXIT_OK);
-		case O_VERSION: nw_print_version(); exit(NW_EXIT_OK);
 		case O_PARSE_ONLY: o->parse_only = true; break;
-		default:
-			nw_usage_error("unknown flag or missing value: %s (see window --help)",
-			               argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -201,8 +186,7 @@ static struct {
 	struct win_engine eng;
 	struct nw_dlq dlq;
 	struct nw_sink *late;
-	uint64_t lines, ctl, dead, late_logged;
-	bool key_limit_logged;
+	bool key_limit_logged, parse_only;
 	int64_t idle_ms, last_event_mono, idle_base_ts;
 	const char *ckpt_dir;           /* checkpoints, NULL: off */
 } W;
@@ -224,40 +208,40 @@ static void put_late(const char *line, size_t n)
 	}
 }
 
-static void dead(const char *reason, const char *line, size_t n)
+/* A barrier snapshots the engine, a restore puts a snapshot back; either
+ * failing ends the run (the supervisor restarts the chain).  The line is
+ * then passed on: the records fired so far are ahead of it. */
+static enum nw_stage_verdict win_on_ctl(struct nw_stage *st,
+                                        enum nw_ctl_kind kind, uint64_t id,
+                                        const char *line, size_t n)
 {
-	nw_dlq_put(&W.dlq, reason, line, n);
-	W.dead = W.dlq.count;
+	int rc = 0;
+
+	if (W.ckpt_dir == NULL)
+		return NW_STAGE_FORWARD;
+	if (kind == NW_CTL_BARRIER)
+		rc = win_ckpt_save(&W.eng, W.ckpt_dir, id);
+	else if (kind == NW_CTL_RESTORE) {
+		rc = win_ckpt_load(&W.eng, W.ckpt_dir, id);
+		W.last_event_mono = 0;          /* no event since */
+	}
+	if (rc != 0) {
+		nw_stage_stop(st, NW_EXIT_FAIL);
+		return NW_STAGE_CONSUMED;
+	}
+	return NW_STAGE_FORWARD;
 }
 
-static void handle_line(const char *line, size_t n, bool parse_only)
+static void win_on_line(struct nw_stage *st, char *line, size_t n)
 {
 	const char *reason;
 	int64_t ts;
 
-	if (nw_ctl_maybe(line, n)) {
-		void *ctl = nw_ctl_parse(line, n);
-		if (ctl) {
-			json_decref((json_t *)ctl);
-			W.ctl++;
-			if (W.ckpt_dir) {
-				int k = win_ckpt_ctl(&W.eng, W.ckpt_dir, line, n);
-				if (k < 0) {
-					nw_out_flush();
-					exit(NW_EXIT_FAIL);
-				}
-				if (k == NW_CKPT_CTL_RESTORE)
-					W.last_event_mono = 0;   /* no event since */
-			}
-			nw_out_line(line, n);   /* records fired so far are ahead of it */
-			return;
-		}
-	}
 	if ((reason = win_parse_event(&W.parser, line, n, &ts)) != NULL) {
-		dead(reason, line, n);
+		nw_dlq_put(&W.dlq, reason, line, n);
 		return;
 	}
-	if (parse_only) {
+	if (W.parse_only) {
 		W.eng.events++;
 		return;
 	}
@@ -278,14 +262,14 @@ static void handle_line(const char *line, size_t n, bool parse_only)
 			         (unsigned long long)W.eng.cfg.max_keys);
 			W.key_limit_logged = true;
 		}
-		dead("key limit", line, n);
+		nw_dlq_put(&W.dlq, "key limit", line, n);
 		break;
 	}
 }
 
 /* The input has been quiet for the idle timeout: let wall-clock time since
  * the last event carry the watermark on. */
-static void idle_check(void)
+static void win_on_tick(struct nw_stage *st)
 {
 	int64_t quiet;
 
@@ -296,30 +280,42 @@ static void idle_check(void)
 		win_engine_advance(&W.eng, W.idle_base_ts + quiet - W.eng.cfg.bound - 1);
 }
 
+/* End of input: every window still open fires. */
+static void win_on_end(struct nw_stage *st)
+{
+	if (!W.parse_only)
+		win_engine_finish(&W.eng);
+}
+
+/* The standard counters (lines_in, dead_letters, ctl_lines, …) come from
+ * lib; these are window's own. */
 static void stats_setup(const struct opts *o)
 {
 	nw_stats_init(o->stats_path, 1000);
-	nw_stats_u64("lines", &W.lines);
 	nw_stats_u64("events", &W.eng.events);
 	nw_stats_u64("records", &W.eng.records);
 	nw_stats_u64("late", &W.eng.late);
 	nw_stats_u64("refired", &W.eng.refired);
-	nw_stats_u64("dead_letter", &W.dead);
 	nw_stats_u64("key_limit", &W.eng.key_limit);
-	nw_stats_u64("ctl", &W.ctl);
 	nw_stats_gauge("keys", &W.eng.keys);
 	nw_stats_gauge("panes", &W.eng.panes);
 	nw_stats_i64("watermark", &W.eng.wm);
+}
+
+/* Wake up now and then on a quiet input: stats, and the idle timeout. */
+static int tick_ms(int64_t idle_ms)
+{
+	if (idle_ms == 0)
+		return 1000;
+	return (int)(idle_ms / 4 < 10 ? 10 : idle_ms / 4 > 1000 ? 1000 : idle_ms / 4);
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o;
 	struct win_agg aggs[64];
-	struct nw_reader rd;
 	char err[256];
-	int naggs, rc = NW_EXIT_OK, timeout;
-	bool done = false;
+	int naggs, rc;
 
 	nw_log_init("window");
 	parse_flags(argc, argv, &o);
@@ -331,6 +327,7 @@ int main(int argc, char **argv)
 	                    o.keys, W.parser.key_slots, o.nkeys, emit_record, NULL) < 0)
 		nw_usage_error("bad window configuration");
 	W.idle_ms = o.idle_ms;
+	W.parse_only = o.parse_only;
 	W.ckpt_dir = nw_ckpt_dir(o.ckpt_dir);
 
 	nw_sig_init();
@@ -340,56 +337,21 @@ int main(int argc, char **argv)
 	if (o.late_path && (W.late = nw_sink_open(o.late_path)) == NULL)
 		nw_usage_error("--late %s: %s", o.late_path, strerror(errno));
 	stats_setup(&o);
-	if (nw_reader_init(&rd, STDIN_FILENO, NW_MAX_LINE_DEFAULT) < 0) {
-		LOG_ERROR("out of memory");
-		return NW_EXIT_FAIL;
-	}
-	rd.before_block = nw_out_flush;
-	/* wake up now and then on a quiet input: stats, and the idle timeout */
-	timeout = 1000;
-	if (o.idle_ms)
-		timeout = (int)(o.idle_ms / 4 < 10 ? 10 : o.idle_ms / 4 > 1000 ? 1000 : o.idle_ms / 4);
 	LOG_INFO("started keys=%d size_ms=%lld slide_ms=%lld bound_ms=%lld aggs=%d",
 	         o.nkeys, (long long)o.cfg.size, (long long)o.cfg.slide,
 	         (long long)o.cfg.bound, naggs);
 
-	while (!done && !nw_sig_stop) {
-		char *line;
-		size_t n;
+	struct nw_stage st = { .on_line = win_on_line, .on_ctl = win_on_ctl,
+	                       .on_tick = win_on_tick, .on_end = win_on_end,
+	                       .dlq = &W.dlq, .tick_ms = tick_ms(o.idle_ms) };
+	rc = nw_stage_run(&st);
 
-		switch (nw_reader_next(&rd, &line, &n, timeout)) {
-		case NW_RD_LINE:
-			W.lines++;
-			handle_line(line, n, o.parse_only);
-			break;
-		case NW_RD_TOOLONG:
-			W.lines++;
-			dead("line too long", line, n);
-			break;
-		case NW_RD_TIMEOUT:
-		case NW_RD_INTR:
-			break;
-		case NW_RD_EOF:
-			if (!o.parse_only)
-				win_engine_finish(&W.eng);
-			done = true;
-			break;
-		case NW_RD_ERR:
-			LOG_ERROR("cannot read stdin: %s", strerror(errno));
-			rc = NW_EXIT_FAIL;
-			done = true;
-			break;
-		}
-		idle_check();
-		nw_stats_tick();
-	}
-	nw_out_flush();
-	LOG_INFO("done lines=%llu events=%llu records=%llu late=%llu dead_letter=%llu",
-	         (unsigned long long)W.lines, (unsigned long long)W.eng.events,
+	LOG_INFO("done lines_in=%llu events=%llu records=%llu late=%llu "
+	         "dead_letters=%llu", (unsigned long long)nw_std.lines_in,
+	         (unsigned long long)W.eng.events,
 	         (unsigned long long)W.eng.records, (unsigned long long)W.eng.late,
-	         (unsigned long long)W.dead);
+	         (unsigned long long)nw_std.dead_letters);
 	nw_stats_close();
-	nw_reader_free(&rd);
 	nw_dlq_close(&W.dlq);
 	nw_sink_close(W.late);
 	win_engine_free(&W.eng);

@@ -137,9 +137,7 @@ int win_ckpt_save(const struct win_engine *e, const char *dir, uint64_t id)
 	size_t npanes_at;
 	int rc;
 
-	c.scratch = calloc(1, e->st_size ? e->st_size : 1);
-	if (c.scratch == NULL)
-		return -1;
+	c.scratch = nw_xcalloc(1, e->st_size);
 	fingerprint(e, &fp);
 	put_u32(&b, WIN_SNAP_MAGIC);
 	put_u32(&b, WIN_SNAP_VERSION);
@@ -171,10 +169,7 @@ static bool load_dset(struct rd *r, struct win_dset *d)
 	if (form == 1) {
 		if ((reg = take(r, WIN_HLL_M)) == NULL)
 			return false;
-		d->u.hll = malloc(WIN_HLL_M);
-		if (d->u.hll == NULL)
-			return false;
-		memcpy(d->u.hll, reg, WIN_HLL_M);
+		d->u.hll = nw_xmemdup(reg, WIN_HLL_M);
 		d->cap = WIN_DSET_HLL;
 		return true;
 	}
@@ -261,18 +256,4 @@ int win_ckpt_load(struct win_engine *e, const char *dir, uint64_t id)
 	         (unsigned long long)id, (unsigned long long)e->keys,
 	         (unsigned long long)panes);
 	return 0;
-}
-
-int win_ckpt_ctl(struct win_engine *e, const char *dir, const char *line,
-                 size_t n)
-{
-	uint64_t id;
-
-	enum nw_ckpt_ctl kind = nw_ckpt_ctl_parse(line, n, &id);
-
-	if (kind == NW_CKPT_CTL_BARRIER && win_ckpt_save(e, dir, id) != 0)
-		return -1;
-	if (kind == NW_CKPT_CTL_RESTORE && win_ckpt_load(e, dir, id) != 0)
-		return -1;
-	return (int)kind;
 }

@@ -14,10 +14,5 @@ int win_ckpt_save(const struct win_engine *e, const char *dir, uint64_t id);
 /* Replace the engine's state with snapshot id (0: empty state).  -1 when
  * the snapshot is missing, damaged or taken with other window flags. */
 int win_ckpt_load(struct win_engine *e, const char *dir, uint64_t id);
-/* A control line reached the window: save at a barrier, load at a
- * restore, nothing for other kinds.  Returns the kind (enum nw_ckpt_ctl),
- * -1 on failure (logged). */
-int win_ckpt_ctl(struct win_engine *e, const char *dir, const char *line,
-                 size_t n);
 
 #endif

@@ -6,7 +6,7 @@
 set -u
 : "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BIN:=$ROOT/bin}"
-: "${SHARED:=$ROOT/../shared}"
+: "${SAMPLES:=$ROOT/tests/data}"
 export PATH=$BIN:$PATH
 N=${KSRC_BENCH_MESSAGES:-200000}
 W=$(mktemp -d /tmp/nwbench-kcat.XXXXXX)
@@ -19,7 +19,7 @@ DB=$!
 for _ in $(seq 100); do [ -s "$W/bs" ] && break; sleep 0.1; done
 BS=$(cat "$W/bs") || { echo "bench kcat-src: no dev broker"; exit 1; }
 
-src=$SHARED/samples/upstream-events.ndjson
+src=$SAMPLES/upstream-events.ndjson
 reps=$(( (N + $(wc -l <"$src") - 1) / $(wc -l <"$src") ))
 for _ in $(seq "$reps"); do cat "$src"; done | head -n "$N" >"$W/in"
 # Per-message random partitions (no sticky batches): an even spread.

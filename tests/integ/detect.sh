@@ -57,7 +57,7 @@ check_eq dead_letter_reasons \
 check_eq dead_letter_lines "this line is not JSON" "$(head -1 "$T/dlq" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["line"])')"
 check_eq stats_counters "10 8 2 2 3" "$(python3 -c '
 import json,sys; s=json.load(open(sys.argv[1]))
-print(s["records_in"], s["alerts_out"], s["control_lines"], s["dead_letters"], s["rules"]["data_exfiltration"]["fired"])' "$T/stats")"
+print(s["records_in"], s["alerts_out"], s["ctl_lines"], s["dead_letters"], s["rules"]["data_exfiltration"]["fired"])' "$T/stats")"
 printf '\xff\xfe{"type":"window"\n{"type":"window","key_field":"src_ip","key":"a","window_start":0,"window_end":60000,"count":1,"sum_bytes_sent":6e7}\n' |
 	detect --dead-letter "$T/dlq2" >"$T/out4" 2>/dev/null
 check dead_letter_binary_kept_base64 python3 -c '

@@ -20,5 +20,5 @@ check_eq window_ctl_forwarded_in_order "$ctl1 a@10000 $ctl2 b@20000 c@30000 " "$
 check_eq window_ctl_not_counted 3 \
 	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$T/stats")"
 check_eq window_ctl_counted_as_ctl 2 \
-	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ctl"])' "$T/stats")"
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ctl_lines"])' "$T/stats")"
 check window_ctl_lookalike_is_dead_letter grep -q '"reason":"missing timestamp"' "$T/dlq"

@@ -66,7 +66,7 @@ PY
 
 n=$(wc -l <"$T/expect")
 check_eq window_deadletter_stats_counter "$n" \
-	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["dead_letter"])' "$T/stats")"
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["dead_letters"])' "$T/stats")"
 check_eq window_deadletter_stats_events 2 \
 	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$T/stats")"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The first line of ../shared/samples/upstream-events.ndjson. */
+/* The first line of tests/data/upstream-events.ndjson. */
 static const char sample1[] =
 	"{\"timestamp\":1763711997,\"event_id\":\"6513270e-269e-4d37-b2a7-4de452e6b438\","
 	"\"src_ip\":\"10.0.0.5\",\"dst_ip\":\"8.8.8.8\",\"src_port\":36143,\"dst_port\":443,"

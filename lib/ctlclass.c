@@ -1,0 +1,42 @@
+/* ctlclass.c - the one classifier of control lines: barrier, restore or
+ * other, with the barrier or restore id as an integer.  Every stage and
+ * lib/ckpt.c ask it, so they agree on what a barrier is. */
+#include "stage.h"
+
+#include <jansson.h>
+#include <string.h>
+
+enum nw_ctl_kind nw_ctl_classify(const char *line, size_t n, uint64_t *id)
+{
+	enum nw_ctl_kind kind = NW_CTL_OTHER;
+	const char *type;
+	json_t *ctl, *jid;
+
+	if (!nw_ctl_maybe(line, n) || (ctl = nw_ctl_parse(line, n)) == NULL)
+		return NW_CTL_NONE;
+	type = json_string_value(json_object_get(ctl, "type"));
+	jid = json_object_get(ctl, "id");
+	/* An id must be an integer >= 0: the same rule as the snapshot
+	 * names; a string or a negative number makes the line "other". */
+	if (type != NULL && json_is_integer(jid) && json_integer_value(jid) >= 0) {
+		if (strcmp(type, "barrier") == 0)
+			kind = NW_CTL_BARRIER;
+		else if (strcmp(type, "restore") == 0)
+			kind = NW_CTL_RESTORE;
+		if (kind != NW_CTL_OTHER)
+			*id = (uint64_t)json_integer_value(jid);
+	}
+	json_decref(ctl);
+	return kind;
+}
+
+const char *nw_ctl_kind_name(enum nw_ctl_kind kind)
+{
+	switch (kind) {
+	case NW_CTL_NONE: return "none";
+	case NW_CTL_BARRIER: return "barrier";
+	case NW_CTL_RESTORE: return "restore";
+	case NW_CTL_OTHER: break;
+	}
+	return "other";
+}
