@@ -115,6 +115,14 @@ $(UNIT_LIB): $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(shell $(PKGCONF) --cflags $(LIB_PKGS) 2>/dev/null) -o $@ $^ $(shell $(PKGCONF) --libs $(LIB_PKGS) 2>/dev/null) -lm
 
+# libFuzzer targets of lib/ alone (tests/fuzz/fuzz_lib*.c), built only with
+# FUZZ=1.
+FUZZ_LIB := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(wildcard tests/fuzz/fuzz_lib*.c))
+FUZZ_BINS += $(FUZZ_LIB)
+$(FUZZ_LIB): $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(shell $(PKGCONF) --cflags $(LIB_PKGS)) -o $@ $^ $(shell $(PKGCONF) --libs $(LIB_PKGS)) -lm
+
 unit-tests: $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h) $(wildcard $(dir %)*.h)

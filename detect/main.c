@@ -156,7 +156,6 @@ static void det_stats_setup(void)
 	nw_stats_init(D.o.stats_path, 1000);
 	nw_stats_u64("records_in", &D.records_in);
 	nw_stats_u64("alerts_out", &D.alerts_out);
-	nw_stats_u64("slow_path", &D.rec.slow);
 	nw_stats_u64("reloads", &D.reloads);
 	nw_stats_u64("reload_failures", &D.reload_failures);
 	nw_stats_fn("rules", rule_set_stats, &D.rules);

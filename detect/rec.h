@@ -1,11 +1,9 @@
 /*
  * rec.h - one window record (docs/contracts.md §2), parsed once.
  *
- * The common shape (a flat object of plain ASCII strings, numbers and arrays
- * of such strings) is scanned in place without allocation; anything else
- * (escapes, non-ASCII text, nested objects, true/false/null, odd numbers) goes
- * through jansson, which also decides what is not JSON.  Both paths yield the
- * same field list.
+ * One pass of lib/jscan's member iterator validates the line (as jansson
+ * would, duplicate names refused) and yields every member: its decoded name
+ * and value, and its value's JSON text as written, which alerts copy.
  *
  * Ownership: a rec owns its field array and scratch buffer; the names and
  * raw texts of a parsed record point into the caller's line or into that
@@ -17,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "jscan.h"
 #include "nw.h"
 
 enum rec_kind { RK_INT, RK_REAL, RK_STR, RK_OTHER };
@@ -38,14 +37,13 @@ struct rec {
 	int64_t     window_start, window_end;
 	struct rec_field *f;          /* aggregate fields, in record order */
 	int         n, cap;
-	struct nw_buf scratch;        /* texts of the jansson path */
-	uint64_t    slow;             /* records that took the jansson path */
+	char       *scratch;          /* decoded names and strings */
+	size_t      scap;
 	char        why[256];         /* the last dead-letter reason */
 };
 
 /* NULL when line is a window record, else the dead-letter reason (static
- * text, or text in the rec valid until the next call).  line[n] must be
- * '\0' (as nw_reader gives it): number conversion relies on it. */
+ * text, or text in the rec valid until the next call). */
 const char *rec_parse(struct rec *r, const char *line, size_t n);
 void rec_free(struct rec *r);
 

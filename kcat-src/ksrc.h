@@ -100,8 +100,9 @@ void ksrc_dlq_put(struct nw_dlq *d, const char *reason, const char *topic,
 /* Find the top-level member `field` of the JSON object in line and return
  * its value's bytes: a string's contents (escapes left as written; the
  * key only has to be stable) or a number/true/false token.  Returns false
- * when the line is not an object with that member or the value is null,
- * an object or an array. */
+ * when the line is not valid JSON (a repeated member name included), not
+ * an object with that member, or the value is null, an object or an
+ * array. */
 bool ksrc_json_key(const char *line, size_t n, const char *field,
                    size_t flen, const char **val, size_t *vlen);
 

@@ -1,113 +1,47 @@
 /* ksrc_key.c - the producer's message key: one top-level member of a JSON
- * object, found by a single allocation-free pass (no full parse). */
+ * object, found by one validating pass of lib/jscan's member iterator (so
+ * a line jscan refuses, a repeated name included, has no key). */
 #include "ksrc.h"
+#include "jscan.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-struct scan {
-	const char *p, *end;
-};
-
-static void skip_ws(struct scan *s)
+/* The value's bytes a key is made of: a string's body as written, or a
+ * number/true/false token; false for null, objects and arrays. */
+static bool key_bytes(const struct jscan_member *m, const char **val,
+                      size_t *vlen)
 {
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
-	                         *s->p == '\r' || *s->p == '\n'))
-		s->p++;
-}
-
-/* At an opening quote: step past the closing one.  False if unterminated. */
-static bool skip_string(struct scan *s)
-{
-	s->p++;
-	while (s->p < s->end) {
-		const char *q = memchr(s->p, '"', (size_t)(s->end - s->p));
-		if (q == NULL)
-			return false;
-		size_t bs = 0;   /* an odd run of backslashes escapes the quote */
-		for (const char *b = q; b > s->p && b[-1] == '\\'; b--)
-			bs++;
-		s->p = q + 1;
-		if (bs % 2 == 0)
-			return true;
+	switch (m->v.type) {
+	case JSCAN_STR:
+		*val = m->raw + 1;
+		*vlen = m->rawn - 2;
+		return true;
+	case JSCAN_INT: case JSCAN_REAL: case JSCAN_TRUE: case JSCAN_FALSE:
+		*val = m->raw;
+		*vlen = m->rawn;
+		return true;
+	default:
+		return false;
 	}
-	return false;
-}
-
-/* Skip one value of any kind; nested containers by depth, strings aware. */
-static bool skip_value(struct scan *s)
-{
-	int depth = 0;
-
-	do {
-		if (s->p >= s->end)
-			return false;
-		switch (*s->p) {
-		case '"':
-			if (!skip_string(s))
-				return false;
-			break;
-		case '{': case '[':
-			depth++;
-			s->p++;
-			break;
-		case '}': case ']':
-			if (depth == 0)
-				return false;
-			depth--;
-			s->p++;
-			break;
-		default:
-			if (depth == 0) {    /* a scalar token */
-				while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
-					s->p++;
-				return true;
-			}
-			s->p++;
-		}
-	} while (depth > 0);
-	return true;
 }
 
 bool ksrc_json_key(const char *line, size_t n, const char *field,
                    size_t flen, const char **val, size_t *vlen)
 {
-	struct scan s = { line, line + n };
+	char stack[1024], *scratch = stack;
+	struct jscan_iter it;
+	struct jscan_member m;
+	bool found = false;
+	int rc = -1;
 
-	skip_ws(&s);
-	if (s.p >= s.end || *s.p != '{')
-		return false;
-	s.p++;
-	for (;;) {
-		skip_ws(&s);
-		if (s.p >= s.end || *s.p != '"')
-			return false;
-		const char *k = s.p + 1;
-		if (!skip_string(&s))
-			return false;
-		bool match = (size_t)(s.p - 1 - k) == flen && memcmp(k, field, flen) == 0;
-		skip_ws(&s);
-		if (s.p >= s.end || *s.p != ':')
-			return false;
-		s.p++;
-		skip_ws(&s);
-		const char *v = s.p;
-		if (!skip_value(&s))
-			return false;
-		if (match) {
-			if (*v == '"') {
-				*val = v + 1;
-				*vlen = (size_t)(s.p - v - 2);
-				return true;
-			}
-			if (*v == '{' || *v == '[' || *v == 'n')
-				return false;
-			*val = v;
-			*vlen = (size_t)(s.p - v);
-			return *vlen > 0;
-		}
-		skip_ws(&s);
-		if (s.p >= s.end || *s.p != ',')
-			return false;
-		s.p++;
-	}
+	if (n > sizeof stack)
+		scratch = nw_xmalloc(n);
+	if (jscan_iter_begin(&it, line, n, scratch, JSCAN_DUP_REJECT) == JSCAN_OK)
+		while ((rc = jscan_iter_next(&it, &m)) == 1)
+			if (m.nlen == flen && memcmp(m.name, field, flen) == 0)
+				found = key_bytes(&m, val, vlen);
+	if (scratch != stack)
+		free(scratch);
+	return rc == 0 && found;
 }

@@ -71,7 +71,7 @@ void nw_buf_add_i64(struct nw_buf *b, int64_t v)
 
 /* Length of the UTF-8 sequence starting at s (1..4), or 0 when invalid:
  * overlongs, surrogates and code points above U+10FFFF are rejected. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t nw_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned c = s[0];
 	size_t len;
@@ -111,7 +111,7 @@ size_t nw_utf8_valid_prefix(const char *s, size_t n)
 		}
 		if (i >= n)
 			break;
-		size_t l = utf8_seq(u + i, n - i);
+		size_t l = nw_utf8_seq(u + i, n - i);
 		if (l == 0)
 			return i;
 		i += l;
@@ -130,7 +130,7 @@ bool nw_buf_add_jstr(struct nw_buf *b, const char *s, size_t n)
 	for (size_t i = 0; i < n;) {
 		unsigned c = u[i];
 		if (c >= 0x80) {
-			size_t l = utf8_seq(u + i, n - i);
+			size_t l = nw_utf8_seq(u + i, n - i);
 			if (l == 0) {
 				nw_buf_adds(b, "\xef\xbf\xbd");   /* U+FFFD */
 				clean = false;

@@ -1,43 +1,59 @@
-/* ctl.c - control lines: an object whose only key is "@ctl". */
+/* ctl.c - control lines: an object whose only member is "@ctl".  lib/jscan
+ * decides what is one (so a repeated "@ctl" is not, as for every line);
+ * jansson only builds the value handed back. */
 #include "nw.h"
+#include "jscan.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
-
-static const char *skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-		p++;
-	return p;
-}
 
 bool nw_ctl_maybe(const char *line, size_t n)
 {
 	const char *p = line, *end = line + n;
 
-	p = skip_ws(p, end);
+	p = jscan_ws(p, end);
 	if (p == end || *p++ != '{')
 		return false;
-	p = skip_ws(p, end);
+	p = jscan_ws(p, end);
 	return (size_t)(end - p) >= 6 && memcmp(p, "\"@ctl\"", 6) == 0;
+}
+
+/* The text of the "@ctl" value when the line is an object with that one
+ * member (scratch holds n bytes), else NULL. */
+static const char *ctl_value(const char *line, size_t n, char *scratch,
+                             size_t *vlen)
+{
+	struct jscan_iter it;
+	struct jscan_member m;
+	const char *v = NULL;
+	int members = 0, rc = -1;
+
+	if (jscan_iter_begin(&it, line, n, scratch, JSCAN_DUP_REJECT) != JSCAN_OK)
+		return NULL;
+	while ((rc = jscan_iter_next(&it, &m)) == 1)
+		if (members++ == 0 && m.nlen == 4 && memcmp(m.name, "@ctl", 4) == 0) {
+			v = m.raw;
+			*vlen = m.rawn;
+		}
+	return rc == 0 && members == 1 ? v : NULL;
 }
 
 void *nw_ctl_parse(const char *line, size_t n)
 {
-	json_error_t err;
-	json_t *root, *v;
+	char stack[512], *scratch = stack;
+	const char *v;
+	size_t vlen = 0;
+	json_t *root = NULL;
 
 	if (!nw_ctl_maybe(line, n))
 		return NULL;
-	root = json_loadb(line, n, JSON_REJECT_DUPLICATES, &err);
-	if (root == NULL)
-		return NULL;
-	v = json_object_get(root, "@ctl");
-	if (!json_is_object(root) || json_object_size(root) != 1 || v == NULL) {
-		json_decref(root);
-		return NULL;
-	}
-	json_incref(v);
-	json_decref(root);
-	return v;
+	if (n > sizeof stack)
+		scratch = nw_xmalloc(n);
+	if ((v = ctl_value(line, n, scratch, &vlen)) != NULL)
+		root = json_loadb(v, vlen, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+		                  NULL);
+	if (scratch != stack)
+		free(scratch);
+	return root;
 }

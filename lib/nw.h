@@ -83,6 +83,8 @@ void nw_buf_add_b64(struct nw_buf *b, const void *data, size_t n);
 void nw_buf_reset(struct nw_buf *b);
 void nw_buf_free(struct nw_buf *b);
 
+/* Length of the valid UTF-8 sequence at s (1 for ASCII), 0 when invalid. */
+size_t nw_utf8_seq(const unsigned char *s, size_t n);
 /* Length of the valid UTF-8 prefix of s (== n when all of it is valid). */
 size_t nw_utf8_valid_prefix(const char *s, size_t n);
 static inline bool nw_utf8_valid(const char *s, size_t n)

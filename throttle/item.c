@@ -2,6 +2,8 @@
  * out what the gate needs from an alert, render its Redis key. */
 #include "thr.h"
 
+#include "jscan.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,262 +63,38 @@ int thr_tmpl_render(const char *tmpl, const struct thr_fields *f,
 	return 0;
 }
 
-/* ---- fast path ------------------------------------------------------------
- * A strict scanner for the common line: a valid JSON object whose type,
- * alert_id, rule, key_field and key are plain strings.  It either proves
- * exactly that (SC_OK, fields pointing into the line) or gives up (SC_SLOW)
- * and jansson decides; anything unusual (\u escapes, exponents, long
- * numbers, deep nesting, duplicate fields) takes the slow path, so the
- * verdict on a line never depends on which path read it. */
-enum { SC_OK = 0, SC_SLOW = -1 };
-#define SC_DEPTH_MAX 32
+/* ---- reading a line: lib/jscan -------------------------------------------
+ * One validating pass picks out the five top-level members the gate reads,
+ * decoded; a repeated name anywhere refuses the line (docs/contracts.md,
+ * "Duplicate member names"), whatever else it holds. */
 
-struct scan {
-	const char *p, *end;
-	int depth;
-};
-
-/* The top-level members the gate reads. */
 enum { SF_TYPE, SF_ID, SF_RULE, SF_KEY_FIELD, SF_KEY, SF_N };
-static const struct { const char *name; size_t len; } sc_fields[SF_N] = {
-	{ "type", 4 }, { "alert_id", 8 }, { "rule", 4 }, { "key_field", 9 },
-	{ "key", 3 },
+static const char *const item_members[SF_N] = {
+	"type", "alert_id", "rule", "key_field", "key",
 };
 
-static void sc_ws(struct scan *s)
+/* The paths table, built on first use and kept for the process. */
+static const struct jscan_paths *item_paths(int *slot)
 {
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
-	                         *s->p == '\n' || *s->p == '\r'))
-		s->p++;
-}
+	static struct jscan_paths t;
+	static int slots[SF_N];
 
-/* A string; *esc says whether it held (simple) escapes. */
-static int sc_string(struct scan *s, const char **str, size_t *len, bool *esc)
-{
-	const char *b;
-
-	if (s->p >= s->end || *s->p != '"')
-		return SC_SLOW;
-	b = ++s->p;
-	*esc = false;
-	while (s->p < s->end) {
-		unsigned char c = (unsigned char)*s->p;
-		if (c == '"') {
-			*str = b, *len = (size_t)(s->p - b);
-			s->p++;
-			return SC_OK;
-		}
-		if (c < 0x20)
-			return SC_SLOW;
-		if (c == '\\') {
-			if (s->p + 1 >= s->end || s->p[1] == '\0' ||
-			    strchr("\"\\/bfnrt", s->p[1]) == NULL)
-				return SC_SLOW;
-			*esc = true;
-			s->p += 2;
-			continue;
-		}
-		s->p++;
+	if (t.n == 0) {
+		jscan_paths_init(&t, JSCAN_DUP_REJECT);
+		for (int i = 0; i < SF_N; i++)
+			slots[i] = jscan_paths_add(&t, item_members[i]);
 	}
-	return SC_SLOW;
+	memcpy(slot, slots, sizeof slots);
+	return &t;
 }
-
-static bool sc_digit(const struct scan *s)
-{
-	return s->p < s->end && *s->p >= '0' && *s->p <= '9';
-}
-
-/* -?(0|[1-9][0-9]*)(.[0-9]+)? of at most 16 bytes: fits jansson's int64
- * and double without overflow. */
-static int sc_number(struct scan *s)
-{
-	const char *b = s->p;
-
-	if (s->p < s->end && *s->p == '-')
-		s->p++;
-	if (!sc_digit(s))
-		return SC_SLOW;
-	if (*s->p++ != '0')
-		while (sc_digit(s))
-			s->p++;
-	if (s->p < s->end && *s->p == '.') {
-		s->p++;
-		if (!sc_digit(s))
-			return SC_SLOW;
-		while (sc_digit(s))
-			s->p++;
-	}
-	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
-		return SC_SLOW;
-	return s->p - b <= 16 ? SC_OK : SC_SLOW;
-}
-
-static int sc_literal(struct scan *s, const char *lit, size_t n)
-{
-	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
-		return SC_SLOW;
-	s->p += n;
-	return SC_OK;
-}
-
-static int sc_object(struct scan *s, struct thr_fields *top, const char **id,
-                     size_t *idn, unsigned *seen);
-
-static int sc_value(struct scan *s)
-{
-	const char *str;
-	size_t n;
-	bool esc;
-	int rc;
-
-	if (s->p >= s->end)
-		return SC_SLOW;
-	switch (*s->p) {
-	case '"': return sc_string(s, &str, &n, &esc);
-	case '{': return sc_object(s, NULL, NULL, NULL, NULL);
-	case 't': return sc_literal(s, "true", 4);
-	case 'f': return sc_literal(s, "false", 5);
-	case 'n': return sc_literal(s, "null", 4);
-	case '[':
-		if (++s->depth > SC_DEPTH_MAX)
-			return SC_SLOW;
-		s->p++;
-		sc_ws(s);
-		if (s->p < s->end && *s->p == ']') {
-			s->p++;
-			s->depth--;
-			return SC_OK;
-		}
-		for (;;) {
-			if ((rc = sc_value(s)) != SC_OK)
-				return rc;
-			sc_ws(s);
-			if (s->p < s->end && *s->p == ',') {
-				s->p++;
-				sc_ws(s);
-				continue;
-			}
-			if (s->p < s->end && *s->p == ']') {
-				s->p++;
-				s->depth--;
-				return SC_OK;
-			}
-			return SC_SLOW;
-		}
-	default:
-		return sc_number(s);
-	}
-}
-
-/* Record a top-level member the gate reads: a plain string, seen once. */
-static int sc_field(struct scan *s, int f, struct thr_fields *top,
-                    const char **id, size_t *idn, unsigned *seen)
-{
-	const char *str;
-	size_t n;
-	bool esc;
-
-	if (*seen & (1u << f) || sc_string(s, &str, &n, &esc) != SC_OK || esc)
-		return SC_SLOW;
-	*seen |= 1u << f;
-	switch (f) {
-	case SF_TYPE:
-		if (n != 5 || memcmp(str, "alert", 5) != 0)
-			return SC_SLOW;
-		break;
-	case SF_ID:        *id = str, *idn = n; break;
-	case SF_RULE:      top->rule = str, top->rule_len = n; break;
-	case SF_KEY_FIELD: top->key_field = str, top->key_field_len = n; break;
-	case SF_KEY:       top->key = str, top->key_len = n; break;
-	}
-	return SC_OK;
-}
-
-static int sc_object(struct scan *s, struct thr_fields *top, const char **id,
-                     size_t *idn, unsigned *seen)
-{
-	const char *key;
-	size_t kn;
-	bool esc;
-	int rc;
-
-	if (s->p >= s->end || *s->p != '{' || ++s->depth > SC_DEPTH_MAX)
-		return SC_SLOW;
-	s->p++;
-	sc_ws(s);
-	if (s->p < s->end && *s->p == '}') {
-		s->p++;
-		s->depth--;
-		return SC_OK;
-	}
-	for (;;) {
-		if (sc_string(s, &key, &kn, &esc) != SC_OK || (top && esc))
-			return SC_SLOW;
-		sc_ws(s);
-		if (s->p >= s->end || *s->p++ != ':')
-			return SC_SLOW;
-		sc_ws(s);
-		int f = SF_N;
-		if (top)
-			for (f = 0; f < SF_N; f++)
-				if (kn == sc_fields[f].len &&
-				    memcmp(key, sc_fields[f].name, kn) == 0)
-					break;
-		rc = f < SF_N ? sc_field(s, f, top, id, idn, seen) : sc_value(s);
-		if (rc != SC_OK)
-			return rc;
-		sc_ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			sc_ws(s);
-			continue;
-		}
-		if (s->p < s->end && *s->p == '}') {
-			s->p++;
-			s->depth--;
-			return SC_OK;
-		}
-		return SC_SLOW;
-	}
-}
-
-int thr_item_scan(const char *line, size_t n, struct thr_fields *f,
-                  const char **id, size_t *idn)
-{
-	struct scan s = { line, line + n, 0 };
-	unsigned seen = 0;
-
-	if (!nw_utf8_valid(line, n))
-		return SC_SLOW;
-	sc_ws(&s);
-	if (sc_object(&s, f, id, idn, &seen) != SC_OK)
-		return SC_SLOW;
-	sc_ws(&s);
-	if (s.p != s.end || seen != (1u << SF_N) - 1 || *idn == 0 ||
-	    *idn > THR_ID_MAX)
-		return SC_SLOW;
-	return SC_OK;
-}
-
-/* ---- slow path: jansson ----------------------------------------------- */
 
 /* A string member, or NULL. */
-static const char *jstr(json_t *o, const char *name, size_t *len)
+static const char *item_str(const struct jscan_val *v, size_t *len)
 {
-	json_t *v = json_object_get(o, name);
-
-	if (!json_is_string(v))
+	if (v->type != JSCAN_STR)
 		return NULL;
-	*len = json_string_length(v);
-	return json_string_value(v);
-}
-
-static bool all_blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-			return false;
-	return true;
+	*len = v->n;
+	return v->p;
 }
 
 /* Copy line, key, id and rule into one allocation the item owns. */
@@ -343,70 +121,55 @@ static int item_fill(struct thr_item *it, const char *line, size_t n,
 
 /* An alert needs "type":"alert" and the strings the gate and the template
  * use; everything else about it passes through untouched. */
-static const char *alert_fields(json_t *root, struct thr_fields *f,
-                                const char **id, size_t *idn)
+static const char *alert_fields(const struct jscan_val *v, const int *slot,
+                                struct thr_fields *f, const char **id,
+                                size_t *idn)
 {
 	size_t tn;
 	const char *type;
 
-	if (!json_is_object(root))
+	if (v[0].type != JSCAN_OBJ && v[0].type != JSCAN_ARR)
+		return "invalid JSON";        /* a bare scalar, as jansson says */
+	if (v[0].type != JSCAN_OBJ)
 		return "not a JSON object";
-	type = jstr(root, "type", &tn);
+	type = item_str(&v[slot[SF_TYPE]], &tn);
 	if (type == NULL || tn != 5 || memcmp(type, "alert", 5) != 0)
 		return "not an alert (\"type\" is not \"alert\")";
-	if ((*id = jstr(root, "alert_id", idn)) == NULL || *idn == 0)
+	if ((*id = item_str(&v[slot[SF_ID]], idn)) == NULL || *idn == 0)
 		return "alert without a string alert_id";
 	if (*idn > THR_ID_MAX)
 		return "alert_id too long";
-	if (memchr(*id, '\0', *idn))
-		return "alert_id contains NUL";
-	if ((f->rule = jstr(root, "rule", &f->rule_len)) == NULL)
+	if ((f->rule = item_str(&v[slot[SF_RULE]], &f->rule_len)) == NULL)
 		return "alert without a string rule";
-	if ((f->key_field = jstr(root, "key_field", &f->key_field_len)) == NULL)
+	if ((f->key_field = item_str(&v[slot[SF_KEY_FIELD]], &f->key_field_len)) == NULL)
 		return "alert without a string key_field";
-	if ((f->key = jstr(root, "key", &f->key_len)) == NULL)
+	if ((f->key = item_str(&v[slot[SF_KEY]], &f->key_len)) == NULL)
 		return "alert without a string key";
 	return NULL;
 }
 
-int thr_item_init(struct thr_item *it, const char *line, size_t n,
-                  const char *tmpl, const char **reason)
+/* An alert line: its fields checked, its Redis key rendered, the item
+ * filled.  scratch holds n bytes for decoded strings. */
+static int item_alert(struct thr_item *it, const char *line, size_t n,
+                      const char *tmpl, char *scratch, const char **reason)
 {
 	static const struct nw_buf nokey = { 0 };
-	json_error_t jerr;
+	struct jscan_val v[SF_N + 1];
 	struct thr_fields f = { 0 };
 	struct nw_buf key = { 0 };
 	const char *id = NULL;
 	size_t idn = 0;
 	char terr[160];
-	int rc = 0;
+	int slot[SF_N], rc = 0;
+	const struct jscan_paths *t = item_paths(slot);
+	enum jscan_res jr = jscan_scan(t, line, n, v, scratch);
 
-	memset(it, 0, sizeof *it);
-	*reason = NULL;
-	if (all_blank(line, n)) {
-		it->kind = THR_BLANK;
+	if (jr != JSCAN_OK) {
+		*reason = jscan_strerror(jr);
 		return 0;
 	}
-	if (nw_ctl_maybe(line, n)) {
-		json_t *ctl = nw_ctl_parse(line, n);
-		if (ctl) {
-			json_decref(ctl);
-			it->kind = THR_CTL;
-			it->state = THR_PASS;
-			return item_fill(it, line, n, &nokey, "", 0, "", 0);
-		}
-	}
-	it->kind = THR_BAD;
-	json_t *root = NULL;
-	if (thr_item_scan(line, n, &f, &id, &idn) != SC_OK) {
-		if ((root = json_loadb(line, n, JSON_REJECT_DUPLICATES,
-		                       &jerr)) == NULL) {
-			*reason = "invalid JSON";
-			return 0;
-		}
-		if ((*reason = alert_fields(root, &f, &id, &idn)) != NULL)
-			goto out;
-	}
+	if ((*reason = alert_fields(v, slot, &f, &id, &idn)) != NULL)
+		return 0;
 	if (thr_tmpl_render(tmpl, &f, &key, terr, sizeof terr) < 0) {
 		*reason = "key template";      /* validated at start-up: unreachable */
 		goto out;
@@ -421,7 +184,37 @@ int thr_item_init(struct thr_item *it, const char *line, size_t n,
 	               f.rule_len);
 out:
 	nw_buf_free(&key);
-	json_decref(root);
+	return rc;
+}
+
+int thr_item_init(struct thr_item *it, const char *line, size_t n,
+                  const char *tmpl, const char **reason)
+{
+	static const struct nw_buf nokey = { 0 };
+	char stack[1024], *scratch = stack;
+	int rc;
+
+	memset(it, 0, sizeof *it);
+	*reason = NULL;
+	if (jscan_ws(line, line + n) == line + n) {
+		it->kind = THR_BLANK;
+		return 0;
+	}
+	if (nw_ctl_maybe(line, n)) {
+		json_t *ctl = nw_ctl_parse(line, n);
+		if (ctl) {
+			json_decref(ctl);
+			it->kind = THR_CTL;
+			it->state = THR_PASS;
+			return item_fill(it, line, n, &nokey, "", 0, "", 0);
+		}
+	}
+	it->kind = THR_BAD;
+	if (n > sizeof stack)
+		scratch = nw_xmalloc(n);
+	rc = item_alert(it, line, n, tmpl, scratch, reason);
+	if (scratch != stack)
+		free(scratch);
 	return rc;
 }
 

@@ -89,11 +89,6 @@ struct thr_item {
 int  thr_item_init(struct thr_item *it, const char *line, size_t n,
                    const char *tmpl, const char **reason);
 void thr_item_free(struct thr_item *it);
-/* The fast path of thr_item_init: 0 when line is certainly a valid JSON
- * alert whose five fields are plain strings (pointing into line), -1 when
- * jansson must decide. */
-int  thr_item_scan(const char *line, size_t n, struct thr_fields *f,
-                   const char **id, size_t *idn);
 
 /* ---- local TTL table: dedup while Redis is away ------------------------ */
 enum thr_lres { THR_L_CLAIMED, THR_L_SAME, THR_L_OTHER };

@@ -215,15 +215,15 @@ static bool op_holds(enum win_op op, int c)
 }
 
 /* Does scalar v equal the predicate's value?  -1: incomparable type. */
-static int pred_cmp(const struct win_agg *a, const struct win_jval *v, int *c)
+static int pred_cmp(const struct win_agg *a, const struct jscan_val *v, int *c)
 {
-	if (a->vnum && (v->type == WJ_INT || v->type == WJ_REAL)) {
-		*c = v->type == WJ_INT && a->vd == floor(a->vd) && fabs(a->vd) < 9e18 ?
+	if (a->vnum && (v->type == JSCAN_INT || v->type == JSCAN_REAL)) {
+		*c = v->type == JSCAN_INT && a->vd == floor(a->vd) && fabs(a->vd) < 9e18 ?
 		     (v->i > (int64_t)a->vd) - (v->i < (int64_t)a->vd) :
 		     cmp_num(v->d, a->vd);
 		return 0;
 	}
-	if (!a->vnum && v->type == WJ_STR) {
+	if (!a->vnum && v->type == JSCAN_STR) {
 		*c = cmp_str(v->p, v->n, a->vs, a->vn);
 		return 0;
 	}
@@ -231,22 +231,22 @@ static int pred_cmp(const struct win_agg *a, const struct win_jval *v, int *c)
 }
 
 /* count_if: NULL and a match flag, or a dead-letter reason. */
-static bool pred_match(const struct win_agg *a, const struct win_jval *v,
+static bool pred_match(const struct win_agg *a, const struct jscan_val *v,
                        char *scratch, bool *bad)
 {
 	int c;
 
 	*bad = false;
-	if (v->type == WJ_NONE || v->type == WJ_NULL)
+	if (v->type == JSCAN_NONE || v->type == JSCAN_NULL)
 		return false;
 	if (a->op == WO_CONTAINS) {
-		struct win_jval el;
+		struct jscan_val el;
 		size_t pos = 0;
-		if (v->type != WJ_ARR) {
+		if (v->type != JSCAN_ARR) {
 			*bad = true;
 			return false;
 		}
-		while (win_scan_arr_next(v, &pos, &el, scratch))
+		while (jscan_arr_next(v, &pos, &el, scratch))
 			if (pred_cmp(a, &el, &c) == 0 && c == 0)
 				return true;
 		return false;
@@ -259,11 +259,11 @@ static bool pred_match(const struct win_agg *a, const struct win_jval *v,
 }
 
 const char *win_aggs_input(const struct win_agg *a, int n,
-                           const struct win_jval *vals, struct win_in *in,
+                           const struct jscan_val *vals, struct win_in *in,
                            char *scratch)
 {
 	for (int k = 0; k < n; k++) {
-		const struct win_jval *v = a[k].slot >= 0 ? &vals[a[k].slot] : NULL;
+		const struct jscan_val *v = a[k].slot >= 0 ? &vals[a[k].slot] : NULL;
 		struct win_in *x = &in[k];
 		bool bad;
 
@@ -272,18 +272,18 @@ const char *win_aggs_input(const struct win_agg *a, int n,
 			continue;
 		switch (a[k].fn) {
 		case WF_SUM: case WF_MIN: case WF_MAX: case WF_AVG:
-			if (v->type == WJ_INT) {
+			if (v->type == JSCAN_INT) {
 				x->has = true, x->real = false, x->i = v->i, x->d = v->d;
-			} else if (v->type == WJ_REAL) {
+			} else if (v->type == JSCAN_REAL) {
 				x->has = true, x->real = true, x->d = v->d;
-			} else if (v->type != WJ_NONE && v->type != WJ_NULL) {
+			} else if (v->type != JSCAN_NONE && v->type != JSCAN_NULL) {
 				return a[k].field;
 			}
 			break;
 		case WF_DISTINCT:
-			if (v->type == WJ_ARR || v->type == WJ_OBJ)
+			if (v->type == JSCAN_ARR || v->type == JSCAN_OBJ)
 				return a[k].field;
-			if (v->type != WJ_NONE && v->type != WJ_NULL) {
+			if (v->type != JSCAN_NONE && v->type != JSCAN_NULL) {
 				x->has = true;
 				x->h = win_hash_jval(v);
 			}

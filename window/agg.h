@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "nw.h"
-#include "scan.h"
+#include "jscan.h"
 
 enum win_fn { WF_COUNT, WF_SUM, WF_MIN, WF_MAX, WF_AVG, WF_DISTINCT, WF_COUNT_IF };
 enum win_op { WO_EQ, WO_NE, WO_LT, WO_LE, WO_GT, WO_GE, WO_CONTAINS };
@@ -31,7 +31,7 @@ struct win_agg {
 	char *lit;           /* ,"name": ready to copy (win_aggs_layout) */
 	size_t litlen;
 	char *field;         /* dotted path */
-	int slot;            /* win_paths slot of field */
+	int slot;            /* jscan_paths slot of field */
 	size_t off;          /* offset of this aggregate's state in a block */
 	/* count_if predicate */
 	enum win_op op;
@@ -64,7 +64,7 @@ size_t win_aggs_layout(struct win_agg *a, int n);
 /* Read the event's values for every aggregate into in[]; NULL when the
  * event is fine, else a dead-letter reason (owned by a, or static). */
 const char *win_aggs_input(const struct win_agg *a, int n,
-                           const struct win_jval *vals, struct win_in *in,
+                           const struct jscan_val *vals, struct win_in *in,
                            char *scratch);
 void win_aggs_update(const struct win_agg *a, int n, void *st,
                      const struct win_in *in);

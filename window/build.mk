@@ -1,5 +1,5 @@
 PROGS += window
-window_SRCS := window/main.c window/scan.c window/wtime.c window/dset.c \
+window_SRCS := window/main.c window/wtime.c window/dset.c \
                window/agg.c window/engine.c window/event.c \
                window/win_ckpt.c window/wmark.c
 window_MAIN := window/main.c

@@ -33,14 +33,14 @@ uint64_t win_hash(const void *p, size_t n, uint64_t seed)
 	return mix64(h);
 }
 
-uint64_t win_hash_jval(const struct win_jval *v)
+uint64_t win_hash_jval(const struct jscan_val *v)
 {
 	switch (v->type) {
-	case WJ_STR:
+	case JSCAN_STR:
 		return win_hash(v->p, v->n, 0x5354);
-	case WJ_INT:
+	case JSCAN_INT:
 		return mix64((uint64_t)v->i ^ UINT64_C(0x494e54));
-	case WJ_REAL:
+	case JSCAN_REAL:
 		if (v->d == floor(v->d) && fabs(v->d) < 9.2e18)
 			return mix64((uint64_t)(int64_t)v->d ^ UINT64_C(0x494e54));
 		uint64_t bits;

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "scan.h"
+#include "jscan.h"
 
 #define WIN_DSET_CAP   1024
 #define WIN_HLL_P      14
@@ -39,6 +39,6 @@ void win_dset_free(struct win_dset *d);
 /* Hashes: bytes, and the value of an extracted JSON scalar (numbers by
  * value, so 443 and 443.0 are one value). */
 uint64_t win_hash(const void *p, size_t n, uint64_t seed);
-uint64_t win_hash_jval(const struct win_jval *v);
+uint64_t win_hash_jval(const struct jscan_val *v);
 
 #endif

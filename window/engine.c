@@ -359,7 +359,7 @@ void win_engine_advance(struct win_engine *e, int64_t wm)
 }
 
 enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
-                             const struct win_jval *vals,
+                             const struct jscan_val *vals,
                              const struct win_in *in)
 {
 	int64_t S = e->cfg.size, L = e->cfg.slide, A = e->cfg.lateness;
@@ -376,7 +376,7 @@ enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
 	}
 	for (int fi = 0; fi < e->nfields; fi++) {
 		struct win_field *f = &e->fields[fi];
-		const struct win_jval *kv = &vals[f->slot];
+		const struct jscan_val *kv = &vals[f->slot];
 		hashes[fi] = win_hash(kv->p, kv->n, KEY_SEED);
 		slots[fi] = key_find(f, hashes[fi], kv->p, kv->n);
 		keys[fi] = f->tab[slots[fi]].k;

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include "agg.h"
 #include "nw.h"
-#include "scan.h"
+#include "jscan.h"
 #include "wmark.h"
 
 struct win_cfg {
@@ -44,7 +44,7 @@ struct win_field {
 	const char *name;
 	char *head;                /* {"type":"window","key_field":NAME,"key": */
 	size_t headlen;
-	int slot;                  /* win_paths slot of the key */
+	int slot;                  /* jscan_paths slot of the key */
 	struct win_kslot *tab;     /* open addressing, linear probing */
 	size_t tabcap, tabn;
 	struct win_key **live;     /* keys with panes; [0, nsorted) sorted */
@@ -89,7 +89,7 @@ int  win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
  * watermark source (as one of its current partition), and the engine
  * fires up to the watermark the source returns. */
 enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
-                             const struct win_jval *vals,
+                             const struct jscan_val *vals,
                              const struct win_in *in);
 /* Move the watermark forward (never back) and fire what is due. */
 void win_engine_advance(struct win_engine *e, int64_t wm);

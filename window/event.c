@@ -10,9 +10,9 @@ int win_parser_init(struct win_parser *p, const char *time_field,
                     struct win_agg *aggs, int naggs, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof *p);
-	win_paths_init(&p->paths);
+	jscan_paths_init(&p->paths, JSCAN_DUP_REJECT);
 	p->unit = unit;
-	if ((p->ts_slot = win_paths_add(&p->paths, time_field)) < 0) {
+	if ((p->ts_slot = jscan_paths_add(&p->paths, time_field)) < 0) {
 		snprintf(err, errlen, "bad time field \"%s\"", time_field);
 		return -1;
 	}
@@ -23,7 +23,7 @@ int win_parser_init(struct win_parser *p, const char *time_field,
 	p->nkeys = nkeys;
 	for (int i = 0; i < nkeys; i++) {
 		p->key_names[i] = keys[i];
-		if ((p->key_slots[i] = win_paths_add(&p->paths, keys[i])) < 0) {
+		if ((p->key_slots[i] = jscan_paths_add(&p->paths, keys[i])) < 0) {
 			snprintf(err, errlen, "bad key field \"%s\"", keys[i]);
 			return -1;
 		}
@@ -32,7 +32,7 @@ int win_parser_init(struct win_parser *p, const char *time_field,
 	p->naggs = naggs;
 	for (int i = 0; i < naggs; i++)
 		if (aggs[i].field &&
-		    (aggs[i].slot = win_paths_add(&p->paths, aggs[i].field)) < 0) {
+		    (aggs[i].slot = jscan_paths_add(&p->paths, aggs[i].field)) < 0) {
 			snprintf(err, errlen, "bad field \"%s\"", aggs[i].field);
 			return -1;
 		}
@@ -43,7 +43,7 @@ int win_parser_init(struct win_parser *p, const char *time_field,
 
 void win_parser_free(struct win_parser *p)
 {
-	win_paths_free(&p->paths);
+	jscan_paths_free(&p->paths);
 	free(p->vals);
 	free(p->in);
 	free(p->scratch);
@@ -54,6 +54,7 @@ const char *win_parse_event(struct win_parser *p, const char *line, size_t n,
                             int64_t *ts)
 {
 	enum win_ts_err te;
+	enum jscan_res jr;
 	const char *bad;
 
 	if (memchr(line, '\0', n))
@@ -63,18 +64,21 @@ const char *win_parse_event(struct win_parser *p, const char *line, size_t n,
 		p->scratch_cap = 2 * n + 2 > 4096 ? 2 * n + 2 : 4096;
 		p->scratch = nw_xmalloc(p->scratch_cap);
 	}
-	if (win_scan(&p->paths, line, n, p->vals, p->scratch) != WIN_SCAN_OK)
-		return nw_utf8_valid(line, n) ? "malformed JSON" : "invalid UTF-8";
-	if (p->vals[0].type != WJ_OBJ)
+	if ((jr = jscan_scan(&p->paths, line, n, p->vals, p->scratch)) != JSCAN_OK) {
+		if (!nw_utf8_valid(line, n))
+			return "invalid UTF-8";
+		return jr == JSCAN_DUP ? jscan_strerror(jr) : "malformed JSON";
+	}
+	if (p->vals[0].type != JSCAN_OBJ)
 		return "not an object";
 	if ((te = win_ts_from(&p->vals[p->ts_slot], p->unit, ts)) != WTS_OK)
 		return win_ts_errstr(te);
 	for (int i = 0; i < p->nkeys; i++) {
-		const struct win_jval *k = &p->vals[p->key_slots[i]];
-		if (k->type == WJ_STR)
+		const struct jscan_val *k = &p->vals[p->key_slots[i]];
+		if (k->type == JSCAN_STR)
 			continue;
 		snprintf(p->reason, sizeof p->reason, "%s key %s",
-		         k->type == WJ_NONE || k->type == WJ_NULL ? "missing" :
+		         k->type == JSCAN_NONE || k->type == JSCAN_NULL ? "missing" :
 		         "non-string", p->key_names[i]);
 		return p->reason;
 	}

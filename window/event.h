@@ -10,13 +10,13 @@
 #define WIN_EVENT_H
 
 #include "agg.h"
-#include "scan.h"
+#include "jscan.h"
 #include "wtime.h"
 
 #define WIN_MAX_KEYS 16
 
 struct win_parser {
-	struct win_paths paths;
+	struct jscan_paths paths;
 	int ts_slot;
 	enum win_tunit unit;
 	int nkeys;
@@ -24,7 +24,7 @@ struct win_parser {
 	int key_slots[WIN_MAX_KEYS];
 	struct win_agg *aggs;
 	int naggs;
-	struct win_jval *vals;     /* one per path slot */
+	struct jscan_val *vals;     /* one per path slot */
 	struct win_in *in;         /* one per aggregate */
 	char *scratch;
 	size_t scratch_cap;

@@ -180,7 +180,7 @@ int win_rfc3339(const char *s, size_t n, int64_t *ms)
 	return 0;
 }
 
-enum win_ts_err win_ts_from(const struct win_jval *v, enum win_tunit unit,
+enum win_ts_err win_ts_from(const struct jscan_val *v, enum win_tunit unit,
                             int64_t *ms)
 {
 	static const int scale[] = {
@@ -188,10 +188,10 @@ enum win_ts_err win_ts_from(const struct win_jval *v, enum win_tunit unit,
 	};
 
 	switch (v->type) {
-	case WJ_NONE:
-	case WJ_NULL:
+	case JSCAN_NONE:
+	case JSCAN_NULL:
 		return WTS_MISSING;
-	case WJ_STR:
+	case JSCAN_STR:
 		if (unit != WT_AUTO && unit != WT_RFC3339)
 			return WTS_TYPE;
 		switch (win_rfc3339(v->p, v->n, ms)) {
@@ -199,8 +199,8 @@ enum win_ts_err win_ts_from(const struct win_jval *v, enum win_tunit unit,
 		case -2: return WTS_RANGE;
 		default: return WTS_BAD;
 		}
-	case WJ_INT:
-	case WJ_REAL:
+	case JSCAN_INT:
+	case JSCAN_REAL:
 		if (unit == WT_RFC3339)
 			return WTS_TYPE;
 		if (unit == WT_AUTO) {

@@ -6,7 +6,7 @@
 #define WIN_TIME_H
 
 #include <stdint.h>
-#include "scan.h"
+#include "jscan.h"
 
 enum win_tunit { WT_AUTO, WT_S, WT_MS, WT_US, WT_NS, WT_RFC3339 };
 
@@ -23,7 +23,7 @@ enum win_ts_err {
 
 int win_tunit_parse(const char *s, enum win_tunit *out);
 /* Convert an extracted timestamp value to epoch ms (rounded down). */
-enum win_ts_err win_ts_from(const struct win_jval *v, enum win_tunit unit,
+enum win_ts_err win_ts_from(const struct jscan_val *v, enum win_tunit unit,
                             int64_t *ms);
 /* The RFC 3339 reader alone: 0 and *ms on success. */
 int win_rfc3339(const char *s, size_t n, int64_t *ms);

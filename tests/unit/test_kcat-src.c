@@ -107,6 +107,35 @@ TEST(key_absent_null_container_or_malformed)
 	CHECK_STR(key_of("{\"a\":1 \"src_ip\":\"x\"}", "src_ip"), "(none)");
 	CHECK_STR(key_of("", "src_ip"), "(none)");
 	CHECK_STR(key_of("{\"src_ip\":\"\"}", "src_ip"), "");
+	CHECK_STR(key_of("{\"src_ip\":\"x\"} trailing", "src_ip"), "(none)");
+	CHECK_STR(key_of("{\"src_ip\":\"x\",\"b\":tru}", "src_ip"), "(none)");
+}
+
+/* A string key keeps its escapes as written; a number is its token. */
+TEST(key_bytes_as_written)
+{
+	CHECK_STR(key_of("{\"src_ip\":\"a\\u00e9\\\"b\"}", "src_ip"), "a\\u00e9\\\"b");
+	CHECK_STR(key_of("{\"n\":-1.5e3}", "n"), "-1.5e3");
+	CHECK_STR(key_of("{\"t\":true}", "t"), "true");
+	CHECK_STR(key_of("{\"\\u0073rc_ip\":\"5.5.5.5\"}", "src_ip"), "5.5.5.5");
+}
+
+/* A repeated member name leaves the line without a key, the same way
+ * whatever else it holds and whichever name repeats. */
+TEST(key_none_for_duplicate_names)
+{
+	static const char *const dups[] = {
+		"{\"src_ip\":\"a\",\"src_ip\":\"b\"}",
+		"{\"src_ip\":\"a\",\"x\":1,\"x\":2}",
+		"{\"src_ip\":\"a\",\"x\":1,\"x\":2,\"e\":\"\\u00e9\"}",
+		"{\"src_ip\":\"a\",\"x\":1,\"x\":2,\"e\":\"\xc3\xa9\"}",
+		"{\"src_ip\":\"a\",\"\\u0073rc_ip\":\"b\"}",
+		"{\"src_ip\":\"a\",\"o\":{\"y\":1,\"y\":2}}",
+	};
+
+	for (size_t i = 0; i < sizeof dups / sizeof dups[0]; i++)
+		CHECK_STR(key_of(dups[i], "src_ip"), "(none)");
+	CHECK_STR(key_of("{\"src_ip\":\"a\",\"x\":1,\"e\":\"\\u00e9\"}", "src_ip"), "a");
 }
 
 TEST(secret_property_names)
@@ -128,6 +157,8 @@ int main(void)
 	RUN(key_from_upstream_events);
 	RUN(key_only_from_a_top_level_member);
 	RUN(key_absent_null_container_or_malformed);
+	RUN(key_bytes_as_written);
+	RUN(key_none_for_duplicate_names);
 	RUN(secret_property_names);
 	return t_done();
 }

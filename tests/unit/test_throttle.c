@@ -269,59 +269,40 @@ TEST(item_long_key_rejected)
 	nw_buf_free(&b);
 }
 
-static int scan(const char *line)
+/* A repeated member name refuses the line as invalid JSON, the same way
+ * whatever else it holds: escapes, non-ASCII text, nesting (issue dup1 /
+ * dup2: the second once passed a scanner the first did not). */
+TEST(item_duplicate_names_rejected_whatever_the_line_holds)
 {
-	struct thr_fields f;
-	const char *id;
-	size_t idn;
-
-	return thr_item_scan(line, strlen(line), &f, &id, &idn);
-}
-
-/* The fast path takes plain alerts and leaves everything unusual to
- * jansson (the item_kinds cases above go through both). */
-TEST(scan_fast_path_scope)
-{
-	struct thr_fields f;
-	const char *id;
-	size_t idn;
-	static const char ok[] = " {\"type\" : \"alert\",\"alert_id\":\"x1\",\"rule\":\"r\","
-		"\"key_field\":\"f\",\"key\":\"k\",\"n\":[1,-2.5,0,true,false,null,"
-		"{\"a\":{}},[]],\"m\":\"t\\\"ab\\n\\u00e9\"} ";
-
-	CHECK_INT(thr_item_scan(ok, strlen(ok), &f, &id, &idn), -1); /* \u: slow */
-	CHECK_INT(scan("{\"type\":\"alert\",\"alert_id\":\"x1\",\"rule\":\"r\","
-	               "\"key_field\":\"f\",\"key\":\"k\",\"n\":[1,-2.5,0,true,"
-	               "false,null,{\"a\":{}},[]],\"m\":\"t\\\"\\n\"} "), 0);
-	const char *line = "{\"key\":\"10.0.0.5\",\"type\":\"alert\",\"rule\":\"scan\","
-	                   "\"alert_id\":\"abc\",\"key_field\":\"src_ip\"}";
-	CHECK_INT(thr_item_scan(line, strlen(line), &f, &id, &idn), 0);
-	CHECK_INT(idn, 3);
-	CHECK(memcmp(id, "abc", 3) == 0);
-	CHECK_INT(f.key_len, 8);
-	CHECK(memcmp(f.key, "10.0.0.5", 8) == 0);
-
-	static const char *const slow[] = {
-		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\"}",
-		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\",\"v\":1e3}",
-		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\",\"v\":12345678901234567890}",
-		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\",\"key\":\"j\"}",
-		"{\"type\":\"alert\",\"alert_id\":\"a\\n\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\"}",
-		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\"} x",
-		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\",}",
-		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\",\"v\":01}",
-		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"\xff\"}",
-		"{\"type\":\"Alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\"}",
-		"{\"type\":\"alert\",\"alert_id\":7,\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\"}",
-		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\",\"key\":\"k\",\"v\":tru}",
-		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
-		"",
+	struct thr_item it;
+	static const char *const dups[] = {
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\","
+		"\"key\":\"k\",\"x\":1,\"x\":2}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\","
+		"\"key\":\"k\",\"x\":1,\"x\":2,\"e\":\"\\u00e9\"}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\","
+		"\"key\":\"k\",\"x\":1,\"x\":2,\"e\":\"\xc3\xa9\"}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"alert_id\":\"b\",\"rule\":\"r\","
+		"\"key_field\":\"f\",\"key\":\"k\"}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\","
+		"\"key\":\"k\",\"\\u006bey\":\"j\"}",
+		"{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\",\"key_field\":\"f\","
+		"\"key\":\"k\",\"n\":[{\"y\":1,\"y\":2}]}",
 	};
-	for (size_t i = 0; i < sizeof slow / sizeof slow[0]; i++) {
-		if (scan(slow[i]) != -1)
-			printf("  fast path took: %s\n", slow[i]);
-		CHECK_INT(scan(slow[i]), -1);
+
+	for (size_t i = 0; i < sizeof dups / sizeof dups[0]; i++) {
+		CHECK_STR(classify(dups[i], &it), "invalid JSON: duplicate key");
+		CHECK_INT(it.kind, THR_BAD);
+		thr_item_free(&it);
 	}
+	/* the same line without the repeat is an alert, escapes and all */
+	CHECK(classify("{\"type\":\"alert\",\"alert_id\":\"a\",\"rule\":\"r\","
+	               "\"key_field\":\"f\",\"key\":\"\\u00e9\",\"x\":1}", &it) == NULL);
+	CHECK_INT(it.kind, THR_ALERT);
+	CHECK_STR(it.key, "k:r:\xc3\xa9");
+	thr_item_free(&it);
+	CHECK_STR(classify("42", &it), "invalid JSON");
+	thr_item_free(&it);
 }
 
 static enum thr_lres claim(struct thr_local *t, const char *k, const char *id,
@@ -406,7 +387,7 @@ int main(void)
 	RUN(template_placeholders);
 	RUN(item_kinds);
 	RUN(item_long_key_rejected);
-	RUN(scan_fast_path_scope);
+	RUN(item_duplicate_names_rejected_whatever_the_line_holds);
 	RUN(local_set_nx_semantics);
 	RUN(local_bounded_evicts_oldest);
 	RUN(local_note_renews_and_each_lists_live);

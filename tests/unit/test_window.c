@@ -7,7 +7,7 @@
 #include "dset.h"
 #include "engine.h"
 #include "event.h"
-#include "scan.h"
+#include "jscan.h"
 #include "wtime.h"
 
 #include <jansson.h>
@@ -20,22 +20,22 @@
 /* The timestamp of {"timestamp":<json>} in unit, or a negative error. */
 static int64_t ts_of(const char *json, enum win_tunit unit)
 {
-	struct win_paths p;
-	struct win_jval vals[4];
+	struct jscan_paths p;
+	struct jscan_val vals[4];
 	char line[256], scratch[256];
 	int64_t ms = -1;
 
-	win_paths_init(&p);
-	int slot = win_paths_add(&p, "timestamp");
+	jscan_paths_init(&p, JSCAN_DUP_REJECT);
+	int slot = jscan_paths_add(&p, "timestamp");
 	snprintf(line, sizeof line, "{\"timestamp\":%s}", json);
-	if (win_scan(&p, line, strlen(line), vals, scratch) != WIN_SCAN_OK)
+	if (jscan_scan(&p, line, strlen(line), vals, scratch) != JSCAN_OK)
 		ms = -100;
 	else {
 		enum win_ts_err e = win_ts_from(&vals[slot], unit, &ms);
 		if (e != WTS_OK)
 			ms = -(int64_t)e;
 	}
-	win_paths_free(&p);
+	jscan_paths_free(&p);
 	return ms;
 }
 
@@ -130,10 +130,10 @@ static void eng_new(struct win_engine *e, int64_t size, int64_t slide,
 static enum win_ev ev2(struct win_engine *e, int64_t ts, const char *k1,
                        const char *k2)
 {
-	struct win_jval v[3] = { { 0 } };
+	struct jscan_val v[3] = { { 0 } };
 	struct win_in in[1] = { { 0 } };
-	v[1].type = WJ_STR, v[1].p = k1, v[1].n = (uint32_t)strlen(k1);
-	v[2].type = WJ_STR, v[2].p = k2, v[2].n = (uint32_t)strlen(k2);
+	v[1].type = JSCAN_STR, v[1].p = k1, v[1].n = (uint32_t)strlen(k1);
+	v[2].type = JSCAN_STR, v[2].p = k2, v[2].n = (uint32_t)strlen(k2);
 	return win_engine_event(e, ts, v, in);
 }
 
@@ -374,9 +374,9 @@ TEST(distinct_exact_then_sketch_within_2_percent)
 
 TEST(distinct_numbers_by_value)
 {
-	struct win_jval a = { .type = WJ_INT, .i = 443, .d = 443 };
-	struct win_jval b = { .type = WJ_REAL, .d = 443.0 };
-	struct win_jval c = { .type = WJ_STR, .p = "443", .n = 3 };
+	struct jscan_val a = { .type = JSCAN_INT, .i = 443, .d = 443 };
+	struct jscan_val b = { .type = JSCAN_REAL, .d = 443.0 };
+	struct jscan_val c = { .type = JSCAN_STR, .p = "443", .n = 3 };
 	CHECK(win_hash_jval(&a) == win_hash_jval(&b));
 	CHECK(win_hash_jval(&a) != win_hash_jval(&c));
 }
@@ -436,6 +436,40 @@ TEST(reals_print_as_jansson_prints_them)
 	}
 }
 
+/* ---- duplicate member names ------------------------------------------------ */
+
+/* A repeated member name dead-letters the event the same way whatever else
+ * the line holds (escapes, non-ASCII text), wherever the repeat is (a
+ * wanted field or not, nested, escaped). */
+TEST(duplicate_names_dead_lettered_whatever_the_line_holds)
+{
+	struct win_parser p;
+	struct win_agg a;
+	const char *keys[] = { "src_ip" };
+	char err[256];
+	int64_t ts;
+	static const char *const dups[] = {
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"x\":1,\"x\":2}",
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"x\":1,\"x\":2,\"e\":\"\\u00e9\"}",
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"x\":1,\"x\":2,\"e\":\"\xc3\xa9\"}",
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"src_ip\":\"b\"}",
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"src\\u005fip\":\"b\"}",
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"app_layer\":{\"status_code\":1,\"status_code\":2}}",
+		"{\"timestamp\":1,\"src_ip\":\"a\",\"flags\":[{\"k\":1,\"k\":2}]}",
+	};
+
+	CHECK_INT(win_agg_parse("max(app_layer.status_code)", &a, err, sizeof err), 0);
+	CHECK_INT(win_parser_init(&p, "timestamp", WT_AUTO, keys, 1, &a, 1, err,
+	                          sizeof err), 0);
+	for (size_t i = 0; i < sizeof dups / sizeof dups[0]; i++)
+		CHECK_STR(win_parse_event(&p, dups[i], strlen(dups[i]), &ts),
+		          "invalid JSON: duplicate key");
+	static const char ok[] = "{\"timestamp\":1,\"src_ip\":\"a\",\"x\":1,\"e\":\"\\u00e9\"}";
+	CHECK(win_parse_event(&p, ok, strlen(ok), &ts) == NULL);
+	win_parser_free(&p);
+	win_agg_free(&a);
+}
+
 int main(void)
 {
 	RUN(timestamps_each_unit);
@@ -454,5 +488,6 @@ int main(void)
 	RUN(distinct_numbers_by_value);
 	RUN(agg_specs);
 	RUN(reals_print_as_jansson_prints_them);
+	RUN(duplicate_names_dead_lettered_whatever_the_line_holds);
 	return t_done();
 }

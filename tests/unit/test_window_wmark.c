@@ -256,9 +256,9 @@ static void eng(struct win_engine *e)
 
 static enum win_ev ev(struct win_engine *e, int64_t ts)
 {
-	struct win_jval v[1] = { { 0 } };
+	struct jscan_val v[1] = { { 0 } };
 	struct win_in in[1] = { { 0 } };
-	v[0].type = WJ_STR, v[0].p = "a", v[0].n = 1;
+	v[0].type = JSCAN_STR, v[0].p = "a", v[0].n = 1;
 	return win_engine_event(e, ts, v, in);
 }
 
