@@ -1,12 +1,14 @@
 /*
  * gen.h - the telemetry generator's internals: a small PRNG, the event
  * record and its hand-rolled JSON formatter (event.c), scenarios and their
- * parser (scenario.c), stream chaos (chaos.c), the output writer (out.c)
- * and the options (opts.c).
+ * parser (scenario.c), stream chaos (chaos.c), the output writer (out.c),
+ * the options (opts.c), the event streams and their merge (stream.c) and
+ * the Kafka producer child (kafka.c).
  *
  * Ownership: a gen_scenario owns its episode array (gen_scenario_free); the
- * chaos holding area and the output buffer are owned by their init/free
- * pairs.  Nothing keeps a pointer to a caller's buffer past a call.
+ * chaos holding area, the output buffer and the stream table are owned by
+ * their init/free pairs.  Nothing keeps a pointer to a caller's buffer past
+ * a call, except the streams, which point at the scenario's episodes.
  */
 #ifndef GEN_H
 #define GEN_H
@@ -14,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* ---- PRNG: splitmix64, one 64-bit state per stream ----------------------- */
 struct gen_rng {
@@ -218,5 +221,38 @@ struct gen_opts {
 /* Defaults, then the environment, then the flags (argv's strings are
  * kept, not copied).  -h/-V print and exit 0; anything bad exits 2. */
 void gen_opts_parse(struct gen_opts *o, int argc, char **argv);
+
+
+/* ---- streams (stream.c) --------------------------------------------------- */
+struct gen_stream {
+	const struct gen_episode *ep;   /* NULL: background */
+	int64_t  start_ns, end_ns;      /* event time, relative to t0 */
+	double   interval_ns;
+	uint64_t k;                     /* events emitted so far */
+	int64_t  next_ns;
+	struct gen_rng *rng;            /* nrng of them, used round-robin */
+	unsigned nrng;
+	int64_t  first_ts, last_ts;     /* emitted span, epoch seconds */
+};
+
+/* Build the streams for these options (and the scenario, when o->scenario
+ * is set; it must outlive the streams).  Returns how many there are. */
+size_t gen_streams_setup(const struct gen_opts *o, const struct gen_scenario *sc);
+/* The stream whose next event is earliest (ties: lowest index); NULL when
+ * every stream has ended. */
+struct gen_stream *gen_stream_next(void);
+/* The stream's event k was made with timestamp ts (epoch seconds). */
+void gen_stream_advance(struct gen_stream *s, int64_t ts);
+/* The --truth records: one line per episode stream that emitted events. */
+void gen_streams_truth(FILE *fp);
+void gen_streams_free(void);
+
+/* ---- the Kafka producer child (kafka.c) --------------------------------- */
+/* Start "kcat-src -P"; returns the fd to write to (exits 1 on failure). */
+int gen_kafka_start(const char *brokers, const char *topic);
+/* Close fd, wait for the child; NW_EXIT_OK or NW_EXIT_FAIL. */
+int gen_kafka_stop(int fd);
+/* Output failed: if a producer was started, reap it and _exit(1). */
+void gen_kafka_gone(void);
 
 #endif

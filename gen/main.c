@@ -12,7 +12,8 @@
  * those spans.  Events are merged from "streams" (the background and one per
  * episode), each with its own rate, PRNG and event clock, always taking the
  * stream whose next event is earliest, so the output is in event-time order
- * except for the stream chaos asked for.
+ * except for the stream chaos asked for (stream.c).  With --kafka the output
+ * goes into a kcat-src producer child instead of stdout (kafka.c).
  */
 #include "gen.h"
 #include "nw.h"
@@ -21,150 +22,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-struct stream {
-	const struct gen_episode *ep;   /* NULL: background */
-	int64_t  start_ns, end_ns;      /* event time, relative to t0 */
-	double   interval_ns;
-	uint64_t k;                     /* events emitted so far */
-	int64_t  next_ns;
-	struct gen_rng *rng;            /* nrng of them, used round-robin */
-	unsigned nrng;
-	int64_t  first_ts, last_ts;     /* emitted span, epoch seconds */
-};
-
 static struct gen_opts opt;            /* gen_opts_parse (opts.c) */
-
-static struct stream *streams;
-static size_t nstreams;
-static struct gen_scenario scen;
+static struct gen_scenario scen;       /* the streams point into it */
 static FILE *truth_fp;
-static pid_t kafka_pid = -1;
 
-/* ---- set-up ------------------------------------------------------------------ */
+/* ---- set-up and tear-down -------------------------------------------------- */
 
-/* Seeds for stream i: splitmix64 of the user's seed, so streams never share
- * a sequence. */
-static uint64_t stream_seed(uint64_t i)
-{
-	struct gen_rng r = { opt.seed + i * 0x632be59bd9b4e019ULL };
-	return gen_rng_next(&r);
-}
-
-static void stream_init(struct stream *s, const struct gen_episode *ep,
-                        int64_t start_ms, int64_t dur_ms, double rate,
-                        unsigned nrng, uint64_t idx)
-{
-	s->ep = ep;
-	s->start_ns = start_ms * 1000000;
-	s->end_ns = dur_ms > 0 ? s->start_ns + dur_ms * 1000000 : INT64_MAX;
-	s->interval_ns = 1e9 / rate;
-	s->next_ns = s->start_ns;
-	s->nrng = nrng;
-	s->rng = nw_xcalloc(nrng, sizeof *s->rng);
-	for (unsigned i = 0; i < nrng; i++)
-		s->rng[i].s = stream_seed(idx * GEN_WORKERS_MAX + i);
-	s->first_ts = -1;
-}
-
-/* Plain mode: one background stream, sharded over the workers.  Scenario
- * mode: the background plus one stream per episode. */
-static void setup_streams(void)
-{
-	double time_rate = opt.rate > 0 ? opt.rate
-	                 : opt.eps > 0 ? opt.eps : GEN_EPS_DEFAULT;
-
-	if (!opt.scenario) {
-		streams = nw_xcalloc(1, sizeof *streams);
-		nstreams = 1;
-		stream_init(&streams[0], NULL, 0, 0, time_rate, opt.workers, 0);
-		return;
-	}
-	streams = nw_xcalloc(scen.nep + 1, sizeof *streams);
-	if (scen.bg_rate > 0)
-		stream_init(&streams[nstreams++], NULL, 0, scen.bg_duration_ms,
-		            scen.bg_rate, opt.workers, 0);
-	for (size_t i = 0; i < scen.nep; i++) {
-		const struct gen_episode *ep = &scen.ep[i];
-		stream_init(&streams[nstreams++], ep, ep->at_ms, ep->duration_ms,
-		            ep->rate, 1, i + 1);
-	}
-}
-
-/* Feed our output to "kcat-src -P", found next to this binary or on PATH. */
-static int start_kafka(void)
-{
-	char self[4096], path[4200];
-	int fds[2];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	const char *prog = "kcat-src";
-
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(path, sizeof path, "%s/kcat-src", self);
-			if (access(path, X_OK) == 0)
-				prog = path;
-		}
-	}
-	if (pipe(fds) < 0) {
-		LOG_ERROR("pipe: %s", strerror(errno));
-		exit(NW_EXIT_FAIL);
-	}
-	kafka_pid = fork();
-	if (kafka_pid < 0) {
-		LOG_ERROR("fork: %s", strerror(errno));
-		exit(NW_EXIT_FAIL);
-	}
-	if (kafka_pid == 0) {
-		dup2(fds[0], 0);
-		close(fds[0]);
-		close(fds[1]);
-		execlp(prog, "kcat-src", "-P", "-b", opt.kafka, "-t", opt.topic,
-		       "--key-field", "src_ip", (char *)NULL);
-		LOG_ERROR("cannot run %s: %s", prog, strerror(errno));
-		_exit(127);
-	}
-	close(fds[0]);
-	LOG_INFO("producing via %s pid=%d topic=%s", prog, (int)kafka_pid, opt.topic);
-	return fds[1];
-}
-
-/* Close the pipe and wait for the producer; its failure is ours. */
-static int stop_kafka(int fd)
-{
-	int st;
-	close(fd);
-	while (waitpid(kafka_pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return NW_EXIT_FAIL;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return NW_EXIT_OK;
-	LOG_ERROR("kcat-src failed status=%d", WIFEXITED(st) ? WEXITSTATUS(st)
-	          : 128 + WTERMSIG(st));
-	return NW_EXIT_FAIL;
-}
-
+/* The --truth file gets the spans the streams emitted (stream.c), once:
+ * at the end, or when output fails. */
 static void write_truth(void)
 {
 	if (truth_fp == NULL)
 		return;
-	for (size_t i = 0; i < nstreams; i++) {
-		const struct stream *s = &streams[i];
-		char key[16];
-		if (s->ep == NULL || s->first_ts < 0)
-			continue;
-		const struct gen_kind_desc *d = &gen_kinds[s->ep->kind];
-		gen_ip_format(key, d->key_field[0] == 'd' ? s->ep->dst : s->ep->src);
-		fprintf(truth_fp, "{\"kind\":\"%s\",\"key_field\":\"%s\",\"key\":\"%s\","
-		        "\"start\":%lld,\"end\":%lld}\n", d->name, d->key_field, key,
-		        (long long)s->first_ts * 1000, (long long)s->last_ts * 1000);
-	}
+	gen_streams_truth(truth_fp);
 	if (fclose(truth_fp) != 0)
 		LOG_ERROR("cannot write --truth file: %s", strerror(errno));
 	truth_fp = NULL;
@@ -176,14 +49,7 @@ static void out_exit_hook(void)
 {
 	write_truth();
 	nw_stats_close();
-	if (kafka_pid > 0) {
-		int st;
-		while (waitpid(kafka_pid, &st, 0) < 0 && errno == EINTR)
-			;
-		LOG_ERROR("kcat-src went away status=%d", WIFEXITED(st) ?
-		          WEXITSTATUS(st) : 128 + WTERMSIG(st));
-		_exit(NW_EXIT_FAIL);
-	}
+	gen_kafka_gone();
 }
 
 /* ---- the loop ------------------------------------------------------------------- */
@@ -208,18 +74,6 @@ static void pace_until(int64_t due)
 	nanosleep(&ts, NULL);    /* EINTR: the loop looks at nw_sig_stop */
 }
 
-/* The stream whose next event is earliest (ties: lowest index), or NULL. */
-static struct stream *next_stream(void)
-{
-	struct stream *best = NULL;
-	for (size_t i = 0; i < nstreams; i++) {
-		struct stream *s = &streams[i];
-		if (s->next_ns < s->end_ns && (!best || s->next_ns < best->next_ns))
-			best = s;
-	}
-	return best;
-}
-
 static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 {
 	const bool chaos = opt.chaos && !opt.scenario;
@@ -240,7 +94,7 @@ static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 	uint64_t n = 0;
 
 	while (!nw_sig_stop && (opt.count == 0 || n < opt.count)) {
-		struct stream *s = next_stream();
+		struct gen_stream *s = gen_stream_next();
 		if (s == NULL)
 			break;
 		int64_t rel_ns = s->next_ns;
@@ -273,11 +127,7 @@ static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 			gen_episode_event(s->ep, s->k, r, &e);
 		else if (chaos)
 			gen_event_chaos(&e, r, &cp);
-		if (s->first_ts < 0)
-			s->first_ts = e.ts;
-		s->last_ts = e.ts;
-		s->k++;
-		s->next_ns = s->start_ns + (int64_t)((double)s->k * s->interval_ns);
+		gen_stream_advance(s, e.ts);
 		n++;
 		gen_ctr.events++;
 
@@ -302,6 +152,7 @@ int main(int argc, char **argv)
 {
 	char err[300];
 	int out_fd = 1, rc = NW_EXIT_OK;
+	size_t nstreams;
 
 	nw_log_init("gen");
 	gen_opts_parse(&opt, argc, argv);
@@ -338,10 +189,10 @@ int main(int argc, char **argv)
 	nw_stats_u64("malformed", &gen_ctr.bad);
 	nw_stats_u64("hold_overflow", &gen_ctr.forced);
 	if (opt.kafka)
-		out_fd = start_kafka();
+		out_fd = gen_kafka_start(opt.kafka, opt.topic);
 	gen_out_init(out_fd);
 	gen_out_on_exit(out_exit_hook);
-	setup_streams();
+	nstreams = gen_streams_setup(&opt, &scen);
 	if (gen_chaos_active(&opt.sc))
 		gen_chaos_init(&opt.sc, opt.seed, opt.sources);
 	LOG_DEBUG("start seed=%llu eps=%g synthetic=%d streams=%zu",
@@ -351,7 +202,7 @@ int main(int argc, char **argv)
 
 	write_truth();
 	if (opt.kafka)
-		rc = stop_kafka(out_fd);
+		rc = gen_kafka_stop(out_fd);
 	LOG_INFO("done events=%llu lines_out=%llu bytes=%llu",
 	         (unsigned long long)gen_ctr.events,
 	         (unsigned long long)nw_std.lines_out,
@@ -359,9 +210,7 @@ int main(int argc, char **argv)
 	nw_stats_close();
 	gen_chaos_free();
 	gen_out_free();
-	for (size_t i = 0; i < nstreams; i++)
-		free(streams[i].rng);
-	free(streams);
+	gen_streams_free();
 	gen_scenario_free(&scen);
 	return rc;
 }
