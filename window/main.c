@@ -6,182 +6,23 @@
  * writes one window record per (key field, key, window) on stdout.
  * Control lines pass through in order, except kcat-src's assign,
  * partition and revoke lines, which feed the per-partition watermark
- * (wmark.h) and stop here; bad lines go to the dead-letter output, late
- * events to the late output.  See README "### window".
+ * (wm_ctl.c, wmark.h) and stop here; bad lines go to the dead-letter
+ * output, late events to the late output.  The flags are in opts.c.  See
+ * README "### window".
  */
 #include "nw.h"
-#include "cli.h"
+#include "opts.h"
 #include "stage.h"
 #include "agg.h"
 #include "engine.h"
 #include "ckpt.h"
 #include "win_ckpt.h"
 #include "event.h"
+#include "wm_ctl.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char usage_text[] =
-"usage: window [--key FIELD]... [--time-field FIELD]\n"
-"              [--time-unit auto|s|ms|us|ns|rfc3339] [--size DUR] [--slide DUR]\n"
-"              [--out-of-orderness DUR] [--allowed-lateness DUR]\n"
-"              [--idle-timeout DUR] [--agg SPEC]... [--max-keys N]\n"
-"              [--late FILE] [--dead-letter FILE] [--stats FILE]\n"
-"              [-h|--help] [-V|--version]\n"
-"\n"
-"Event-time sliding windows over NDJSON telemetry on stdin; window records\n"
-"on stdout.\n"
-"\n"
-"  --key FIELD             key field (dotted path); repeat for one record\n"
-"                          stream per field (default src_ip)\n"
-"  --time-field FIELD      event timestamp field (default timestamp)\n"
-"  --time-unit UNIT        auto (by magnitude; strings as RFC 3339), s, ms,\n"
-"                          us, ns or rfc3339 (default auto)\n"
-"  --size DUR              window size (default 60s)\n"
-"  --slide DUR             window slide; equal to size for tumbling windows\n"
-"                          (default 10s)\n"
-"  --out-of-orderness DUR  watermark bound (default 5s)\n"
-"  --allowed-lateness DUR  re-fire updated windows for events this late\n"
-"                          (default 0s)\n"
-"  --idle-timeout DUR      a partition without events for this long stops\n"
-"                          holding the watermark back; when every one is\n"
-"                          quiet, wall-clock advances it (default off)\n"
-"  --agg SPEC              count | sum(F) | min(F) | max(F) | avg(F) |\n"
-"                          distinct(F) | NAME=count_if(F OP VALUE), OP one of\n"
-"                          = != < <= > >= contains; repeatable (default: the\n"
-"                          set detect's rules need, see README)\n"
-"  --max-keys N            live keys over all key fields (default 1000000);\n"
-"                          events of new keys beyond it are dead letters\n"
-"  --late FILE             late events, one line each (\"-\": stderr)\n"
-"  --dead-letter FILE      rejected lines as {\"reason\":…,\"line\":…}\n"
-"  --stats FILE            counters as one JSON line, replaced every second\n"
-"  --checkpoint-dir DIR    snapshot the state at barriers, restore it at a\n"
-"                          restore line (default: env NW_CHECKPOINT_DIR;\n"
-"                          none: off); see docs/recovery.md\n"
-"  -h, --help, -V, --version\n"
-"\n"
-"DUR: 250ms, 5s, 10m, 1h, 1d (a bare number is seconds).\n";
-
-enum { O_KEY = 256, O_TFIELD, O_TUNIT, O_SIZE, O_SLIDE, O_OOO, O_LATENESS,
-       O_IDLE, O_AGG, O_MAXKEYS, O_LATE, O_DLQ, O_STATS, O_PARSE_ONLY, O_CKPT };
-
-static const struct option longopts[] = {
-	{ "key", required_argument, NULL, O_KEY },
-	{ "time-field", required_argument, NULL, O_TFIELD },
-	{ "time-unit", required_argument, NULL, O_TUNIT },
-	{ "size", required_argument, NULL, O_SIZE },
-	{ "slide", required_argument, NULL, O_SLIDE },
-	{ "out-of-orderness", required_argument, NULL, O_OOO },
-	{ "allowed-lateness", required_argument, NULL, O_LATENESS },
-	{ "idle-timeout", required_argument, NULL, O_IDLE },
-	{ "agg", required_argument, NULL, O_AGG },
-	{ "max-keys", required_argument, NULL, O_MAXKEYS },
-	{ "late", required_argument, NULL, O_LATE },
-	{ "dead-letter", required_argument, NULL, O_DLQ },
-	{ "stats", required_argument, NULL, O_STATS },
-	{ "checkpoint-dir", required_argument, NULL, O_CKPT },
-	/* benchmark only: parse and check events, nothing else */
-	{ "parse-only", no_argument, NULL, O_PARSE_ONLY },
-	NW_CLI_STD_OPTS,
-	{ NULL, 0, NULL, 0 },
-};
-static const struct nw_cli cli = { "", longopts, usage_text, NULL };
-
-struct opts {
-	const char *keys[WIN_MAX_KEYS];
-	int nkeys;
-	const char *time_field;
-	enum win_tunit unit;
-	struct win_cfg cfg;
-	int64_t idle_ms;
-	const char *aggspecs[64];
-	int naggs;
-	const char *late_path, *dlq_path, *stats_path, *ckpt_dir;
-	bool parse_only;
-};
-
-static void parse_flags(int argc, char **argv, struct opts *o)
-{
-	int c;
-
-	*o = (struct opts){ .time_field = "timestamp", .unit = WT_AUTO,
-	                    .cfg = { 60000, 10000, 5000, 0, 1000000 } };
-	while ((c = nw_getopt(argc, argv, &cli)) != -1) {
-		switch (c) {
-		case O_KEY:
-			if (o->nkeys == WIN_MAX_KEYS)
-				nw_usage_error("at most %d --key flags", WIN_MAX_KEYS);
-			for (int i = 0; i < o->nkeys; i++)
-				if (strcmp(o->keys[i], optarg) == 0)
-					nw_usage_error("--key %s given twice", optarg);
-			o->keys[o->nkeys++] = optarg;
-			break;
-		case O_TFIELD: o->time_field = optarg; break;
-		case O_CKPT: o->ckpt_dir = optarg; break;
-		case O_TUNIT:
-			if (win_tunit_parse(optarg, &o->unit) < 0)
-				nw_usage_error("--time-unit: want auto, s, ms, us, ns or rfc3339, not \"%s\"", optarg);
-			break;
-		case O_SIZE: o->cfg.size = nw_flag_duration_ms("--size", optarg, 1); break;
-		case O_SLIDE: o->cfg.slide = nw_flag_duration_ms("--slide", optarg, 1); break;
-		case O_OOO: o->cfg.bound = nw_flag_duration_ms("--out-of-orderness", optarg, 0); break;
-		case O_LATENESS: o->cfg.lateness = nw_flag_duration_ms("--allowed-lateness", optarg, 0); break;
-		case O_IDLE: o->idle_ms = nw_flag_duration_ms("--idle-timeout", optarg, 1); break;
-		case O_AGG:
-			if (o->naggs == 63)
-				nw_usage_error("too many --agg flags");
-			o->aggspecs[o->naggs++] = optarg;
-			break;
-		case O_MAXKEYS:
-			o->cfg.max_keys = nw_flag_count("--max-keys", optarg, 1, UINT64_MAX);
-			break;
-		case O_LATE: o->late_path = optarg; break;
-		case O_DLQ: o->dlq_path = optarg; break;
-		case O_STATS: o->stats_path = optarg; break;
-		case O_PARSE_ONLY: o->parse_only = true; break;
-		}
-	}
-	if (optind < argc)
-		nw_usage_error("unexpected argument \"%s\" (window reads stdin)", argv[optind]);
-	if (o->nkeys == 0)
-		o->keys[o->nkeys++] = "src_ip";
-	if (o->cfg.slide > o->cfg.size)
-		nw_usage_error("--slide must not exceed --size");
-	if (o->cfg.size > INT64_C(366) * 86400000 || o->cfg.bound > INT64_C(366) * 86400000 ||
-	    o->cfg.lateness > INT64_C(366) * 86400000)
-		nw_usage_error("durations over a year are not supported");
-	if (o->naggs == 0)
-		for (const char *const *s = win_default_aggs; *s; s++)
-			o->aggspecs[o->naggs++] = *s;
-}
-
-/* The aggregate list: count first, then the flags in order. */
-static int build_aggs(const struct opts *o, struct win_agg *aggs)
-{
-	char err[256];
-	int n = 0;
-
-	for (int i = 0; i < o->naggs; i++) {
-		struct win_agg a;
-		if (win_agg_parse(o->aggspecs[i], &a, err, sizeof err) < 0)
-			nw_usage_error("--agg: %s", err);
-		if (a.fn == WF_COUNT) {
-			win_agg_free(&a);
-			continue;       /* count is always there */
-		}
-		for (int j = 0; j < n; j++)
-			if (strcmp(aggs[j].name, a.name) == 0)
-				nw_usage_error("--agg: two aggregates named %s", a.name);
-		if (strcmp(a.name, "count") == 0 || strcmp(a.name, "approx") == 0 ||
-		    strncmp(a.name, "window_", 7) == 0 || strcmp(a.name, "key") == 0 ||
-		    strcmp(a.name, "key_field") == 0 || strcmp(a.name, "type") == 0)
-			nw_usage_error("--agg: the name %s is taken by the record", a.name);
-		aggs[n++] = a;
-	}
-	return n;
-}
 
 /* ---- the run ----------------------------------------------------------- */
 
@@ -190,7 +31,7 @@ static struct {
 	struct win_engine eng;
 	struct nw_dlq dlq;
 	struct nw_sink *late;
-	bool key_limit_logged, parse_only, bad_part_logged;
+	bool key_limit_logged, parse_only;
 	int64_t idle_ms;
 	const char *ckpt_dir;           /* checkpoints, NULL: off */
 } W;
@@ -212,82 +53,6 @@ static void put_late(const char *line, size_t n)
 	}
 }
 
-/* {"topic":T,"partition":N} of a partition line or of a member of an
- * assign or revoke list; false when the object is not that. */
-static bool ctl_topic_part(json_t *o, const char **topic, size_t *tlen,
-                           int32_t *part)
-{
-	json_t *t = json_object_get(o, "topic"), *p = json_object_get(o, "partition");
-
-	if (!json_is_string(t) || !json_is_integer(p) ||
-	    json_integer_value(p) < 0 || json_integer_value(p) > INT32_MAX)
-		return false;
-	*topic = json_string_value(t);
-	*tlen = json_string_length(t);
-	*part = (int32_t)json_integer_value(p);
-	return true;
-}
-
-/* An assign or revoke list: every member readable, or none is acted on. */
-static bool ctl_part_list(json_t *ctl, bool revoke)
-{
-	json_t *parts = json_object_get(ctl, "partitions"), *item;
-	const char *topic;
-	size_t tlen, i;
-	int32_t part;
-
-	if (!json_is_array(parts))
-		return false;
-	json_array_foreach(parts, i, item)
-		if (!ctl_topic_part(item, &topic, &tlen, &part))
-			return false;
-	json_array_foreach(parts, i, item) {
-		ctl_topic_part(item, &topic, &tlen, &part);
-		if (revoke)
-			win_engine_advance(&W.eng, win_wm_revoke(&W.eng.src, topic,
-			                                         tlen, part));
-		else
-			win_wm_assign(&W.eng.src, topic, tlen, part);
-	}
-	return true;
-}
-
-/* kcat-src's partition lines (docs/contracts.md): an assign line makes
- * partitions known (each holds the watermark until its first event), a
- * partition line makes the events after it that partition's, a revoke
- * line takes partitions out of the watermark's minimum (which may fire
- * windows at once).  They end here: the records downstream mix every
- * partition.  Returns false for any other control line, and for one of
- * these types that cannot be read (passed on, as lines window does not
- * know, with one warning). */
-static bool partition_ctl(const char *line, size_t n)
-{
-	json_t *ctl = nw_ctl_parse(line, n);
-	const char *type = json_string_value(json_object_get(ctl, "type"));
-	const char *topic;
-	size_t tlen;
-	int32_t part;
-	bool ok, ours = true;
-
-	if (type != NULL && strcmp(type, "partition") == 0) {
-		if ((ok = ctl_topic_part(ctl, &topic, &tlen, &part)))
-			win_wm_partition(&W.eng.src, topic, tlen, part);
-	} else if (type != NULL && strcmp(type, "assign") == 0) {
-		ok = ctl_part_list(ctl, false);
-	} else if (type != NULL && strcmp(type, "revoke") == 0) {
-		ok = ctl_part_list(ctl, true);
-	} else {
-		ok = ours = false;
-	}
-	if (ours && !ok && !W.bad_part_logged) {
-		LOG_WARN("unreadable %s control line passed on (logged once): %.200s",
-		         type, line);
-		W.bad_part_logged = true;
-	}
-	json_decref(ctl);
-	return ok;
-}
-
 /* A barrier snapshots the engine, a restore puts a snapshot back; either
  * failing ends the run (the supervisor restarts the chain).  The line is
  * then passed on: the records fired so far are ahead of it.  Assign,
@@ -298,7 +63,7 @@ static enum nw_stage_verdict win_on_ctl(struct nw_stage *st,
 {
 	int rc = 0;
 
-	if (kind == NW_CTL_OTHER && !W.parse_only && partition_ctl(line, n))
+	if (kind == NW_CTL_OTHER && !W.parse_only && win_wm_ctl(&W.eng, line, n))
 		return NW_STAGE_CONSUMED;
 	if (W.ckpt_dir == NULL)
 		return NW_STAGE_FORWARD;
@@ -361,7 +126,7 @@ static void win_on_end(struct nw_stage *st)
 
 /* The standard counters (lines_in, dead_letters, ctl_lines, …) come from
  * lib; these are window's own. */
-static void stats_setup(const struct opts *o)
+static void stats_setup(const struct win_opts *o)
 {
 	nw_stats_init(o->stats_path, 1000);
 	nw_stats_u64("events", &W.eng.events);
@@ -384,14 +149,14 @@ static int tick_ms(int64_t idle_ms)
 
 int main(int argc, char **argv)
 {
-	struct opts o;
-	struct win_agg aggs[64];
+	struct win_opts o;
+	struct win_agg aggs[WIN_OPTS_MAX_AGGS];
 	char err[256];
 	int naggs, rc;
 
 	nw_log_init("window");
-	parse_flags(argc, argv, &o);
-	naggs = build_aggs(&o, aggs);
+	win_opts_parse(argc, argv, &o);
+	naggs = win_opts_aggs(&o, aggs);
 	if (win_parser_init(&W.parser, o.time_field, o.unit, o.keys, o.nkeys,
 	                    aggs, naggs, err, sizeof err) < 0)
 		nw_usage_error("%s", err);

@@ -1,0 +1,158 @@
+/*
+ * opts.c - window's command line: the usage text and option table, flag
+ * parsing with lib's toolkit (cli.h: one wording for every bad flag, -h
+ * and -V), the checks between flags, and the aggregate list the --agg
+ * flags make (see opts.h).
+ */
+#include "opts.h"
+#include "cli.h"
+
+#include <string.h>
+
+static const char usage_text[] =
+"usage: window [--key FIELD]... [--time-field FIELD]\n"
+"              [--time-unit auto|s|ms|us|ns|rfc3339] [--size DUR] [--slide DUR]\n"
+"              [--out-of-orderness DUR] [--allowed-lateness DUR]\n"
+"              [--idle-timeout DUR] [--agg SPEC]... [--max-keys N]\n"
+"              [--late FILE] [--dead-letter FILE] [--stats FILE]\n"
+"              [-h|--help] [-V|--version]\n"
+"\n"
+"Event-time sliding windows over NDJSON telemetry on stdin; window records\n"
+"on stdout.\n"
+"\n"
+"  --key FIELD             key field (dotted path); repeat for one record\n"
+"                          stream per field (default src_ip)\n"
+"  --time-field FIELD      event timestamp field (default timestamp)\n"
+"  --time-unit UNIT        auto (by magnitude; strings as RFC 3339), s, ms,\n"
+"                          us, ns or rfc3339 (default auto)\n"
+"  --size DUR              window size (default 60s)\n"
+"  --slide DUR             window slide; equal to size for tumbling windows\n"
+"                          (default 10s)\n"
+"  --out-of-orderness DUR  watermark bound (default 5s)\n"
+"  --allowed-lateness DUR  re-fire updated windows for events this late\n"
+"                          (default 0s)\n"
+"  --idle-timeout DUR      a partition without events for this long stops\n"
+"                          holding the watermark back; when every one is\n"
+"                          quiet, wall-clock advances it (default off)\n"
+"  --agg SPEC              count | sum(F) | min(F) | max(F) | avg(F) |\n"
+"                          distinct(F) | NAME=count_if(F OP VALUE), OP one of\n"
+"                          = != < <= > >= contains; repeatable (default: the\n"
+"                          set detect's rules need, see README)\n"
+"  --max-keys N            live keys over all key fields (default 1000000);\n"
+"                          events of new keys beyond it are dead letters\n"
+"  --late FILE             late events, one line each (\"-\": stderr)\n"
+"  --dead-letter FILE      rejected lines as {\"reason\":…,\"line\":…}\n"
+"  --stats FILE            counters as one JSON line, replaced every second\n"
+"  --checkpoint-dir DIR    snapshot the state at barriers, restore it at a\n"
+"                          restore line (default: env NW_CHECKPOINT_DIR;\n"
+"                          none: off); see docs/recovery.md\n"
+"  -h, --help, -V, --version\n"
+"\n"
+"DUR: 250ms, 5s, 10m, 1h, 1d (a bare number is seconds).\n";
+
+enum { O_KEY = 256, O_TFIELD, O_TUNIT, O_SIZE, O_SLIDE, O_OOO, O_LATENESS,
+       O_IDLE, O_AGG, O_MAXKEYS, O_LATE, O_DLQ, O_STATS, O_PARSE_ONLY, O_CKPT };
+
+static const struct option longopts[] = {
+	{ "key", required_argument, NULL, O_KEY },
+	{ "time-field", required_argument, NULL, O_TFIELD },
+	{ "time-unit", required_argument, NULL, O_TUNIT },
+	{ "size", required_argument, NULL, O_SIZE },
+	{ "slide", required_argument, NULL, O_SLIDE },
+	{ "out-of-orderness", required_argument, NULL, O_OOO },
+	{ "allowed-lateness", required_argument, NULL, O_LATENESS },
+	{ "idle-timeout", required_argument, NULL, O_IDLE },
+	{ "agg", required_argument, NULL, O_AGG },
+	{ "max-keys", required_argument, NULL, O_MAXKEYS },
+	{ "late", required_argument, NULL, O_LATE },
+	{ "dead-letter", required_argument, NULL, O_DLQ },
+	{ "stats", required_argument, NULL, O_STATS },
+	{ "checkpoint-dir", required_argument, NULL, O_CKPT },
+	/* benchmark only: parse and check events, nothing else */
+	{ "parse-only", no_argument, NULL, O_PARSE_ONLY },
+	NW_CLI_STD_OPTS,
+	{ NULL, 0, NULL, 0 },
+};
+static const struct nw_cli cli = { "", longopts, usage_text, NULL };
+
+/* Defaults, then the flags; anything bad exits 2 with one line. */
+void win_opts_parse(int argc, char **argv, struct win_opts *o)
+{
+	int c;
+
+	*o = (struct win_opts){ .time_field = "timestamp", .unit = WT_AUTO,
+	                    .cfg = { 60000, 10000, 5000, 0, 1000000 } };
+	while ((c = nw_getopt(argc, argv, &cli)) != -1) {
+		switch (c) {
+		case O_KEY:
+			if (o->nkeys == WIN_MAX_KEYS)
+				nw_usage_error("at most %d --key flags", WIN_MAX_KEYS);
+			for (int i = 0; i < o->nkeys; i++)
+				if (strcmp(o->keys[i], optarg) == 0)
+					nw_usage_error("--key %s given twice", optarg);
+			o->keys[o->nkeys++] = optarg;
+			break;
+		case O_TFIELD: o->time_field = optarg; break;
+		case O_CKPT: o->ckpt_dir = optarg; break;
+		case O_TUNIT:
+			if (win_tunit_parse(optarg, &o->unit) < 0)
+				nw_usage_error("--time-unit: want auto, s, ms, us, ns or rfc3339, not \"%s\"", optarg);
+			break;
+		case O_SIZE: o->cfg.size = nw_flag_duration_ms("--size", optarg, 1); break;
+		case O_SLIDE: o->cfg.slide = nw_flag_duration_ms("--slide", optarg, 1); break;
+		case O_OOO: o->cfg.bound = nw_flag_duration_ms("--out-of-orderness", optarg, 0); break;
+		case O_LATENESS: o->cfg.lateness = nw_flag_duration_ms("--allowed-lateness", optarg, 0); break;
+		case O_IDLE: o->idle_ms = nw_flag_duration_ms("--idle-timeout", optarg, 1); break;
+		case O_AGG:
+			if (o->naggs == WIN_OPTS_MAX_AGGS - 1)
+				nw_usage_error("too many --agg flags");
+			o->aggspecs[o->naggs++] = optarg;
+			break;
+		case O_MAXKEYS:
+			o->cfg.max_keys = nw_flag_count("--max-keys", optarg, 1, UINT64_MAX);
+			break;
+		case O_LATE: o->late_path = optarg; break;
+		case O_DLQ: o->dlq_path = optarg; break;
+		case O_STATS: o->stats_path = optarg; break;
+		case O_PARSE_ONLY: o->parse_only = true; break;
+		}
+	}
+	if (optind < argc)
+		nw_usage_error("unexpected argument \"%s\" (window reads stdin)", argv[optind]);
+	if (o->nkeys == 0)
+		o->keys[o->nkeys++] = "src_ip";
+	if (o->cfg.slide > o->cfg.size)
+		nw_usage_error("--slide must not exceed --size");
+	if (o->cfg.size > INT64_C(366) * 86400000 || o->cfg.bound > INT64_C(366) * 86400000 ||
+	    o->cfg.lateness > INT64_C(366) * 86400000)
+		nw_usage_error("durations over a year are not supported");
+	if (o->naggs == 0)
+		for (const char *const *s = win_default_aggs; *s; s++)
+			o->aggspecs[o->naggs++] = *s;
+}
+
+/* The aggregate list: count first, then the flags in order. */
+int win_opts_aggs(const struct win_opts *o, struct win_agg *aggs)
+{
+	char err[256];
+	int n = 0;
+
+	for (int i = 0; i < o->naggs; i++) {
+		struct win_agg a;
+		if (win_agg_parse(o->aggspecs[i], &a, err, sizeof err) < 0)
+			nw_usage_error("--agg: %s", err);
+		if (a.fn == WF_COUNT) {
+			win_agg_free(&a);
+			continue;       /* count is always there */
+		}
+		for (int j = 0; j < n; j++)
+			if (strcmp(aggs[j].name, a.name) == 0)
+				nw_usage_error("--agg: two aggregates named %s", a.name);
+		if (strcmp(a.name, "count") == 0 || strcmp(a.name, "approx") == 0 ||
+		    strncmp(a.name, "window_", 7) == 0 || strcmp(a.name, "key") == 0 ||
+		    strcmp(a.name, "key_field") == 0 || strcmp(a.name, "type") == 0)
+			nw_usage_error("--agg: the name %s is taken by the record", a.name);
+		aggs[n++] = a;
+	}
+	return n;
+}

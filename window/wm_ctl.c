@@ -1,0 +1,87 @@
+/*
+ * wm_ctl.c - kcat-src's partition control lines, read for the watermark
+ * source (wmark.h): assign, partition and revoke (docs/contracts.md).
+ * The line is parsed with lib's control-line parser (jansson); only when
+ * every part of it is readable is anything acted on.
+ *
+ * Ownership: the parsed line lives for one call; the topic names handed to
+ * the watermark source are copied by it.  The one warning for unreadable
+ * lines is per process (bad_logged).
+ */
+#include "wm_ctl.h"
+#include "nw.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static bool bad_logged;         /* the unreadable-line warning was given */
+
+/* {"topic":T,"partition":N} of a partition line or of a member of an
+ * assign or revoke list; false when the object is not that. */
+static bool ctl_topic_part(json_t *o, const char **topic, size_t *tlen,
+                           int32_t *part)
+{
+	json_t *t = json_object_get(o, "topic"), *p = json_object_get(o, "partition");
+
+	if (!json_is_string(t) || !json_is_integer(p) ||
+	    json_integer_value(p) < 0 || json_integer_value(p) > INT32_MAX)
+		return false;
+	*topic = json_string_value(t);
+	*tlen = json_string_length(t);
+	*part = (int32_t)json_integer_value(p);
+	return true;
+}
+
+/* An assign or revoke list: every member readable, or none is acted on. */
+static bool ctl_part_list(struct win_engine *eng, json_t *ctl, bool revoke)
+{
+	json_t *parts = json_object_get(ctl, "partitions"), *item;
+	const char *topic;
+	size_t tlen, i;
+	int32_t part;
+
+	if (!json_is_array(parts))
+		return false;
+	json_array_foreach(parts, i, item)
+		if (!ctl_topic_part(item, &topic, &tlen, &part))
+			return false;
+	json_array_foreach(parts, i, item) {
+		ctl_topic_part(item, &topic, &tlen, &part);
+		if (revoke)
+			win_engine_advance(eng, win_wm_revoke(&eng->src, topic,
+			                                      tlen, part));
+		else
+			win_wm_assign(&eng->src, topic, tlen, part);
+	}
+	return true;
+}
+
+/* One control line: act on it when it is one of kcat-src's three types
+ * and readable (see wm_ctl.h). */
+bool win_wm_ctl(struct win_engine *eng, const char *line, size_t n)
+{
+	json_t *ctl = nw_ctl_parse(line, n);
+	const char *type = json_string_value(json_object_get(ctl, "type"));
+	const char *topic;
+	size_t tlen;
+	int32_t part;
+	bool ok, ours = true;
+
+	if (type != NULL && strcmp(type, "partition") == 0) {
+		if ((ok = ctl_topic_part(ctl, &topic, &tlen, &part)))
+			win_wm_partition(&eng->src, topic, tlen, part);
+	} else if (type != NULL && strcmp(type, "assign") == 0) {
+		ok = ctl_part_list(eng, ctl, false);
+	} else if (type != NULL && strcmp(type, "revoke") == 0) {
+		ok = ctl_part_list(eng, ctl, true);
+	} else {
+		ok = ours = false;
+	}
+	if (ours && !ok && !bad_logged) {
+		LOG_WARN("unreadable %s control line passed on (logged once): %.200s",
+		         type, line);
+		bad_logged = true;
+	}
+	json_decref(ctl);
+	return ok;
+}
