@@ -2,7 +2,7 @@
 # restart: how long a kill stalls a supervised chain reading a 4-partition
 # topic with -G (docs/recovery.md, "Rewind in place").  Events flow live
 # (gen | kcat-src -P keyed by src_ip) into `kcat-src -G g | window | tap |
-# detect` under scripts/supervise with checkpoints; every 2 s a random one
+# detect | notify` under scripts/supervise with checkpoints; every 2 s a random one
 # of window and detect gets SIGKILL (so the supervisor's cascade reaches
 # kcat-src).  The figure: from a kill to the first record window writes
 # after the restore line that follows it, median over the kills; beside it
@@ -43,19 +43,21 @@ run() {
 	mkdir -p "$dir"
 	kafka-devbroker --topic ev:4 --bootstrap-file "$dir/boot" >/dev/null 2>"$dir/broker.log" &
 	local broker=$!
-	for ((i = 0; i < 100 && ! -s $dir/boot; i++)); do sleep 0.1; done
+	for ((i = 0; i < 100; i++)); do [ -s "$dir/boot" ] && break; sleep 0.1; done
 	bs=$(cat "$dir/boot")
-	gen --eps 400 2>/dev/null | kcat-src -P -b "$bs" -t ev --key-field src_ip 2>/dev/null &
+	gen --eps 400 2>/dev/null |
+		kcat-src -P -b "$bs" -t ev --key-field src_ip >/dev/null 2>&1 &
 	local feed=$!
 	"$ROOT/scripts/supervise" -d "$dir/run" --backoff-min 0.1s --backoff-max 0.2s \
 		--crash-loop 1000/60s "$@" -- \
 		kcat-src -b "$bs" -t ev -G g -o end -- \
-		window --key src_ip --size 1s --out-of-orderness 1s -- \
+		window --key src_ip --size 1s --slide 1s --out-of-orderness 1s -- \
 		python3 "$D/tap.py" "$dir/stamps" -- \
-		detect >/dev/null 2>"$dir/supervise.log" &
+		detect -- \
+		notify --stdout --spool "$dir/spool" >/dev/null 2>"$dir/supervise.log" &
 	local sup=$!
 	# Warm up: the first records out of window.
-	for ((i = 0; i < 300 && ! -s $dir/stamps; i++)); do sleep 0.1; done
+	for ((i = 0; i < 300; i++)); do [ -s "$dir/stamps" ] && break; sleep 0.1; done
 	: >"$dir/kills"
 	for ((k = 0; k < KILLS; k++)); do
 		sleep 2
@@ -66,7 +68,7 @@ run() {
 	sleep 3
 	end=$(now_ms)
 	kill "$sup" 2>/dev/null; wait "$sup" 2>/dev/null
-	kill "$feed" 2>/dev/null
+	kill -9 "$feed" 2>/dev/null
 	kill "$broker" 2>/dev/null; wait "$broker" 2>/dev/null
 	python3 - "$dir/kills" "$dir/stamps" "$end" <<'PY'
 import sys
