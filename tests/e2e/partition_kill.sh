@@ -16,10 +16,6 @@ SEED=${SEED:-$RANDOM}
 echo "seed=$SEED kills>=$KILLS dir=$T (rerun: SEED=$SEED tests/run e2e/partition_kill)"
 RANDOM=$SEED
 
-for p in gen kafka-devbroker kcat-src window detect throttle notify ckpt; do
-	command -v "$p" >/dev/null || { fail partition_kill_prerequisites "$p not built"; exit 1; }
-done
-. "$ROOT/tests/tools/webhook.sh"
 . "$ROOT/tests/e2e/chaos.lib"
 
 chaos_events 4
@@ -45,14 +41,7 @@ chaos_supervise --backoff-min 0.2s --backoff-max 1s --crash-loop 1000/60s -- \
 # Fed live: the events in 90 slices, one a second, keyed by src_ip.
 chaos_produce 90 --key-field src_ip
 
-chaos_disturb() {
-	case $1 in
-	$((KILLS / 4)))     echo "disturb: redis restart"; redis_restart ;;
-	$((KILLS / 2)))     echo "disturb: webhook 500"; wh_steps 500 ;;
-	$((KILLS / 2 + 2))) echo "disturb: webhook 429"; wh_steps 429:1 ;;
-	$((KILLS / 2 + 4))) echo "disturb: webhook ok"; wh_steps 200 ;;
-	esac
-}
+chaos_disturb() { chaos_disturb_common "$1" "$KILLS"; }
 done_before=$(cat "$RUN/ckpt/completed" 2>/dev/null || echo 0)
 chaos_kill "$KILLS" 2000 4000
 wh_steps 200

@@ -15,11 +15,6 @@ SEED=${SEED:-$RANDOM}
 echo "seed=$SEED kills>=$KILLS dir=$T (rerun: SEED=$SEED tests/run e2e/recovery)"
 RANDOM=$SEED
 
-for p in gen kafka-devbroker kcat-src window detect throttle notify ckpt; do
-	command -v "$p" >/dev/null || { fail recovery_prerequisites "$p not built"; exit 1; }
-done
-[ -r "$ROOT/tests/tools/webhook.sh" ] || { fail recovery_prerequisites "no tests/tools/webhook.sh"; exit 1; }
-. "$ROOT/tests/tools/webhook.sh"
 . "$ROOT/tests/e2e/chaos.lib"
 
 # Input small enough for the dev broker's 5 MiB per partition, with many
@@ -48,14 +43,11 @@ chaos_produce 40
 
 # The disturbances at fixed points of the deck.
 chaos_disturb() {
-	case $1 in
-	$((KILLS / 4)))     echo "disturb: redis restart"; redis_restart ;;
-	$((KILLS / 2)))     echo "disturb: webhook 500"; wh_steps 500 ;;
-	$((KILLS / 2 + 2))) echo "disturb: webhook 429"; wh_steps 429:1 ;;
-	$((KILLS / 2 + 4))) echo "disturb: webhook ok"; wh_steps 200 ;;
-	$((3 * KILLS / 4))) echo "disturb: broker down 3s"; kill -USR1 "$BROKER_PID"
-	                    (sleep 3; kill -USR2 "$BROKER_PID") & ;;
-	esac
+	chaos_disturb_common "$1" "$KILLS"
+	if [ "$1" = $((3 * KILLS / 4)) ]; then
+		echo "disturb: broker down 3s"; kill -USR1 "$BROKER_PID"
+		(sleep 3; kill -USR2 "$BROKER_PID") &
+	fi
 }
 chaos_kill "$KILLS" $((PERIOD_MS / 2)) "$PERIOD_MS"
 wh_steps 200
