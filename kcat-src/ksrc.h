@@ -117,11 +117,33 @@ void ksrc_ckpt_free(struct ksrc_ckpt *ck);
 int64_t ksrc_ckpt_seek_one(const struct ksrc_ckpt *ck, const char *topic,
                            int32_t partition);
 bool ksrc_ckpt_due(const struct ksrc_ckpt *ck);
+/* A rewind in place: pick the restore point again and load its offsets
+ * (ksrc_ckpt_seek_one answers from them); -1 on error (logged).  The
+ * caller writes the restore line with ksrc_ckpt_restore_line once its
+ * output is back. */
+int ksrc_ckpt_rewind(struct ksrc_ckpt *ck);
+void ksrc_ckpt_restore_line(struct ksrc_ckpt *ck);
 /* Write our snapshot, then the barrier line, for these next offsets. */
 int ksrc_ckpt_barrier(struct ksrc_ckpt *ck,
                       const rd_kafka_topic_partition_list_t *pos);
 /* The offsets of a newly completed barrier (caller destroys), or NULL. */
 rd_kafka_topic_partition_list_t *ksrc_ckpt_completed(struct ksrc_ckpt *ck);
+
+/* ---- rewind in place (ksrc_rewind.c, docs/recovery.md) -------------- */
+/* Set by SIGUSR1: the supervisor asks for a rewind to the restore point
+ * instead of killing us (the chain downstream was restarted). */
+extern volatile sig_atomic_t ksrc_rewind_req;
+void ksrc_rewind_sig_init(void);
+/* The path the output is reopened from ($NW_REOPEN_OUTPUT, set by
+ * scripts/supervise), NULL when a rewind in place is not possible. */
+const char *ksrc_rewind_path(void);
+/* Throw away what stdout holds unwritten and let go of the pipe (stdout
+ * becomes /dev/null, which the supervisor waits to see). */
+void ksrc_out_detach(void);
+bool ksrc_out_is_detached(void);
+/* Open path for writing, blocking until a reader comes, as stdout.
+ * 0, or -1 on a stop signal or an error (logged). */
+int ksrc_out_reattach(const char *path);
 
 /* ---- modes ----------------------------------------------------------- */
 int ksrc_consume(struct ksrc_conf *c);   /* returns the exit status */

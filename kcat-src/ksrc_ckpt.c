@@ -1,8 +1,13 @@
 /* ksrc_ckpt.c - kcat-src's part of the barrier checkpoints
  * (docs/recovery.md): pick the restore point and write the restore line at
- * start, seek partitions to its offsets, emit a barrier (own snapshot
- * first) every interval, and follow the completed marker to commit and to
- * prune.
+ * start (and again on a rewind in place), seek partitions to its offsets,
+ * emit barriers, and follow the completed marker to commit and to prune.
+ *
+ * Barriers come every interval, except after a restore line: then the
+ * first comes after RAMP_FIRST_MS and the gap doubles up to the interval,
+ * so a chain restarted every few seconds still completes barriers and
+ * each restart replays only a little (docs/recovery.md, "Frequent
+ * failures").
  *
  * Offsets travel as rd_kafka_topic_partition_list_t, so the consumer keeps
  * its partition table to itself. */
@@ -14,15 +19,17 @@
 #include <string.h>
 
 #define KSRC_CKPT_STAGE "kcat-src"
+#define RAMP_FIRST_MS 250         /* first barrier after a restore line */
 
 struct ksrc_ckpt {
 	const char *dir;
 	int64_t interval_ms;
 	int64_t next_due;                 /* monotonic ms of the next barrier */
+	int64_t gap_ms;                   /* the gap before the one after it */
 	uint64_t restored;                /* restore point, 0: none */
 	rd_kafka_topic_partition_list_t *start;  /* its offsets, NULL: none */
 	uint64_t next_id;                 /* id of the next barrier */
-	uint64_t first_id;                /* first barrier of this process */
+	uint64_t first_id;                /* first barrier after the restore line */
 	uint64_t done;                    /* newest completed id acted on */
 	uint64_t prune_below;             /* a completed id of our own barriers */
 	uint64_t barriers;                /* counter (stats) */
@@ -91,40 +98,77 @@ static rd_kafka_topic_partition_list_t *snap_offsets(const char *dir,
 	return l;
 }
 
+/* Choose the restore point and load its offsets (ck->start). */
+static int pick_restore_point(struct ksrc_ckpt *ck)
+{
+	uint64_t rp = 0;
+
+	if (nw_ckpt_restore_point(ck->dir, &rp) < 0)
+		return -1;
+	if (ck->start)
+		rd_kafka_topic_partition_list_destroy(ck->start);
+	ck->start = NULL;
+	if (rp > 0 && (ck->start = snap_offsets(ck->dir, rp)) == NULL) {
+		LOG_ERROR("restore point %llu has no usable kcat-src snapshot",
+		          (unsigned long long)rp);
+		return -1;
+	}
+	ck->restored = rp;
+	if (rp > ck->done)
+		ck->done = rp;
+	return 0;
+}
+
+/* Write the restore line (every stateful stage downstream resets to
+ * snapshot ck->restored, 0: to empty state) and start the barrier ramp. */
+static void restore_line(struct ksrc_ckpt *ck)
+{
+	struct nw_buf line = { 0 };
+
+	nw_ckpt_restore_line(&line, ck->restored);
+	nw_out_line(line.p, line.len);
+	nw_out_flush();
+	nw_buf_free(&line);
+	/* Pruning waits for a barrier written after this line. */
+	ck->first_id = ck->next_id;
+	ck->gap_ms = RAMP_FIRST_MS < ck->interval_ms ? RAMP_FIRST_MS : ck->interval_ms;
+	ck->next_due = nw_mono_ms() + ck->gap_ms;
+}
+
 struct ksrc_ckpt *ksrc_ckpt_open(const char *dir, int64_t interval_ms)
 {
 	struct ksrc_ckpt *ck;
-	struct nw_buf line = { 0 };
-	uint64_t rp = 0;
 
 	if (dir == NULL)
 		return NULL;
 	ck = nw_xcalloc(1, sizeof *ck);
 	ck->dir = dir;
 	ck->interval_ms = interval_ms;
-	if (nw_ckpt_restore_point(dir, &rp) < 0) {
-		free(ck);
+	if (pick_restore_point(ck) != 0) {
+		ksrc_ckpt_free(ck);
 		return NULL;
 	}
-	if (rp > 0 && (ck->start = snap_offsets(dir, rp)) == NULL) {
-		LOG_ERROR("restore point %llu has no usable kcat-src snapshot",
-		          (unsigned long long)rp);
-		free(ck);
-		return NULL;
-	}
-	ck->restored = ck->done = rp;
-	ck->first_id = ck->next_id = nw_ckpt_max_id(dir) + 1;
-	ck->next_due = nw_mono_ms() + interval_ms;
+	ck->next_id = nw_ckpt_max_id(dir) + 1;
 	LOG_INFO("checkpoints dir=%s restore=%llu next_barrier=%llu", dir,
-	         (unsigned long long)rp, (unsigned long long)ck->next_id);
-	/* The first line of the stream: every stateful stage downstream
-	 * resets to snapshot rp (0: to empty state). */
-	nw_ckpt_restore_line(&line, rp);
-	nw_out_line(line.p, line.len);
-	nw_out_flush();
-	nw_buf_free(&line);
+	         (unsigned long long)ck->restored, (unsigned long long)ck->next_id);
+	/* The first line of the stream. */
+	restore_line(ck);
 	nw_stats_u64("barriers", &ck->barriers);
 	return ck;
+}
+
+int ksrc_ckpt_rewind(struct ksrc_ckpt *ck)
+{
+	if (pick_restore_point(ck) != 0)
+		return -1;
+	LOG_INFO("rewinding to restore=%llu next_barrier=%llu",
+	         (unsigned long long)ck->restored, (unsigned long long)ck->next_id);
+	return 0;
+}
+
+void ksrc_ckpt_restore_line(struct ksrc_ckpt *ck)
+{
+	restore_line(ck);
 }
 
 void ksrc_ckpt_free(struct ksrc_ckpt *ck)
@@ -159,7 +203,8 @@ int ksrc_ckpt_barrier(struct ksrc_ckpt *ck,
 	uint64_t id = ck->next_id;
 	int rc;
 
-	ck->next_due = nw_mono_ms() + ck->interval_ms;
+	ck->next_due = nw_mono_ms() + ck->gap_ms;
+	ck->gap_ms = ck->gap_ms * 2 < ck->interval_ms ? ck->gap_ms * 2 : ck->interval_ms;
 	nw_buf_addc(&snap, '{');
 	offsets_json(&snap, pos);
 	nw_buf_addc(&snap, '}');

@@ -12,7 +12,10 @@
  * The per-partition table is also what a checkpoint needs: a barrier
  * control line is the list of (topic, partition, next_flushed) taken
  * between two batches, and a restore is a list of start offsets given to
- * static_start().
+ * static_start().  A rewind in place (SIGUSR1 from the supervisor,
+ * ksrc_rewind.c) seeks every owned partition back to the restore point, or
+ * to where it started in this process when the restore point does not
+ * name it, without leaving the group.
  *
  * Partition markers (on unless --no-partition-markers): before a message
  * whose (topic, partition) differs from the last one written, a control
@@ -31,6 +34,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct kpart {
 	bool known;              /* partition exists in our table */
@@ -41,6 +45,8 @@ struct kpart {
 	int64_t committed;       /* last offset committed (group mode), -1 */
 	int64_t next_done;       /* next of the newest completed barrier, -1 */
 	int64_t skip_before_ts;  /* -o @ts fallback: drop older ones, -1 off */
+	int64_t origin;          /* where it started here without a restore
+	                          * point (maybe logical): a rewind's fallback */
 };
 
 struct ktopic {
@@ -68,6 +74,7 @@ struct ksrc {
 	/* counters (stats) */
 	uint64_t messages, bytes, dead_letters, null_payloads, consumed;
 	uint64_t skipped_by_time, errors;
+	int exit_status;         /* set when leaving the loop for a status */
 };
 
 /* ---- the partition table --------------------------------------------- */
@@ -91,6 +98,7 @@ static struct kpart *part_get(struct ksrc *k, int ti, int32_t partition)
 		kp->next_written = kp->next_flushed = kp->committed = -1;
 		kp->next_done = -1;
 		kp->skip_before_ts = -1;
+		kp->origin = RD_KAFKA_OFFSET_INVALID;
 	}
 	return kp;
 }
@@ -213,13 +221,16 @@ static void mark_list(struct ksrc *k, const char *type,
 static void ckpt_seek(struct ksrc *k, rd_kafka_topic_partition_list_t *l)
 {
 	mark_forget(k);
-	for (int i = 0; k->ck && i < l->cnt; i++) {
+	for (int i = 0; i < l->cnt; i++) {
 		rd_kafka_topic_partition_t *e = &l->elems[i];
-		int64_t off = ksrc_ckpt_seek_one(k->ck, e->topic, e->partition);
 		int ti = topic_index(k, e->topic);
-		if (off < 0 || ti < 0)
+		if (ti < 0)
 			continue;
 		struct kpart *kp = part_get(k, ti, e->partition);
+		kp->origin = e->offset;
+		int64_t off = ksrc_ckpt_seek_one(k->ck, e->topic, e->partition);
+		if (off < 0)
+			continue;
 		e->offset = off;
 		kp->next_written = kp->next_flushed = off;
 		kp->skip_before_ts = -1;
@@ -256,6 +267,95 @@ static void ckpt_barrier(struct ksrc *k)
 				l->elems[i].offset;
 	}
 	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* ---- rewind in place ---------------------------------------------------- */
+
+/* Where an owned partition goes back to: the restore point's offset, else
+ * where it started in this process; a group partition that started from
+ * the committed offset asks for it again (with checkpoints only completed
+ * barriers are committed), else -o. */
+static int64_t rewind_offset(struct ksrc *k, int ti, int32_t p,
+                             const struct kpart *kp)
+{
+	int64_t off = ksrc_ckpt_seek_one(k->ck, k->t[ti].name, p);
+
+	if (off >= 0 || kp->origin >= 0 || kp->origin == RD_KAFKA_OFFSET_BEGINNING ||
+	    kp->origin == RD_KAFKA_OFFSET_END || kp->origin <= RD_KAFKA_OFFSET_TAIL_BASE)
+		return off >= 0 ? off : kp->origin;
+	if (k->c->group) {
+		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+		rd_kafka_topic_partition_list_add(l, k->t[ti].name, p);
+		if (rd_kafka_committed(k->rk, l, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    l->elems[0].offset >= 0)
+			off = l->elems[0].offset;
+		rd_kafka_topic_partition_list_destroy(l);
+		if (off >= 0)
+			return off;
+	}
+	return k->c->start == KSRC_START_END ? RD_KAFKA_OFFSET_END :
+	       RD_KAFKA_OFFSET_BEGINNING;
+}
+
+/* The supervisor restarted the stages after us and asks us to go back to
+ * the restore point instead of dying (SIGUSR1): drop the unwritten
+ * output, seek every owned partition back, wait for the new reader and
+ * start it like a fresh start would: restore line, then assign line.
+ * Returns -1 when we should stop (a signal, an error). */
+static int rewind_in_place(struct ksrc *k)
+{
+	const char *path = ksrc_rewind_path();
+	rd_kafka_topic_partition_list_t *l;
+	int rc = 0;
+
+	ksrc_rewind_req = 0;
+	if (k->ck == NULL || path == NULL) {
+		LOG_WARN("rewind requested (SIGUSR1) without checkpoints or "
+		         "NW_REOPEN_OUTPUT: ignored");
+		return 0;
+	}
+	ksrc_out_detach();
+	if (ksrc_ckpt_rewind(k->ck) != 0) {
+		ksrc_set_fatal("cannot pick a restore point to rewind to");
+		return -1;
+	}
+	l = rd_kafka_topic_partition_list_new(8);
+	FOREACH_PART(k, ti, pi, kp) {
+		if (!kp->assigned)
+			continue;
+		int64_t off = rewind_offset(k, ti, pi, kp);
+		rd_kafka_topic_partition_list_add(l, k->t[ti].name, pi)->offset = off;
+		kp->next_written = kp->next_flushed = off >= 0 ? off : -1;
+		kp->eof = false;
+		if (k->c->start == KSRC_START_TIME && off == RD_KAFKA_OFFSET_BEGINNING)
+			kp->skip_before_ts = k->c->start_value;   /* as at start */
+		LOG_INFO("rewinding topic=%s partition=%d offset=%lld", k->t[ti].name,
+		         (int)pi, (long long)off);
+	}
+	if (l->cnt > 0) {
+		rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, l, 5000);
+		if (e) {
+			ksrc_set_fatal("cannot seek to the restore point: %s",
+			               rd_kafka_error_string(e));
+			rd_kafka_error_destroy(e);
+			rc = -1;
+		}
+		for (int i = 0; rc == 0 && i < l->cnt; i++)
+			if (l->elems[i].err) {
+				ksrc_set_fatal("cannot seek topic=%s partition=%d: %s",
+				               l->elems[i].topic, (int)l->elems[i].partition,
+				               rd_kafka_err2str(l->elems[i].err));
+				rc = -1;
+			}
+	}
+	if (rc == 0 && ksrc_out_reattach(path) != 0)
+		rc = -1;
+	if (rc == 0) {
+		ksrc_ckpt_restore_line(k->ck);
+		mark_list(k, "assign", l);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	return rc;
 }
 
 /* ---- commits (group mode) -------------------------------------------- */
@@ -790,9 +890,38 @@ static void stats_register(struct ksrc *k)
 	nw_stats_fn("partitions", stats_lag, k);
 }
 
-static void on_epipe(void)
+/* EPIPE: the next stage died.  Under a supervisor that rewinds us in
+ * place, let go of the output and wait for its SIGUSR1 (the main loop);
+ * otherwise exit 3 as documented. */
+static bool on_epipe(void)
 {
+	if (ksrc_rewind_path()) {
+		LOG_INFO("downstream closed its end (EPIPE): waiting to be rewound");
+		ksrc_out_detach();
+		return true;
+	}
 	LOG_INFO("nothing unwritten is committed");
+	return false;
+}
+
+/* Detached after EPIPE: wait (consuming nothing) for the supervisor's
+ * SIGUSR1, at most REWIND_WAIT_MS, then give up as without it: exit 3.
+ * Returns -1 to leave the main loop. */
+#define REWIND_WAIT_MS 10000
+static int wait_for_rewind(struct ksrc *k)
+{
+	int64_t until = nw_mono_ms() + REWIND_WAIT_MS;
+	struct timespec ts = { 0, 10 * 1000000 };
+
+	while (!ksrc_rewind_req && !nw_sig_stop) {
+		if (nw_mono_ms() >= until) {
+			LOG_INFO("no rewind came: exiting status=%d", NW_EXIT_PIPE);
+			k->exit_status = NW_EXIT_PIPE;
+			return -1;
+		}
+		nanosleep(&ts, NULL);    /* the signal cuts it short */
+	}
+	return nw_sig_stop ? -1 : rewind_in_place(k);
 }
 
 int ksrc_consume(struct ksrc_conf *c)
@@ -829,7 +958,14 @@ int ksrc_consume(struct ksrc_conf *c)
 			/* Commit on the interval, and as soon as the stream goes
 			 * quiet, so a burst is committed before anything else
 			 * (a rebalance, a stop) can get in the way. */
+			if (ksrc_out_is_detached()) {
+				if (wait_for_rewind(k) != 0)
+					break;
+				continue;
+			}
 			size_t n = fetch_some(k, 100);
+			if (ksrc_rewind_req && rewind_in_place(k) != 0)
+				break;
 			if (ksrc_ckpt_due(k->ck))
 				ckpt_barrier(k);
 			if (n == 0 || nw_mono_ms() >= k->next_commit) {
@@ -854,6 +990,8 @@ int ksrc_consume(struct ksrc_conf *c)
 	if (ksrc_fatal) {
 		LOG_ERROR("%s", ksrc_fatal_msg);
 		status = NW_EXIT_FAIL;
+	} else if (k->exit_status) {
+		status = k->exit_status;
 	}
 	LOG_INFO("done messages=%llu bytes=%llu dead_letters=%llu null_payloads=%llu",
 	         (unsigned long long)k->messages, (unsigned long long)k->bytes,

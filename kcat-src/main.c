@@ -257,6 +257,8 @@ int main(int argc, char **argv)
 	ksrc_conf_must(c.rd, "bootstrap.servers", c.brokers);
 
 	nw_sig_init();
+	if (!c.produce)
+		ksrc_rewind_sig_init();
 	nw_out_init();
 	nw_stats_init(c.stats_path, c.stats_interval_ms);
 	status = c.produce ? ksrc_produce(&c) : ksrc_consume(&c);

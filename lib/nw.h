@@ -130,12 +130,13 @@ void nw_reader_free(struct nw_reader *r);
 /* ---- stdout and side outputs ----------------------------------------- */
 /* stdout gets a large buffer and is flushed before every blocking read of
  * the input, so a quiet pipeline still delivers promptly.  A write error
- * with EPIPE exits NW_EXIT_PIPE (after the hook, if set); any other write
- * error exits NW_EXIT_FAIL. */
+ * with EPIPE exits NW_EXIT_PIPE (after the hook, if set, unless the hook
+ * returns true: it has dealt with it, the failed output is dropped and the
+ * program goes on); any other write error exits NW_EXIT_FAIL. */
 void nw_out_init(void);
 void nw_out_line(const char *s, size_t n);   /* appends '\n' */
 void nw_out_flush(void);
-void nw_out_on_epipe(void (*hook)(void));
+void nw_out_on_epipe(bool (*hook)(void));
 
 /* A side output: an append-only NDJSON file ("-" is stderr).  Flushed
  * together with stdout.  NULL path: no file (callers then log instead). */

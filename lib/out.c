@@ -17,15 +17,16 @@ struct nw_sink {
 };
 
 static struct nw_sink *sinks;     /* every open sink, flushed with stdout */
-static void (*epipe_hook)(void);
+static bool (*epipe_hook)(void);
 /* Static, not malloc'd: libc drops its pointer to a user buffer at exit,
  * which leak checkers would report. */
 static char out_buf[OUT_BUFSZ];
 
-void nw_out_on_epipe(void (*hook)(void)) { epipe_hook = hook; }
+void nw_out_on_epipe(bool (*hook)(void)) { epipe_hook = hook; }
 
 /* A write to stdout failed: EPIPE means the reader went away (documented
- * status 3, so a supervisor restarts us); anything else is a failure. */
+ * status 3, so a supervisor restarts us, unless the hook takes it over);
+ * anything else is a failure. */
 static void out_fail(void)
 {
 	int e = errno;
@@ -34,10 +35,12 @@ static void out_fail(void)
 	for (struct nw_sink *s = sinks; s; s = s->next)
 		fflush(s->fp);
 	if (e == EPIPE) {
+		if (epipe_hook && epipe_hook()) {
+			clearerr(stdout);
+			return;
+		}
 		LOG_INFO("downstream closed its end (EPIPE), exiting status=%d",
 		         NW_EXIT_PIPE);
-		if (epipe_hook)
-			epipe_hook();
 		_exit(NW_EXIT_PIPE);
 	}
 	LOG_ERROR("cannot write to stdout: %s", strerror(e));
