@@ -121,7 +121,7 @@ FUZZ_LIB := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(wildcard tests/fuz
 FUZZ_BINS += $(FUZZ_LIB)
 $(FUZZ_LIB): $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(shell $(PKGCONF) --cflags $(LIB_PKGS)) -o $@ $^ $(shell $(PKGCONF) --libs $(LIB_PKGS)) -lm
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(shell $(PKGCONF) --cflags $(LIB_PKGS) 2>/dev/null) -o $@ $^ $(shell $(PKGCONF) --libs $(LIB_PKGS) 2>/dev/null) -lm
 
 unit-tests: $(UNIT_BINS)
 
