@@ -27,15 +27,10 @@ static void on_usr1(int sig)
 	ksrc_rewind_req = 1;
 }
 
-/* No SA_RESTART: a blocking open of the output returns EINTR. */
+/* Without SA_RESTART: a blocking open of the output returns EINTR. */
 void ksrc_rewind_sig_init(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_usr1;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
+	nw_sig_on(SIGUSR1, on_usr1);
 }
 
 const char *ksrc_rewind_path(void)

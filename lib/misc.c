@@ -19,17 +19,23 @@ static void sig_handler(int sig)
 		nw_sig_stop = 1;
 }
 
-/* No SA_RESTART: a blocking read returns EINTR so the loop sees the flag. */
-void nw_sig_init(void)
+/* No SA_RESTART: a blocking read (or open) returns EINTR, so the loop
+ * around it sees the flag the handler set. */
+void nw_sig_on(int sig, void (*handler)(int))
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = sig_handler;
+	sa.sa_handler = handler;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	sigaction(sig, &sa, NULL);
+}
+
+void nw_sig_init(void)
+{
+	nw_sig_on(SIGTERM, sig_handler);
+	nw_sig_on(SIGINT, sig_handler);
+	nw_sig_on(SIGHUP, sig_handler);
 	signal(SIGPIPE, SIG_IGN);
 }
 

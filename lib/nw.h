@@ -218,6 +218,8 @@ void *nw_ctl_parse(const char *line, size_t n);
 extern volatile sig_atomic_t nw_sig_stop;   /* SIGTERM or SIGINT seen */
 extern volatile sig_atomic_t nw_sig_hup;    /* SIGHUP seen (caller clears) */
 void nw_sig_init(void);   /* handlers without SA_RESTART; SIGPIPE ignored */
+/* Install one handler without SA_RESTART (blocking calls return EINTR). */
+void nw_sig_on(int sig, void (*handler)(int));
 
 /* ---- flags (lib/flags.c; the getopt loop itself is in cli.h) ---------- */
 /* The flag getopt_long just rejected: a short one is in optopt (it may sit
