@@ -108,7 +108,6 @@ static void reject(struct thr_pipe *p, const char *reason, const char *line,
                    size_t n)
 {
 	nw_dlq_put(p->cfg.dlq, reason, line, n);
-	p->ctr.dead_letter = p->cfg.dlq->count;
 }
 
 static void q_push(struct thr_pipe *p, const struct thr_item *it)
@@ -552,8 +551,6 @@ void thr_pipe_stats(struct thr_pipe *p)
 		{ "suppressed", &p->ctr.suppressed },
 		{ "local_passed", &p->ctr.local_passed },
 		{ "local_suppressed", &p->ctr.local_suppressed },
-		{ "control", &p->ctr.control },
-		{ "dead_letter", &p->ctr.dead_letter },
 		{ "blank", &p->ctr.blank },
 		{ "redis_errors", &p->ctr.redis_errors },
 		{ "outages", &p->ctr.outages }, { "synced", &p->ctr.synced },
@@ -586,13 +583,13 @@ size_t thr_pipe_finish(struct thr_pipe *p)
 	p->fly.n = 0;
 	p->ctr.queued = 0;
 	LOG_INFO("done alerts=%llu passed=%llu suppressed=%llu replayed=%llu "
-	         "local_passed=%llu dead_letter=%llu",
+	         "local_passed=%llu dead_letters=%llu",
 	         (unsigned long long)p->ctr.alerts,
 	         (unsigned long long)p->ctr.passed,
 	         (unsigned long long)p->ctr.suppressed,
 	         (unsigned long long)p->ctr.replayed,
 	         (unsigned long long)p->ctr.local_passed,
-	         (unsigned long long)p->ctr.dead_letter);
+	         (unsigned long long)p->cfg.dlq->count);
 	return n;
 }
 

@@ -73,12 +73,13 @@ enum thr_pstate {
 	THR_P_REFUSED     /* credentials refused at start-up: a config error */
 };
 
-/* Counters, all in the stats file (thr_pipe_stats), after lib's standard
- * ones (lines_in, lines_out, ctl_lines, dead_letters, ...).  dead_letter
- * and control are older names kept for the tools that read them. */
+/* Counters in the stats file (thr_pipe_stats), after lib's standard ones
+ * (lines_in, lines_out, ctl_lines, dead_letters, ...), which already count
+ * the control lines read and the dead letters.  control (control lines
+ * released, in order) stays internal. */
 struct thr_pipe_ctr {
 	uint64_t alerts, passed, replayed, suppressed;
-	uint64_t local_passed, local_suppressed, control, dead_letter, blank;
+	uint64_t local_passed, local_suppressed, control, blank;
 	uint64_t redis_errors, outages, synced, queued, redis_up, local_keys;
 	uint64_t local_evicted, round_trips;
 };

@@ -52,7 +52,7 @@ check throttle_ttl_is_15_minutes test "$pttl" -gt 890000 -a "$pttl" -le 900000
 check throttle_stats_counters python3 -c '
 import json,sys; s=json.load(open(sys.argv[1]))
 assert s["alerts"]==4 and s["passed"]==3 and s["suppressed"]==1, s
-assert s["replayed"]==1 and s["control"]==1 and s["dead_letter"]==1, s
+assert s["replayed"]==1 and s["ctl_lines"]==1 and s["dead_letters"]==1, s
 assert s["blank"]==1 and s["redis_up"]==1 and s["mode"]=="open", s' "$T/stats1"
 
 # --- a replay in a later run (after a crash) passes; another id does not ---
