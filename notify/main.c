@@ -48,9 +48,10 @@ static struct {
 } g;
 
 /* What the scheduler needs from outside (struct ntf_dlv_ops). */
-static int post_http(void *arg, const char *body, size_t len)
+static int post_http(void *arg, const char *body, size_t len,
+                     const char *key)
 {
-	return ntf_http_start(arg, body, len);
+	return ntf_http_start(arg, body, len, key);
 }
 
 static void record_out(void *arg, const char *id, const char *status,

@@ -139,7 +139,9 @@ struct ntf_http *ntf_http_new(const char *url, int64_t timeout_ms,
 void ntf_http_free(struct ntf_http *h);
 /* The multi handle for the event loop's poll. */
 void *ntf_http_multi(struct ntf_http *h);
-int  ntf_http_start(struct ntf_http *h, const char *body, size_t len);
+/* key: the Idempotency-Key header's value (NULL: none). */
+int  ntf_http_start(struct ntf_http *h, const char *body, size_t len,
+                    const char *key);
 /* Drive transfers; true when the post in flight has finished. */
 bool ntf_http_poll(struct ntf_http *h);
 bool ntf_http_busy(const struct ntf_http *h);
@@ -170,9 +172,10 @@ struct ntf_dlv_cfg {
 /* What the scheduler does not do itself; notify's are in main.c, the unit
  * tests bring fakes. */
 struct ntf_dlv_ops {
-	/* Start posting body (the callee copies what it keeps): 0, or -1
-	 * (fatal).  The outcome comes back through ntf_dlv_result. */
-	int (*post)(void *arg, const char *body, size_t len);
+	/* Start posting body with the post's Idempotency-Key (the callee
+	 * copies what it keeps): 0, or -1 (fatal).  The outcome comes back
+	 * through ntf_dlv_result. */
+	int (*post)(void *arg, const char *body, size_t len, const char *key);
 	/* One delivery record: status "delivered", "dead" or "duplicate";
 	 * http_status 0 when there is none. */
 	void (*record)(void *arg, const char *id, const char *status,
@@ -201,6 +204,10 @@ void ntf_dlv_init(struct ntf_dlv *d, const struct ntf_dlv_cfg *cfg,
 void ntf_dlv_free(struct ntf_dlv *d);
 /* Accept an alert: 0 staged (and appended to the spool's buffer), 1 a
  * duplicate (recorded, dropped). */
+/* The Idempotency-Key of a post of the n alerts from head on. */
+#define NTF_KEY_MAX NTF_ID_MAX
+void ntf_dlv_key(const struct ntf_alert *head, uint64_t n,
+                 char key[NTF_KEY_MAX + 1]);
 int ntf_dlv_take(struct ntf_dlv *d, const char *id, const char *line,
                  size_t len);
 /* Make the staged alerts durable, then queue them: 0, or -1 (spool write
