@@ -52,8 +52,10 @@ static bool add_str(struct nw_buf *b, const char *name, const struct sl_str *s)
 	return nw_buf_add_jstr(b, s->p, s->n);
 }
 
-static void render(struct nw_buf *b, const struct sl_msg *m, const char *line,
-                   size_t n, struct nz_counts *c)
+/* The header members, the pattern's, then raw_base64 if needed. */
+static const char *render(const struct nz_opts *o, struct nw_buf *b,
+                          const struct sl_msg *m, const char *line, size_t n,
+                          struct nz_counts *c)
 {
 	bool ok = true;
 
@@ -79,12 +81,22 @@ static void render(struct nw_buf *b, const struct sl_msg *m, const char *line,
 	}
 	nw_buf_adds(b, ",\"message\":");
 	ok &= nw_buf_add_jstr(b, m->msg.p ? m->msg.p : "", m->msg.n);
+	if (o->pats != NULL) {
+		if (nz_pat_apply(o->pats, m, b, &c->type_errors, &ok) >= 0) {
+			c->matched++;
+		} else {
+			c->unmatched++;
+			if (o->unmatched_dlq)
+				return "no pattern matched";
+		}
+	}
 	if (!ok) {
 		nw_buf_adds(b, ",\"raw_base64\":");
 		nw_buf_add_b64(b, line, n);
 		c->invalid_utf8++;
 	}
 	nw_buf_addc(b, '}');
+	return NULL;
 }
 
 const char *nz_line(const struct nz_opts *o, const char *line, size_t n,
@@ -92,7 +104,7 @@ const char *nz_line(const struct nz_opts *o, const char *line, size_t n,
 {
 	const struct sl_clock clk = { o->year, now_ms };
 	struct sl_msg m;
-	const char *why;
+	const char *why = NULL;
 	enum nz_format f = o->format;
 
 	if (memchr(line, '\0', n) != NULL)
@@ -122,7 +134,8 @@ const char *nz_line(const struct nz_opts *o, const char *line, size_t n,
 		m.msg = (struct sl_str){ line, n };
 		break;
 	}
-	render(out, &m, line, n, c);
+	if ((why = render(o, out, &m, line, n, c)) != NULL)
+		return why;
 	c->signals++;
 	return NULL;
 }

@@ -290,6 +290,95 @@ TEST(property_format_then_normalize)
 	CHECK_INT(round, 2000);     /* every round compared equal */
 }
 
+/* Pattern files: every load error names the file, the pattern and what is
+ * wrong. */
+TEST(pattern_file_errors)
+{
+	static const struct { const char *json, *err; } bad[] = {
+		{ "{}", "want an array of patterns" },
+		{ "[{\"name\":\"a\"}]", "pattern \"a\": \"regex\" must be a string" },
+		{ "[{\"regex\":\"x\"}]", "pattern 1: \"name\" must be a non-empty string" },
+		{ "[{\"name\":\"a\",\"regex\":\"(x\"}]", "pattern \"a\": regex: column 3: missing closing parenthesis" },
+		{ "[{\"name\":\"a\",\"regex\":\"x\",\"typo\":1}]", "pattern 1: unknown key \"typo\"" },
+		{ "[{\"name\":\"a\",\"regex\":\"x\"},{\"name\":\"a\",\"regex\":\"y\"}]", "pattern \"a\": the name is taken" },
+		{ "[{\"name\":\"a\",\"regex\":\"(?<host>x)\"}]", "group \"host\" is a header field's name" },
+		{ "[{\"name\":\"a\",\"regex\":\"(?<n>x)\",\"types\":{\"m\":\"int\"}}]", "types: no group named \"m\"" },
+		{ "[{\"name\":\"a\",\"regex\":\"(?<n>x)\",\"types\":{\"n\":\"long\"}}]", "types: \"n\": want int, float, string or flags" },
+		{ "[{\"name\":\"a\",\"regex\":\"(?<n>x)\",\"set\":{\"n\":1}}]", "set: \"n\" is also a group" },
+		{ "[{\"name\":\"a\",\"regex\":\"(?J)(?<n>x)|(?<n>y)\"}]", "group \"n\" named twice" },
+	};
+	char err[512];
+
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		struct nz_patterns *ps = nz_pat_load(NULL, 0, bad[k].json, err, sizeof err);
+		CHECK(ps == NULL);
+		if (strstr(err, bad[k].err) == NULL)
+			printf("  %s: got \"%s\"\n", bad[k].json, err);
+		CHECK(strstr(err, bad[k].err) != NULL);
+		nz_pat_free(ps);
+	}
+	struct nz_patterns *ps = nz_pat_load(NULL, 0, nz_builtin_json, err, sizeof err);
+	CHECK(ps != NULL);
+	CHECK(nz_pat_count(ps) >= 8);
+	nz_pat_free(ps);
+}
+
+/* Types, the app filter, first match wins, unmatched lines. */
+TEST(patterns_apply)
+{
+	static const char file[] = "[{\"name\":\"num\",\"app\":\"t\","
+		"\"regex\":\"n=(?<n>\\\\S+) f=(?<f>\\\\S+)(?: w=(?<w>.*))?\","
+		"\"types\":{\"n\":\"int\",\"f\":\"float\",\"w\":\"flags\"},"
+		"\"set\":{\"k\":[1,\"x\"]}},"
+		"{\"name\":\"any\",\"regex\":\"n=\"}]";
+	char err[512];
+	struct nz_opts o = { .format = NZ_RFC3164 };
+	struct nz_counts c = { 0 };
+	struct nw_buf b = { 0 };
+	json_t *j;
+
+	o.pats = nz_pat_load(NULL, 0, file, err, sizeof err);
+	CHECK(o.pats != NULL);
+	if (o.pats == NULL) {
+		printf("  %s\n", err);
+		return;
+	}
+	const char l1[] = "May 27 10:00:00 h t: n=42 f=2.5 w=SYN ACK";
+	CHECK(nz_line(&o, l1, strlen(l1), T2026, &b, &c) == NULL);
+	j = json_loadb(b.p, b.len, JSON_REJECT_DUPLICATES, NULL);
+	CHECK_STR(s(j, "pattern"), "num");
+	CHECK_INT(i(j, "n"), 42);
+	CHECK(json_real_value(json_object_get(j, "f")) == 2.5);
+	CHECK_INT(json_array_size(json_object_get(j, "w")), 2);
+	CHECK_INT(json_array_size(json_object_get(j, "k")), 2);
+	json_decref(j);
+	/* not an int: kept as a string, counted; another app: the next pattern */
+	nw_buf_reset(&b);
+	const char l2[] = "May 27 10:00:00 h t: n=4x2 f=nan";
+	CHECK(nz_line(&o, l2, strlen(l2), T2026, &b, &c) == NULL);
+	j = json_loadb(b.p, b.len, JSON_REJECT_DUPLICATES, NULL);
+	CHECK_STR(s(j, "n"), "4x2");
+	CHECK_STR(s(j, "f"), "nan");
+	CHECK(json_object_get(j, "w") == NULL);      /* an unset group: absent */
+	CHECK_INT(c.type_errors, 2);
+	json_decref(j);
+	nw_buf_reset(&b);
+	const char l3[] = "May 27 10:00:00 h other: n=1 f=1";
+	CHECK(nz_line(&o, l3, strlen(l3), T2026, &b, &c) == NULL);
+	CHECK(strstr(b.p, "\"pattern\":\"any\"") != NULL);
+	/* unmatched: header fields only, or a dead letter */
+	nw_buf_reset(&b);
+	const char l4[] = "May 27 10:00:00 h other: nothing here";
+	CHECK(nz_line(&o, l4, strlen(l4), T2026, &b, &c) == NULL);
+	CHECK(strstr(b.p, "\"pattern\"") == NULL);
+	o.unmatched_dlq = true;
+	CHECK_STR(nz_line(&o, l4, strlen(l4), T2026, &b, &c), "no pattern matched");
+	CHECK_INT(c.matched, 3);
+	CHECK_INT(c.unmatched, 2);
+	nw_buf_free(&b);
+	nz_pat_free(o.pats);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -300,5 +389,7 @@ int main(void)
 	RUN(rfc3164_as_forwarded);
 	RUN(rfc3164_year_rollover);
 	RUN(property_format_then_normalize);
+	RUN(pattern_file_errors);
+	RUN(patterns_apply);
 	return t_done();
 }
