@@ -106,6 +106,7 @@ static int message(char *p, size_t n, const struct gen_event *e)
 
 size_t gen_log_format(char *out, const struct gen_event *e, enum gen_format fmt)
 {
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	unsigned k = e->log <= GEN_LOG_CRON ? e->log : GEN_LOG_FW;
 	time_t t = (time_t)e->ts;
 	struct tm tm;
@@ -126,8 +127,7 @@ size_t gen_log_format(char *out, const struct gen_event *e, enum gen_format fmt)
 		             1000 + e->src_port % 30000);
 	else
 		h = snprintf(out, GEN_LINE_MAX, "<%u>%.3s %2d %02d:%02d:%02d %s %s: ",
-		             kinds[k].pri, "JanFebMarAprMayJunJulAugSepOctNovDec" +
-		             3 * tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		             kinds[k].pri, &months[3 * tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min,
 		             tm.tm_sec, kinds[k].host, tag);
 	m = message(out + h, GEN_LINE_MAX - (size_t)h, e);
 	return (size_t)(h + m) < GEN_LINE_MAX ? (size_t)(h + m) : GEN_LINE_MAX - 1;

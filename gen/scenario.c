@@ -21,19 +21,19 @@
  * 70 s lengths leave one whole 60 s window (slide 10 s) inside an episode
  * whatever its alignment. */
 const struct gen_kind_desc gen_kinds[GEN_K_COUNT] = {
-	[GEN_K_BACKGROUND]    = { "background", NULL, 200, 0, 0, 0 },
+	[GEN_K_BACKGROUND]    = { "background", NULL, 200, 0, 0, 0, false },
 	[GEN_K_EXFIL]         = { "data_exfiltration", "src_ip", 0.5, 70000,
-	                          IP4(8, 8, 8, 8), 53 },
+	                          IP4(8, 8, 8, 8), 53, false },
 	[GEN_K_PORT_SCAN]     = { "port_scan", "src_ip", 10, 30000,
-	                          IP4(10, 99, 0, 2), 1 },
+	                          IP4(10, 99, 0, 2), 1, false },
 	[GEN_K_FLOOD]         = { "flood", "dst_ip", 2500, 70000,
-	                          IP4(10, 99, 0, 1), 80 },
+	                          IP4(10, 99, 0, 1), 80, false },
 	[GEN_K_PACKET_FLOOD]  = { "packet_flood", "src_ip", 250, 70000,
-	                          IP4(10, 99, 0, 3), 443 },
+	                          IP4(10, 99, 0, 3), 443, false },
 	[GEN_K_RESET_STORM]   = { "reset_storm", "src_ip", 30, 70000,
-	                          IP4(10, 99, 0, 4), 443 },
+	                          IP4(10, 99, 0, 4), 443, false },
 	[GEN_K_LATENCY_SPIKE] = { "latency_spike", "src_ip", 30, 70000,
-	                          IP4(10, 99, 0, 5), 443 },
+	                          IP4(10, 99, 0, 5), 443, false },
 	/* The log kinds (detect/auth.json's rules; docs/detect.md): slow, as
 	 * attacks on logins are, and long enough to cross their thresholds
 	 * inside one 10-minute window. */

@@ -1,7 +1,7 @@
-/* fuzz_normalize.c - libFuzzer target for normalize: every line of the
- * input through each header format with the built-in patterns (output
- * checked to be JSON jansson accepts, with no member twice); then the
- * whole input as a pattern file. */
+/* fuzz_normalize.c - libFuzzer target for normalize's syslog parsers:
+ * every line of the input through each header format with the built-in
+ * patterns; the output is checked to be JSON jansson accepts, with no
+ * member twice.  fuzz_normalize_patterns.c fuzzes the pattern loader. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const enum nz_format fmts[] = { NZ_AUTO, NZ_RFC5424, NZ_RFC3164, NZ_NONE };
 	struct nz_counts c = { 0 };
 	struct nw_buf b = { 0 };
-	char err[512], *text;
+	char err[512];
 	const char *p = (const char *)data, *end = p + size;
 
 	if (builtin == NULL &&
@@ -38,10 +38,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += n + 1;
 	}
 	nw_buf_free(&b);
-	text = malloc(size + 1);
-	memcpy(text, data, size);
-	text[size] = '\0';
-	nz_pat_free(nz_pat_load(NULL, 0, text, err, sizeof err));
-	free(text);
 	return 0;
 }
