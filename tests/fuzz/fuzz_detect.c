@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (builtin == NULL) {
 		nw_log_set_level(NW_ERROR);
-		builtin = rule_set_load(NULL, NULL, 0, err, sizeof err);
+		builtin = rule_set_load(&(struct rule_src){ 0 }, err, sizeof err);
 		if (builtin == NULL)
 			abort();
 	}
@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	flag = malloc(strlen(buf) + 4);
 	strcpy(flag, "f: ");
 	strcat(flag, buf);
-	own = rule_set_load(NULL, &flag, 1, err, sizeof err);
+	own = rule_set_load(&(struct rule_src){ .flags = &flag, .nflags = 1 },
+	                    err, sizeof err);
 	for (line = nl ? nl + 1 : NULL; line && line < buf + size; line = nl + 1) {
 		nl = memchr(line, '\n', (size_t)(buf + size - line));
 		if (nl == NULL)
