@@ -1,6 +1,7 @@
 /* test_detect_ipset.c - network sets: parsing, longest prefix, both
  * families in one space, the edges (/0, /32, /128, the last address),
  * plain-list files and their errors. */
+#include <stdint.h>
 #include <stdlib.h>
 #include "t.h"
 #include "ipset.h"
@@ -229,6 +230,68 @@ TEST(plain_list)
 	ipset_free(&s);
 }
 
+/* xorshift64: a fixed sequence, so a failure repeats. */
+static uint64_t rnd_state = 88172645463325252ULL;
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* The longest prefix by brute force over nets, or -1. */
+static int naive(const struct ipset_net *nets, int n, ipset_addr a)
+{
+	int best = -1, len = -1;
+	for (int i = 0; i < n; i++)
+		if (a >= nets[i].lo && a <= nets[i].hi && nets[i].len > len)
+			best = nets[i].val, len = nets[i].len;
+	return best;
+}
+
+/* Random nested and overlapping networks, clustered so prefixes nest,
+ * against brute force at every boundary and at random addresses. */
+TEST(random_against_brute_force)
+{
+	for (int round = 0; round < 200; round++) {
+		struct ipset_net nets[40];
+		struct ipset s = { 0 };
+		int n = 1 + (int)(rnd() % 40), va, vb, bad = 0;
+		char err[100];
+		for (int i = 0; i < n; i++) {
+			/* a few high bits vary, so networks meet and nest */
+			ipset_addr a = (ipset_addr)(rnd() % 4) << 126 | (ipset_addr)rnd() << 40;
+			int plen = round % 2 ? (int)(rnd() % 129) : 96 + (int)(rnd() % 33);
+			if (round % 2 == 0)
+				a = (ipset_addr)0xffff << 32 | (uint32_t)(rnd() % 8) << 29 | (uint32_t)rnd();
+			ipset_addr host = plen >= 128 ? 0 : ~(ipset_addr)0 >> plen;
+			a &= ~host;
+			/* one value per (network): a clash is not what this tests */
+			int val = (int)((uint64_t)(a >> 64) ^ (uint64_t)a ^ (uint64_t)plen) & 7;
+			nets[i] = (struct ipset_net){ a, a | host, plen, val };
+			ipset_add(&s, a, plen, val);
+		}
+		CHECK_INT(ipset_build(&s, &va, &vb, err, sizeof err), 0);
+		for (int i = 0; i < n; i++) {
+			ipset_addr probe[4] = { nets[i].lo, nets[i].hi, nets[i].lo - 1,
+			                        nets[i].hi + 1 };
+			for (int k = 0; k < 4; k++)
+				bad += ipset_find(&s, probe[k]) != naive(nets, n, probe[k]);
+		}
+		for (int k = 0; k < 50; k++) {
+			ipset_addr a = round % 2 ? (ipset_addr)(rnd() % 4) << 126 | (ipset_addr)rnd() << 40
+			                         : (ipset_addr)0xffff << 32 | (uint32_t)rnd();
+			bad += ipset_find(&s, a) != naive(nets, n, a);
+		}
+		CHECK_INT(bad, 0);
+		for (int i = 1; i < s.nr; i++)        /* sorted, disjoint, merged */
+			CHECK(s.r[i - 1].hi < s.r[i].lo &&
+			      (s.r[i - 1].hi + 1 != s.r[i].lo || s.r[i - 1].val != s.r[i].val));
+		ipset_free(&s);
+	}
+}
+
 TEST(format)
 {
 	char buf[64];
@@ -251,6 +314,7 @@ int main(void)
 	RUN(empty_set);
 	RUN(bad_input);
 	RUN(plain_list);
+	RUN(random_against_brute_force);
 	RUN(format);
 	return t_done();
 }
