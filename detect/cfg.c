@@ -1,11 +1,25 @@
-/* cfg.c - reading configuration files whole (see cfg.h). */
+/* cfg.c - reading configuration files whole, and the names they give
+ * (see cfg.h). */
 #include "cfg.h"
 #include "nw.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+bool cfg_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' &&
+		    s[i] != '.')
+			return false;
+	return true;
+}
 
 char *cfg_read(const char *path, size_t *n, char *err, size_t errlen)
 {

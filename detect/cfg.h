@@ -7,10 +7,13 @@
 #ifndef CFG_H
 #define CFG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CFG_MAX_BYTES (64u * 1024 * 1024)
 
+/* A rule's or a host group's name: 1 to 64 letters, digits, '_', '-', '.'. */
+bool  cfg_name_ok(const char *s);
 /* The file's bytes (and *n), or NULL with "path: reason" in err. */
 char *cfg_read(const char *path, size_t *n, char *err, size_t errlen);
 /* path as written when absolute (or base has no directory), else joined to

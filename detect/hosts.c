@@ -161,18 +161,6 @@ int hosts_allow_load(struct hosts *h, const char *path, char *err, size_t errlen
 
 /* ---- groups ------------------------------------------------------------ */
 
-static bool hosts_group_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' &&
-		    s[i] != '.')
-			return false;
-	return true;
-}
-
 static int hosts_group_networks(struct hosts *h, json_t *v, int gi,
                                 char *err, size_t errlen)
 {
@@ -231,7 +219,7 @@ static int hosts_group(struct hosts *h, json_t *o, int gi, char *err,
 	json_t *v = json_is_object(o) ? json_object_get(o, "name") : NULL;
 	const char *k;
 
-	if (!json_is_string(v) || !hosts_group_name_ok(json_string_value(v))) {
+	if (!json_is_string(v) || !cfg_name_ok(json_string_value(v))) {
 		snprintf(err, errlen, "\"name\" must be a string of letters, digits, "
 		         "'_', '-' or '.' (at most 64)");
 		return -1;

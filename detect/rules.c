@@ -37,18 +37,6 @@ static bool rule_is_ident(const char *s, size_t n)
 	return true;
 }
 
-static bool rule_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' &&
-		    s[i] != '.')
-			return false;
-	return true;
-}
-
 static void rule_free_one(struct rule *r)
 {
 	free(r->name);
@@ -214,7 +202,7 @@ static int rule_from_json(struct rule_set *rs, json_t *o, char *err, size_t errl
 		return -1;
 	}
 	v = json_object_get(o, "name");
-	if (!json_is_string(v) || !rule_name_ok(json_string_value(v))) {
+	if (!json_is_string(v) || !cfg_name_ok(json_string_value(v))) {
 		snprintf(err, errlen, "\"name\" must be a string of letters, digits, "
 		         "'_', '-' or '.' (at most 64)");
 		return -1;
@@ -361,7 +349,7 @@ int rule_set_add_flag(struct rule_set *rs, const char *spec, char *err,
 	r.name = nw_xmalloc((size_t)(ne - ns) + 1);
 	memcpy(r.name, ns, (size_t)(ne - ns));
 	r.name[ne - ns] = '\0';
-	if (!rule_name_ok(r.name)) {
+	if (!cfg_name_ok(r.name)) {
 		snprintf(err, errlen, "--rule '%s': the name must be letters, digits, "
 		         "'_', '-' or '.' (at most 64)", spec);
 		goto fail;
