@@ -35,7 +35,8 @@ struct expr_node {
 struct expr {
 	struct expr_node *n;
 	int  nn, cap, root;
-	int *fields;        /* distinct symbols used, in order of first mention */
+	int *fields;        /* distinct fields used, in order of first mention
+	                       (set tests are in ins) */
 	int  nfields;
 	struct expr_in *ins; /* the set tests, in order of first mention */
 	int  nins;

@@ -43,7 +43,8 @@ struct rule {
 	double threshold;
 	struct rule_seg *seg;
 	int    nseg;
-	int   *need;           /* symbols that must be numbers in the record */
+	int   *need;           /* symbols that must be bound: fields that are
+	                          numbers, and set tests that found an address */
 	int    nneed;
 	int   *ins;            /* its set tests: indexes into rule_set.ins */
 	int    nins;
