@@ -182,6 +182,8 @@ static void det_check_report(void)
 	for (int i = 0; i < D.rules->hosts.nset; i++)
 		printf("set @%s: %d networks\n", D.rules->hosts.set[i].name,
 		       D.rules->hosts.set[i].s.nnets);
+	if (D.rules->hosts.have_allow)
+		printf("allowlist: %d networks\n", D.rules->hosts.allow.nnets);
 	for (int i = 0; i < D.rules->hosts.ngroup; i++)
 		printf("group %s: %d threshold overrides\n",
 		       D.rules->hosts.group[i].name, D.rules->hosts.group[i].nthr);

@@ -71,6 +71,8 @@ detect --check --rules "$R" --groups "$T/groups.json" </dev/null >"$T/check" 2>&
 check_eq check_lists "0|set @trusted: 3 networks|set @backup_servers: 1 networks|group backup: 1 threshold overrides|group payment: 1 threshold overrides|3 rules OK" \
 	"$rc|$(grep -E '^(set|group|[0-9]+ rules)' "$T/check" | tr '\n' '|' | sed 's/|$//')"
 printf '10.0.0.0/8\n10.1.2.3/8\n' >"$T/bad.txt"
+detect --check --allow "$T/allow.txt" </dev/null >"$T/check2" 2>&1
+check_eq check_allowlist "allowlist: 1 networks" "$(grep allowlist "$T/check2")"
 detect --check --allow "$T/bad.txt" </dev/null >/dev/null 2>"$T/check_err"; rc=$?
 check_eq bad_list_names_line "2|detect: --allow $T/bad.txt:2: '10.1.2.3/8' has host bits set (the network is 10.0.0.0/8)" \
 	"$rc|$(cat "$T/check_err")"
