@@ -354,10 +354,22 @@ static void fld_rule_counter(struct fld_ctx *c, const struct jscan_member *m,
 	const struct prom_lset *ls = arg;
 	char what[128], help[160];
 
+	static const struct { const char *name, *help; } helps[] = {
+		{ "fired", "Alerts the rule fired." },
+		{ "missing_field", "Records the rule skipped: a field it reads "
+		  "was missing." },
+		{ "div_by_zero", "Records where the rule's expression divided by "
+		  "zero." },
+	};
+
 	if (m->v.type != JSCAN_INT)
 		return;
 	snprintf(what, sizeof what, "rule_%.*s", (int)m->nlen, m->name);
 	snprintf(help, sizeof help, "Per rule: %.*s.", (int)m->nlen, m->name);
+	for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
+		if (strlen(helps[i].name) == m->nlen &&
+		    memcmp(helps[i].name, m->name, m->nlen) == 0)
+			snprintf(help, sizeof help, "%s", helps[i].help);
 	prom_i64(fld_family(c, what, "_total", PROM_COUNTER, help), ls, m->v.i);
 }
 

@@ -62,6 +62,7 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct nw_cli cli = { "d:l:", longopts, usage_text, NULL };
+	char host[256], port[16], err[300];
 	int c;
 
 	*o = (struct opts){ NULL, DEFAULT_LISTEN, NULL, false };
@@ -78,6 +79,9 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 		               "(see netwatch-exporter --help)");
 	if (o->chain != NULL && *o->chain == '\0')
 		nw_usage_error("--chain: empty name");
+	if (http_split_addr(o->listen, host, sizeof host, port, sizeof port, err,
+	                    sizeof err) < 0)
+		nw_usage_error("--listen: %s", err);
 }
 
 struct page_arg {
