@@ -47,21 +47,8 @@ cat >"$R/5-notify.stats" <<EOF
 {"stage":"notify","pid":104,"time_ms":1764600050000,"uptime_ms":49000,"lines_in":2,$STD,"alerts_in":2,"delivered":1,"dead":0,"duplicates":0,"posts":3,"digests":0,"post_failures":2,"waiting":1,"barriers":7,"rates":{}}
 EOF
 
+# ---- the real Prometheus, started first (it takes seconds) to scrape it -----------
 XP=$(free_port)
-netwatch-exporter --run-dir "$R" --listen "127.0.0.1:$XP" 2>"$T/exporter.err" &
-XPID=$!
-at_exit "kill $XPID"
-scrape() { curl -sf "http://127.0.0.1:$XP/metrics"; }
-wait_for 10 scrape || fail exporter_serves "no answer on 127.0.0.1:$XP: $(cat "$T/exporter.err")"
-scrape >"$T/page"
-check exporter_promtool promtool check metrics <"$T/page"
-check_eq exporter_content_type "text/plain; version=0.0.4; charset=utf-8" \
-	"$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$XP/metrics")"
-check_eq exporter_other_paths "404" \
-	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$XP/nope")"
-check exporter_no_untyped_for_known_fields bash -c "! grep -q untyped '$T/page'"
-
-# ---- the real Prometheus scrapes it ------------------------------------------------
 PP=$(free_port)
 cat >"$T/prometheus.yml" <<EOF
 global:
@@ -78,6 +65,21 @@ PROM_PID=$!
 at_exit "wait $PROM_PID"   # (at_exit runs last first: the kill, then this,
 at_exit "kill $PROM_PID"   # so it is gone before its files are removed)
 
+# ---- the exporter over it -------------------------------------------------------------
+netwatch-exporter --run-dir "$R" --listen "127.0.0.1:$XP" 2>"$T/exporter.err" &
+XPID=$!
+at_exit "kill $XPID"
+scrape() { curl -sf "http://127.0.0.1:$XP/metrics"; }
+wait_for 10 scrape || fail exporter_serves "no answer on 127.0.0.1:$XP: $(cat "$T/exporter.err")"
+scrape >"$T/page"
+check exporter_promtool promtool check metrics <"$T/page"
+check_eq exporter_content_type "text/plain; version=0.0.4; charset=utf-8" \
+	"$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$XP/metrics")"
+check_eq exporter_other_paths "404" \
+	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$XP/nope")"
+check exporter_no_untyped_for_known_fields bash -c "! grep -q untyped '$T/page'"
+
+# ---- what Prometheus got --------------------------------------------------------------
 # The value of an instant query's first series, or nothing.
 q() {
 	curl -sf --get --data-urlencode "query=$1" \
@@ -133,12 +135,22 @@ check_eq exporter_supervise_bad_address 2 \
 MP=$(free_port)
 S=$T/chain-b
 "$SUP" -d "$S" --metrics "127.0.0.1:$MP" -o "$T/alerts" -- \
-	gen --eps 2000 --chaos off -- \
+	gen --eps 500 --chaos off -- \
 	window --size 2s --slide 1s --out-of-orderness 0s --idle-timeout 1s -- \
 	detect --rule 'busy: count > 0' -- \
 	notify --stdout --spool "$T/spool" 2>"$T/sup.err" &
 SP=$!
-at_exit "kill -KILL $SP"
+# Should the chain not stop by itself: the supervisor, each stage's process
+# group (the stages run in their own sessions) and the exporter.
+kill_chain() {
+	local p
+	kill -KILL "$SP"
+	for p in $(sed -n 's/^stage_[0-9]*_pid=\([0-9]\+\)$/\1/p' "$S/state"); do
+		kill -KILL -- "-$p"
+	done
+	pkill -KILL -f "netwatch-exporter --run-dir $S "
+}
+at_exit kill_chain
 mscrape() { curl -sf "http://127.0.0.1:$MP/metrics"; }
 # Every stage has written its stats and notify has had alerts.
 all_in() {
