@@ -28,48 +28,49 @@ static void fld_partitions(struct fld_ctx *c, const struct jscan_member *m);
 static void fld_rules(struct fld_ctx *c, const struct jscan_member *m);
 static void fld_mode(struct fld_ctx *c, const struct jscan_member *m);
 
+#define STD(f, m, h)   { NULL, f, "stage_" m, FLD_COUNTER, NULL, h }
 #define CTR(st, f, h)  { st, f, NULL, FLD_COUNTER, NULL, h }
 #define GAU(st, f, m, h) { st, f, m, FLD_GAUGE, NULL, h }
+#define FN(st, f, fn)  { st, f, NULL, FLD_FN, fn, NULL }
+#define SKIP(f)        { NULL, f, NULL, FLD_SKIP, NULL, NULL }
 
 static const struct fld table[] = {
 	/* every stage: lib's standard counters (README "Stats") */
-	{ NULL, "lines_in", "stage_lines_in", FLD_COUNTER, NULL,
-	  "Input lines read: data, control and too long." },
-	{ NULL, "lines_out", "stage_lines_out", FLD_COUNTER, NULL,
-	  "Lines written on stdout, control lines included." },
-	{ NULL, "ctl_lines", "stage_ctl_lines", FLD_COUNTER, NULL,
-	  "Control lines read." },
-	{ NULL, "dead_letters", "stage_dead_letters", FLD_COUNTER, NULL,
-	  "Records put on the dead-letter output." },
-	{ NULL, "too_long", "stage_too_long_lines", FLD_COUNTER, NULL,
-	  "Input lines over the length cap." },
-	{ NULL, "read_errors", "stage_read_errors", FLD_COUNTER, NULL,
-	  "Failed reads of the input." },
-	{ NULL, "reopens", "stage_reopens", FLD_COUNTER, NULL,
-	  "Input FIFO reopened for a restarted upstream stage." },
-	{ NULL, "sink_errors", "stage_sink_errors", FLD_COUNTER, NULL,
-	  "Side-output writes (dead letter, late, suppressed) that failed." },
+	STD("lines_in", "lines_in",
+	    "Input lines read: data, control and too long."),
+	STD("lines_out", "lines_out",
+	    "Lines written on stdout, control lines included."),
+	STD("ctl_lines", "ctl_lines", "Control lines read."),
+	STD("dead_letters", "dead_letters",
+	    "Records put on the dead-letter output."),
+	STD("too_long", "too_long_lines", "Input lines over the length cap."),
+	STD("read_errors", "read_errors", "Failed reads of the input."),
+	STD("reopens", "reopens",
+	    "Input FIFO reopened for a restarted upstream stage."),
+	STD("sink_errors", "sink_errors",
+	    "Side-output writes (dead letter, late, suppressed) that failed."),
 	{ NULL, "uptime_ms", "stage_uptime_seconds", FLD_MS, NULL,
 	  "Seconds the stage process had run when it wrote its stats." },
 	{ NULL, "time_ms", "stage_stats_timestamp_seconds", FLD_MS, NULL,
 	  "When the stage last wrote its stats file (Unix time): a stale "
 	  "value means a stuck or dead stage." },
-	{ NULL, "stage", NULL, FLD_SKIP, NULL, NULL },
-	{ NULL, "pid", NULL, FLD_SKIP, NULL, NULL },
-	{ NULL, "rates", NULL, FLD_SKIP, NULL, NULL },
+	SKIP("stage"),
+	SKIP("pid"),
+	SKIP("rates"),
 
 	/* kcat-src: consumer, then producer mode (-P) */
 	CTR("kcat-src", "messages", "Kafka messages consumed."),
 	CTR("kcat-src", "bytes", "Payload bytes consumed."),
 	CTR("kcat-src", "null_payloads", "Messages without a payload."),
-	CTR("kcat-src", "skipped_by_time", "Messages skipped by --from-time."),
+	CTR("kcat-src", "skipped_by_time",
+	    "Messages before an -o @TIMESTAMP_MS start, skipped."),
 	CTR("kcat-src", "errors", "Consumer errors."),
 	CTR("kcat-src", "barriers", "Checkpoint barriers emitted."),
 	CTR("kcat-src", "produced", "Lines handed to the producer (-P)."),
 	CTR("kcat-src", "delivered", "Messages the broker acknowledged (-P)."),
 	CTR("kcat-src", "failed", "Messages that could not be delivered (-P)."),
 	CTR("kcat-src", "unkeyed", "Messages produced without a key (-P)."),
-	{ "kcat-src", "partitions", NULL, FLD_FN, fld_partitions, NULL },
+	FN("kcat-src", "partitions", fld_partitions),
 
 	/* window */
 	CTR("window", "events", "Events accepted."),
@@ -79,14 +80,14 @@ static const struct fld table[] = {
 	CTR("window", "key_limit", "Events dropped at the --max-keys limit."),
 	GAU("window", "keys", "window_keys", "Live keys."),
 	GAU("window", "panes", "window_panes", "Open panes."),
-	{ "window", "watermark", NULL, FLD_FN, fld_watermark, NULL },
+	FN("window", "watermark", fld_watermark),
 
 	/* detect */
 	CTR("detect", "records_in", "Window records read."),
 	CTR("detect", "alerts_out", "Alerts written."),
 	CTR("detect", "reloads", "Rule files reloaded."),
 	CTR("detect", "reload_failures", "Rule reloads rejected."),
-	{ "detect", "rules", NULL, FLD_FN, fld_rules, NULL },
+	FN("detect", "rules", fld_rules),
 
 	/* throttle */
 	CTR("throttle", "alerts", "Alerts read."),
@@ -110,7 +111,7 @@ static const struct fld table[] = {
 	    "1 while Redis answers, 0 during an outage."),
 	GAU("throttle", "local_keys", "throttle_local_keys",
 	    "Keys in the local TTL table."),
-	{ "throttle", "mode", NULL, FLD_FN, fld_mode, NULL },
+	FN("throttle", "mode", fld_mode),
 
 	/* notify */
 	CTR("notify", "alerts_in", "Alerts read."),
