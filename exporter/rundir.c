@@ -81,7 +81,7 @@ static bool rd_int(const char *s, int64_t *v)
 	return s != NULL && nw_parse_i64(s, v) == 0;
 }
 
-/* ---- supervisor metrics ---------------------------------------------------- */
+/* ---- supervisor metrics ------------------------------------------------ */
 
 /* The numeric per-stage keys of the state file, like fields.c's table. */
 static const struct {
@@ -179,7 +179,7 @@ static void rd_stage_state(struct prom *p, const struct rd_state *s, int n,
 	}
 }
 
-/* ---- stats files --------------------------------------------------------------- */
+/* ---- stats files ------------------------------------------------------- */
 
 /* The stage's stats line, if it has written one yet. */
 static void rd_stats(struct prom *p, const char *path, const char *stage,
