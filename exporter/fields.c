@@ -125,6 +125,16 @@ static const struct fld table[] = {
 	GAU("notify", "waiting", "notify_queue_alerts",
 	    "Alerts in the spool not yet delivered or given up on."),
 
+	/* normalize */
+	CTR("normalize", "signals_out", "JSON signals written."),
+	CTR("normalize", "rfc5424", "Syslog lines read as RFC 5424."),
+	CTR("normalize", "rfc3164", "Syslog lines read as RFC 3164."),
+	CTR("normalize", "invalid_utf8", "Lines with bytes that are not UTF-8."),
+	CTR("normalize", "matched", "Messages a pattern matched."),
+	CTR("normalize", "unmatched", "Messages no pattern matched."),
+	CTR("normalize", "type_errors", "Captured values that did not fit "
+	    "their pattern's type."),
+
 	/* gen */
 	CTR("gen", "events", "Events generated."),
 	CTR("gen", "bytes", "Bytes written."),
