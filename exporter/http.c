@@ -126,7 +126,7 @@ static enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn,
 		                 "only GET and HEAD\n");
 	if (strcmp(url, "/") == 0)
 		return http_text(conn, MHD_HTTP_OK,
-		                 "netwatch-exporter: the metrics are at /metrics\n");
+		                 "netwatch exporter: the metrics are at /metrics\n");
 	if (strcmp(url, "/metrics") != 0)
 		return http_text(conn, MHD_HTTP_NOT_FOUND, "not found; try /metrics\n");
 	s->fn(&b, s->arg);

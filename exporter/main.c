@@ -1,5 +1,6 @@
 /*
- * netwatch-exporter - one chain's metrics for Prometheus: reads the run
+ * exporter (installed as netwatch-exporter) - one chain's metrics for
+ * Prometheus: reads the run
  * directory scripts/supervise keeps (DIR/state and each stage's
  * DIR/<n>-<name>.stats) at every scrape and serves it at /metrics in the
  * text exposition format.  One exporter per chain, beside the stages
@@ -27,8 +28,8 @@
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
 static const char usage_text[] =
-"usage: netwatch-exporter -d DIR [--listen HOST:PORT] [--chain NAME] [--once]\n"
-"                         [-h|--help] [-V|--version]\n"
+"usage: exporter -d DIR [--listen HOST:PORT] [--chain NAME] [--once]\n"
+"                [-h|--help] [-V|--version]\n"
 "\n"
 "Serve a supervised chain's state and stage counters (the run directory of\n"
 "scripts/supervise -d DIR) as Prometheus metrics at http://HOST:PORT/metrics.\n"
@@ -76,7 +77,7 @@ static void parse_flags(int argc, char **argv, struct opts *o)
 	nw_cli_no_args(argc, argv);
 	if (o->run_dir == NULL || *o->run_dir == '\0')
 		nw_usage_error("--run-dir: the chain's run directory is required "
-		               "(see netwatch-exporter --help)");
+		               "(see exporter --help)");
 	if (o->chain != NULL && *o->chain == '\0')
 		nw_usage_error("--chain: empty name");
 	if (http_split_addr(o->listen, host, sizeof host, port, sizeof port, err,
@@ -151,7 +152,7 @@ int main(int argc, char **argv)
 	struct stat sb;
 	int rc = NW_EXIT_OK;
 
-	nw_log_init("netwatch-exporter");
+	nw_log_init("exporter");
 	parse_flags(argc, argv, &o);
 	if (stat(o.run_dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
 		nw_usage_error("--run-dir: %s is not a directory", o.run_dir);

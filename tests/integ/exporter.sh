@@ -1,5 +1,5 @@
-# netwatch-exporter against the real Prometheus: over a run directory of
-# known state and stats files, `promtool check metrics` accepts the page,
+# The exporter against the real Prometheus: over a run directory of known
+# state and stats files, `promtool check metrics` accepts the page,
 # Debian's prometheus scrapes it (every 1 s) and its query API returns the
 # very numbers the files hold, a changed stats file included
 # (tests/integ/exporter_supervise.sh runs it under supervise --metrics).
@@ -56,7 +56,7 @@ at_exit "wait $PROM_PID"   # (at_exit runs last first: the kill, then this,
 at_exit "kill $PROM_PID"   # so it is gone before its files are removed)
 
 # ---- the exporter over it -------------------------------------------------------------
-netwatch-exporter --run-dir "$R" --listen "127.0.0.1:$XP" 2>"$T/exporter.err" &
+exporter --run-dir "$R" --listen "127.0.0.1:$XP" 2>"$T/exporter.err" &
 XPID=$!
 at_exit "kill $XPID"
 scrape() { curl -sf "http://127.0.0.1:$XP/metrics"; }

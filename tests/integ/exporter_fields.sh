@@ -1,4 +1,4 @@
-# Every stage's real stats file through netwatch-exporter: kcat-src
+# Every stage's real stats file through the exporter: kcat-src
 # (consumer and producer), gen, window, detect, throttle and notify each
 # write theirs, and the page has no untyped metric (every field the stages
 # write is in the exporter's table), passes `promtool check metrics`, and
@@ -21,7 +21,7 @@ timeout 60 kcat-src -b "$BS" -t ex -e --stats "$D/3-kcat-src.stats" 2>"$T/c.log"
 	notify --stdout --stats "$D/7-notify.stats" >"$T/alerts" 2>"$T/chain.log"
 check exporter_fields_chain_ran [ -s "$T/alerts" ]
 
-netwatch-exporter -d "$D" --once >"$T/page" 2>"$T/exporter.err"
+exporter -d "$D" --once >"$T/page" 2>"$T/exporter.err"
 check exporter_fields_promtool promtool check metrics <"$T/page"
 check_eq exporter_fields_no_untyped "" "$(grep '^# TYPE .* untyped' "$T/page")"
 for m in gen_events_total kcat_src_delivered_total kcat_src_messages_total \

@@ -23,7 +23,7 @@ kill_chain() {
 	for p in $(sed -n 's/^stage_[0-9]*_pid=\([0-9]\+\)$/\1/p' "$S/state"); do
 		kill -KILL -- "-$p"
 	done
-	pkill -KILL -f "netwatch-exporter --run-dir $S "
+	pkill -KILL -f "exporter --run-dir $S "
 }
 at_exit kill_chain
 
@@ -42,7 +42,7 @@ fi
 check exporter_supervise_promtool promtool check metrics <"$T/page-b"
 check exporter_real_stats_all_typed bash -c "! grep -q untyped '$T/page-b'"
 check exporter_supervise_chain_label grep -q '^netwatch_stage_up{chain="chain-b",stage="window",position="2"} 1$' "$T/page-b"
-EPID=$(pgrep -f "netwatch-exporter --run-dir $S" | head -1)
+EPID=$(pgrep -f "exporter --run-dir $S" | head -1)
 kill -TERM "$SP"
 if wait_gone 30 "$SP"; then
 	pass exporter_supervise_stops

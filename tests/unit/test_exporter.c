@@ -6,9 +6,9 @@
  * metrics, an unknown field an untyped one, a bad line nothing. */
 #include "nw.h"
 #include "t.h"
-#include "../../exporter/fields.h"
-#include "../../exporter/http.h"
-#include "../../exporter/prom.h"
+#include "fields.h"
+#include "http.h"
+#include "prom.h"
 
 #include <stdlib.h>
 #include <string.h>
