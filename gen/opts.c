@@ -20,8 +20,10 @@ static void usage(FILE *fp)
 "           [--ooo-prob P] [--ooo-jitter DUR] [--late-prob P] [--late-max DUR]\n"
 "           [--dup-prob P] [--malformed-prob P] [--malformed-kinds LIST]\n"
 "           [--hold-max N] [--kafka BROKERS --topic T] [--stats FILE]\n"
+"           [--format json|rfc5424|rfc3164]\n"
 "\n"
-"Emits flow-telemetry events (NDJSON, the upstream producer's schema) on stdout.\n"
+"Emits flow-telemetry events (NDJSON, the upstream producer's schema) on stdout,\n"
+"or syslog lines for the log path (--format).\n"
 "\n"
 "  --eps N              pace to N events/s of wall clock; 0 = as fast as possible\n"
 "                       (env EPS_TARGET, default 5000; default 0 with --scenario)\n"
@@ -53,6 +55,10 @@ static void usage(FILE *fp)
 "  --kafka BROKERS      produce into Kafka via kcat-src -P, keyed by src_ip\n"
 "  --topic T            the topic for --kafka\n"
 "  --stats FILE         counters as one JSON line, replaced every second\n"
+"  --format F           json (telemetry), or rfc5424 / rfc3164: syslog lines of\n"
+"                       sshd, sudo, cron and firewall drops (each event a\n"
+"                       netfilter line), with the log kinds of the logs\n"
+"                       scenario  [json]\n"
 "  -h, --help           this text;  -V, --version  the version\n",
 	        gen_scenario_names());
 }
@@ -124,7 +130,8 @@ static void read_env(struct gen_opts *o)
 enum { O_EPS = 256, O_COUNT, O_DURATION, O_START, O_SEED, O_SOURCES,
        O_WORKERS, O_CHAOS, O_SPIKE, O_ERROR, O_EXFIL, O_SCENARIO, O_TRUTH,
        O_REALTIME, O_OOO, O_JITTER, O_LATE, O_LATEMAX, O_DUP, O_BAD,
-       O_BADKINDS, O_HOLD, O_KAFKA, O_TOPIC, O_STATS, O_RATE };
+       O_BADKINDS, O_HOLD, O_KAFKA, O_TOPIC, O_STATS, O_RATE,
+       O_FORMAT };
 
 static void parse_flags(struct gen_opts *o, int argc, char **argv)
 {
@@ -155,6 +162,7 @@ static void parse_flags(struct gen_opts *o, int argc, char **argv)
 		{ "kafka", required_argument, NULL, O_KAFKA },
 		{ "topic", required_argument, NULL, O_TOPIC },
 		{ "stats", required_argument, NULL, O_STATS },
+		{ "format", required_argument, NULL, O_FORMAT },
 		NW_CLI_STD_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -206,6 +214,17 @@ static void parse_flags(struct gen_opts *o, int argc, char **argv)
 		case O_KAFKA:    o->kafka = optarg; break;
 		case O_TOPIC:    o->topic = optarg; break;
 		case O_STATS:    o->stats = optarg; break;
+		case O_FORMAT:
+			if (strcmp(optarg, "json") == 0)
+				o->format = GEN_FMT_JSON;
+			else if (strcmp(optarg, "rfc5424") == 0)
+				o->format = GEN_FMT_RFC5424;
+			else if (strcmp(optarg, "rfc3164") == 0)
+				o->format = GEN_FMT_RFC3164;
+			else
+				nw_usage_error("--format: want json, rfc5424 or rfc3164, "
+				               "not \"%s\"", optarg);
+			break;
 		}
 	}
 	nw_cli_no_args(argc, argv);
