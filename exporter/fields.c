@@ -78,6 +78,7 @@ static const struct fld table[] = {
 	CTR("window", "late", "Events behind the watermark."),
 	CTR("window", "refired", "Windows fired again for late events."),
 	CTR("window", "key_limit", "Events dropped at the --max-keys limit."),
+	CTR("window", "unkeyed", "Events with no key field (--missing-key skip)."),
 	GAU("window", "keys", "window_keys", "Live keys."),
 	GAU("window", "panes", "window_panes", "Open panes."),
 	FN("window", "watermark", fld_watermark),
@@ -87,6 +88,7 @@ static const struct fld table[] = {
 	CTR("detect", "alerts_out", "Alerts written."),
 	CTR("detect", "reloads", "Rule files reloaded."),
 	CTR("detect", "reload_failures", "Rule reloads rejected."),
+	CTR("detect", "allowed", "Alerts held back by the --allow list."),
 	FN("detect", "rules", fld_rules),
 
 	/* throttle */
