@@ -6,9 +6,10 @@
 #   make bench      benchmarks, each figure beside its reference
 #   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
 #   make deps       install the Debian packages the project needs
-#   make install    programs, scripts, man pages, rules and systemd units
-#                   under PREFIX (/usr/local), staged in DESTDIR if given;
-#                   make uninstall removes them
+#   make install    programs, scripts, man pages, built-in rules and
+#                   patterns, and an example systemd unit under PREFIX
+#                   (/usr/local), staged in DESTDIR if given; make
+#                   uninstall removes them
 #
 # demo, test, bench and fuzz install missing packages first (scripts/deps) and
 # then build in a sub-make: the sub-make reads this Makefile again, so the
@@ -49,7 +50,8 @@ LDFLAGS := $(MODEFLAGS)
 
 # The libraries every build needs: pkg-config name:Debian package.
 PKG_DEBS := jansson:libjansson-dev rdkafka:librdkafka-dev \
-            hiredis:libhiredis-dev libcurl:libcurl4-openssl-dev
+            hiredis:libhiredis-dev libcurl:libcurl4-openssl-dev \
+            libpcre2-8:libpcre2-dev
 DEPS     ?= scripts/deps
 # What the entry targets run once the programs are built (a test of the
 # Makefile itself swaps them for `true`).
@@ -77,6 +79,17 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_A    := $(BUILD)/libnw.a
 LIB_PKGS := jansson
+
+# A file compiled in as a NUL-terminated C array (a program's built-in rules
+# or patterns): $(eval $(call embed_file,SRC,HEADER,SYMBOL)) in a build.mk.
+define embed_file
+$(2): $(1)
+	@mkdir -p $$(@D)
+	{ echo '/* generated from $(1) */'; \
+	  echo 'const char $(3)[] = {'; \
+	  od -An -v -tx1 $$< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0 };'; } >$$@.tmp && mv $$@.tmp $$@
+endef
 
 # `all` stays the default goal whatever rules a build.mk brings.
 .DEFAULT_GOAL := all
@@ -201,6 +214,7 @@ install: $(PROGS:%=bin/%) $(MAN_PAGES)
 	done
 	install -m 644 $(MAN_PAGES) $(D)$(mandir)/man1/
 	install -m 644 detect/rules.json $(D)$(datadir)/netwatch/rules.json
+	install -m 644 normalize/patterns.json $(D)$(datadir)/netwatch/patterns.json
 	$(DIST_SED) dist/chain.conf.example >$(D)$(datadir)/netwatch/chain.conf.example
 	$(DIST_SED) dist/netwatch@.service >$(D)$(unitdir)/netwatch@.service
 	chmod 644 $(D)$(datadir)/netwatch/chain.conf.example $(D)$(unitdir)/netwatch@.service
@@ -213,7 +227,8 @@ install: $(PROGS:%=bin/%) $(MAN_PAGES)
 uninstall:
 	rm -f $(INST_NAMES:%=$(D)$(bindir)/$(INST_PREFIX)%) \
 	      $(INST_NAMES:%=$(D)$(mandir)/man1/$(INST_PREFIX)%.1) \
-	      $(D)$(datadir)/netwatch/rules.json $(D)$(datadir)/netwatch/chain.conf.example \
+	      $(D)$(datadir)/netwatch/rules.json $(D)$(datadir)/netwatch/patterns.json \
+	      $(D)$(datadir)/netwatch/chain.conf.example \
 	      $(D)$(unitdir)/netwatch@.service
 	if cmp -s dist/netwatch.env $(D)$(sysconfdir)/netwatch/netwatch.env; then \
 		rm -f $(D)$(sysconfdir)/netwatch/netwatch.env; \

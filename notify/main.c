@@ -49,9 +49,10 @@ static struct {
 } g;
 
 /* What the scheduler needs from outside (struct ntf_dlv_ops). */
-static int post_http(void *arg, const char *body, size_t len)
+static int post_http(void *arg, const char *body, size_t len,
+                     const char *key)
 {
-	return ntf_http_start(arg, body, len);
+	return ntf_http_start(arg, body, len, key);
 }
 
 static void record_out(void *arg, const char *id, const char *status,
@@ -288,7 +289,7 @@ int main(int argc, char **argv)
 	if (url == NULL && !g.o.to_stdout)
 		nw_usage_error("no webhook URL: set WEBHOOK_URL or give "
 		               "--url-file FILE (or use --stdout)");
-	g.fmt = g.o.format != NTF_FMT_AUTO ? g.o.format : ntf_format_for_host(host);
+	g.fmt = g.o.format != NTF_FMT_AUTO ? g.o.format : ntf_format_for_url(url, host);
 	ntf_text_choose(&g.o, &g.text, &g.colour);
 	g.barrier.file = g.o.barrier_file;
 	g.barrier.ckpt_dir = nw_ckpt_dir(g.o.ckpt_dir);

@@ -18,8 +18,8 @@
 #define MAX_LINE_CAP ((uint64_t)1 << 32)   /* --max-line: 4 GiB at most */
 
 static const char usage_text[] =
-"usage: notify [--format auto|slack|discord|generic|text] [--stdout]\n"
-"              [--url-file FILE] [--spool DIR] [--timeout DUR]\n"
+"usage: notify [--format auto|slack|discord|generic|alertmanager|text]\n"
+"              [--stdout] [--url-file FILE] [--spool DIR] [--timeout DUR]\n"
 "              [--connect-timeout DUR] [--rate N/s] [--drain-timeout DUR]\n"
 "              [--retry-min DUR] [--retry-max DUR] [--remember DUR]\n"
 "              [--max-queue N] [--digest-max N] [--dead-letter FILE]\n"
@@ -30,8 +30,9 @@ static const char usage_text[] =
 "(or the first line of --url-file FILE); writes one delivery record per\n"
 "alert on stdout.  Control lines are consumed.\n"
 "\n"
-"  --format F            payload format; auto picks by the webhook's host\n"
+"  --format F            payload format; auto picks by the webhook's URL\n"
 "                        (hooks.slack.com: slack, discord.com: discord,\n"
+"                        a path ending /api/v2/alerts: alertmanager,\n"
 "                        else generic); text: one readable line per alert\n"
 "                        on stdout (implies --stdout)  [auto]\n"
 "  --stdout              print each alert on stdout, post nothing: readable\n"
@@ -119,7 +120,8 @@ void ntf_opts_parse(int argc, char **argv, struct ntf_opts *o)
 				o->text = o->to_stdout = true;
 			else if (ntf_format_parse(optarg, &o->format) != 0)
 				nw_usage_error("--format: want auto, slack, discord, "
-				               "generic or text, not \"%s\"", optarg);
+				               "generic, alertmanager or text, not \"%s\"",
+				               optarg);
 			break;
 		case O_STDOUT: o->to_stdout = true; break;
 		case O_URLFILE: o->url_file = optarg; break;

@@ -26,6 +26,8 @@ check_eq install_every_program_script_and_page "" "$missing"
 check install_rules test -s "$D$P/share/netwatch/rules.json"
 check_eq install_rules_are_the_builtin_ones "$(cat "$ROOT/detect/rules.json")" \
 	"$(PATH=$IPATH netwatch-detect --print-default-rules)"
+check_eq install_patterns_are_the_builtin_ones "$(cat "$ROOT/normalize/patterns.json")" \
+	"$(PATH=$IPATH netwatch-normalize --print-builtin)"
 check_eq install_env_file_mode_600 600 "$(stat -c %a "$D$P/etc/netwatch/netwatch.env")"
 check install_unit test -s "$D$P/lib/systemd/system/netwatch@.service"
 
