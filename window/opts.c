@@ -14,6 +14,7 @@ static const char usage_text[] =
 "              [--time-unit auto|s|ms|us|ns|rfc3339] [--size DUR] [--slide DUR]\n"
 "              [--out-of-orderness DUR] [--allowed-lateness DUR]\n"
 "              [--idle-timeout DUR] [--agg SPEC]... [--max-keys N]\n"
+"              [--missing-key dead-letter|skip]\n"
 "              [--late FILE] [--dead-letter FILE] [--stats FILE]\n"
 "              [-h|--help] [-V|--version]\n"
 "\n"
@@ -40,6 +41,10 @@ static const char usage_text[] =
 "                          set detect's rules need, see README)\n"
 "  --max-keys N            live keys over all key fields (default 1000000);\n"
 "                          events of new keys beyond it are dead letters\n"
+"  --missing-key WHAT      an event without one of the key fields:\n"
+"                          dead-letter, or skip (counted under the keys it\n"
+"                          has; with none, counted as unkeyed)  (default\n"
+"                          dead-letter)\n"
 "  --late FILE             late events, one line each (\"-\": stderr)\n"
 "  --dead-letter FILE      rejected lines as {\"reason\":…,\"line\":…}\n"
 "  --stats FILE            counters as one JSON line, replaced every second\n"
@@ -51,7 +56,8 @@ static const char usage_text[] =
 "DUR: 250ms, 5s, 10m, 1h, 1d (a bare number is seconds).\n";
 
 enum { O_KEY = 256, O_TFIELD, O_TUNIT, O_SIZE, O_SLIDE, O_OOO, O_LATENESS,
-       O_IDLE, O_AGG, O_MAXKEYS, O_LATE, O_DLQ, O_STATS, O_PARSE_ONLY, O_CKPT };
+       O_IDLE, O_AGG, O_MAXKEYS, O_LATE, O_DLQ, O_STATS, O_PARSE_ONLY, O_CKPT,
+       O_MISSING };
 
 static const struct option longopts[] = {
 	{ "key", required_argument, NULL, O_KEY },
@@ -68,6 +74,7 @@ static const struct option longopts[] = {
 	{ "dead-letter", required_argument, NULL, O_DLQ },
 	{ "stats", required_argument, NULL, O_STATS },
 	{ "checkpoint-dir", required_argument, NULL, O_CKPT },
+	{ "missing-key", required_argument, NULL, O_MISSING },
 	/* benchmark only: parse and check events, nothing else */
 	{ "parse-only", no_argument, NULL, O_PARSE_ONLY },
 	NW_CLI_STD_OPTS,
@@ -94,6 +101,12 @@ void win_opts_parse(int argc, char **argv, struct win_opts *o)
 			break;
 		case O_TFIELD: o->time_field = optarg; break;
 		case O_CKPT: o->ckpt_dir = optarg; break;
+		case O_MISSING:
+			if (strcmp(optarg, "skip") != 0 && strcmp(optarg, "dead-letter") != 0)
+				nw_usage_error("--missing-key: want dead-letter or skip, "
+				               "not \"%s\"", optarg);
+			o->skip_missing = optarg[0] == 's';
+			break;
 		case O_TUNIT:
 			if (win_tunit_parse(optarg, &o->unit) < 0)
 				nw_usage_error("--time-unit: want auto, s, ms, us, ns or rfc3339, not \"%s\"", optarg);
