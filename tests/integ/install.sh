@@ -24,6 +24,8 @@ for n in $names; do
 done
 check_eq install_every_program_script_and_page "" "$missing"
 check install_rules test -s "$D$P/share/netwatch/rules.json"
+PATH=$IPATH netwatch-detect --rules "$D$P/share/netwatch/auth.json" --check >/dev/null 2>&1
+check_eq install_log_path_rules_load 0 $?
 check_eq install_rules_are_the_builtin_ones "$(cat "$ROOT/detect/rules.json")" \
 	"$(PATH=$IPATH netwatch-detect --print-default-rules)"
 check_eq install_patterns_are_the_builtin_ones "$(cat "$ROOT/normalize/patterns.json")" \
