@@ -17,38 +17,32 @@
 #include "rec.h"
 #include "rules.h"
 
-static const char usage_text[] =
+static const struct nw_flag det_flags[] = {
+	{ "rules", 'r', "FILE", "rules file (JSON); SIGHUP reloads it" },
+	{ "rule", 'e', "'NAME: EXPR'", "one more rule (severity warning, metric = first\n"
+	  "field of EXPR, threshold = the number it is\n"
+	  "compared with); may be repeated" },
+	{ "check", 'c', NULL, "validate the rules, print them, exit 0 (or 2)" },
+	{ "dead-letter", 'd', "FILE", "write rejected input lines to FILE" },
+	{ "stats", 's', "FILE", "keep a JSON snapshot of the counters in FILE" },
+	{ "print-default-rules", 'p', NULL, "print the built-in rules file and exit" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct nw_cli det_cli = {
+	.head =
 "usage: detect [--rules FILE] [--rule 'NAME: EXPR']... [--check]\n"
 "              [--dead-letter FILE] [--stats FILE] [--print-default-rules]\n"
 "\n"
 "Reads window records on stdin and writes an alert for every rule that\n"
 "matches one.  Without --rules or --rule the built-in rules are used.\n"
-"\n"
-"  -r, --rules FILE         rules file (JSON); SIGHUP reloads it\n"
-"  -e, --rule 'NAME: EXPR'  one more rule (severity warning, metric = first\n"
-"                           field of EXPR, threshold = the number it is\n"
-"                           compared with); may be repeated\n"
-"  -c, --check              validate the rules, print them, exit 0 (or 2)\n"
-"  -d, --dead-letter FILE   write rejected input lines to FILE\n"
-"  -s, --stats FILE         keep a JSON snapshot of the counters in FILE\n"
-"  -p, --print-default-rules  print the built-in rules file and exit\n"
-"  -h, --help               this text\n"
-"  -V, --version            print the version\n"
+"\n",
+	.flags = det_flags,
+	.tail =
 "\n"
 "Expressions: fields of the window record, numbers (1e6), + - * /,\n"
-"< <= > >= == !=, && || !, parentheses.  See README.md, section detect.\n";
-
-static const struct option det_longopts[] = {
-	{ "rules",               required_argument, NULL, 'r' },
-	{ "rule",                required_argument, NULL, 'e' },
-	{ "check",               no_argument,       NULL, 'c' },
-	{ "dead-letter",         required_argument, NULL, 'd' },
-	{ "stats",               required_argument, NULL, 's' },
-	{ "print-default-rules", no_argument,       NULL, 'p' },
-	NW_CLI_STD_OPTS,
-	{ NULL, 0, NULL, 0 }
+"< <= > >= == !=, && || !, parentheses.  See README.md, section detect.\n",
 };
-static const struct nw_cli det_cli = { "r:e:cd:s:p", det_longopts, usage_text, NULL };
 
 struct det_opts {
 	const char *rules_path, *dlq_path, *stats_path;
