@@ -15,9 +15,9 @@
  * This file is the program: set-up, the read loop, tear-down.  The flags
  * are opts.c's; the queue, the claims and the outage handling pipe.c's;
  * Redis itself is gate.c's; reading lines and telling control lines apart
- * is lib's stage skeleton (stage.h).  main owns the configuration, the stage and its
- * reader, the side outputs, the gate and the pipe, all static, for the
- * whole run.
+ * is lib's stage skeleton (stage.h).  main owns the configuration, the
+ * stage and its reader, the side outputs, the gate and the pipe, all
+ * static, for the whole run.
  */
 #include "thr.h"
 #include "pipe.h"
