@@ -46,7 +46,8 @@ LDFLAGS := $(MODEFLAGS)
 
 # The libraries every build needs: pkg-config name:Debian package.
 PKG_DEBS := jansson:libjansson-dev rdkafka:librdkafka-dev \
-            hiredis:libhiredis-dev libcurl:libcurl4-openssl-dev
+            hiredis:libhiredis-dev libcurl:libcurl4-openssl-dev \
+            libpcre2-8:libpcre2-dev
 DEPS     ?= scripts/deps
 # What the entry targets run once the programs are built (a test of the
 # Makefile itself swaps them for `true`).
@@ -74,6 +75,17 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_A    := $(BUILD)/libnw.a
 LIB_PKGS := jansson
+
+# A file compiled in as a NUL-terminated C array (a program's built-in rules
+# or patterns): $(eval $(call embed_file,SRC,HEADER,SYMBOL)) in a build.mk.
+define embed_file
+$(2): $(1)
+	@mkdir -p $$(@D)
+	{ echo '/* generated from $(1) */'; \
+	  echo 'const char $(3)[] = {'; \
+	  od -An -v -tx1 $$< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0 };'; } >$$@.tmp && mv $$@.tmp $$@
+endef
 
 # `all` stays the default goal whatever rules a build.mk brings.
 .DEFAULT_GOAL := all

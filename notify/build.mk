@@ -1,7 +1,7 @@
-# notify: webhook notifier (Slack, Discord, generic) with a durable spool.
+# notify: webhook notifier (Slack, Discord, generic, Alertmanager) with a durable spool.
 PROGS += notify
 notify_SRCS := notify/main.c notify/opts.c notify/queue.c notify/ids.c \
                notify/spool.c notify/deliver.c notify/barrier.c \
-               notify/format.c notify/http.c notify/post.c
+               notify/format.c notify/am.c notify/http.c notify/post.c
 notify_MAIN := notify/main.c
 notify_PKGS := libcurl

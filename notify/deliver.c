@@ -19,6 +19,7 @@
  */
 #include "ntf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,10 +153,32 @@ static uint64_t post_size(const struct ntf_dlv *d)
 	return n > d->cfg.digest_max ? d->cfg.digest_max : n;
 }
 
+/* The post's Idempotency-Key: the alert_id of a post of one alert, so a
+ * receiver can drop the repost a crash between its 2xx and the spool's
+ * mark causes; for a digest, "digest-" and a 64-bit FNV-1a of its ids in
+ * order, which is the same when the same alerts are posted again. */
+void ntf_dlv_key(const struct ntf_alert *head, uint64_t n,
+                 char key[NTF_KEY_MAX + 1])
+{
+	uint64_t h = 0xcbf29ce484222325u;
+
+	if (n == 1) {
+		memcpy(key, head->id, strlen(head->id) + 1);
+		return;
+	}
+	for (const struct ntf_alert *a = head; a && n > 0; a = a->next, n--)
+		for (const char *p = a->id; ; p++) {
+			h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+			if (*p == '\0')
+				break;              /* the NUL separates the ids */
+		}
+	snprintf(key, NTF_KEY_MAX + 1, "digest-%016llx", (unsigned long long)h);
+}
+
 static int start_post(struct ntf_dlv *d, int64_t now_ms)
 {
 	uint64_t n = post_size(d);
-	char *body;
+	char *body, key[NTF_KEY_MAX + 1];
 	int rc;
 
 	for (uint64_t i = 0; i < n; i++) {
@@ -169,7 +192,8 @@ static int start_post(struct ntf_dlv *d, int64_t now_ms)
 	              : ntf_fmt_digest(d->cfg.fmt, d->flight.head, n);
 	if (body == NULL)
 		return -1;
-	rc = d->ops.post(d->ops.arg, body, strlen(body));
+	ntf_dlv_key(d->flight.head, n, key);
+	rc = d->ops.post(d->ops.arg, body, strlen(body), key);
 	free(body);
 	if (rc != 0)
 		return -1;

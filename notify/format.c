@@ -20,6 +20,7 @@
 static const char *const format_names[] = {
 	[NTF_FMT_AUTO] = "auto", [NTF_FMT_SLACK] = "slack",
 	[NTF_FMT_DISCORD] = "discord", [NTF_FMT_GENERIC] = "generic",
+	[NTF_FMT_AM] = "alertmanager",
 };
 
 int ntf_format_parse(const char *s, enum ntf_format *out)
@@ -56,6 +57,18 @@ enum ntf_format ntf_format_for_host(const char *host)
 			if (host_in(host, map[i].dom))
 				return map[i].f;
 	return NTF_FMT_GENERIC;
+}
+
+/* Alertmanager by its API path (any host: it runs on the user's own), else
+ * by the host. */
+enum ntf_format ntf_format_for_url(const char *url, const char *host)
+{
+	static const char am_path[] = "/api/v2/alerts";
+	size_t n = url ? strcspn(url, "?#") : 0, k = sizeof am_path - 1;
+
+	if (n >= k && strncmp(url + n - k, am_path, k) == 0)
+		return NTF_FMT_AM;
+	return ntf_format_for_host(host);
 }
 
 /* ---- text: clean, escape, cut ------------------------------------------- */
@@ -163,8 +176,13 @@ static json_t *jtext(const char *s, enum esc st, size_t limit, size_t *budget)
 	return j ? j : json_string("?");
 }
 
+json_t *ntf_text_cut(const char *s, size_t limit)
+{
+	return jtext(s, ESC_NONE, limit, NULL);
+}
+
 /* Human text of any JSON value: strings as they are, numbers short. */
-static void value_text(struct nw_buf *b, const json_t *v)
+void ntf_value_text(struct nw_buf *b, const json_t *v)
 {
 	char tmp[64];
 
@@ -202,11 +220,11 @@ static void field_text(struct nw_buf *b, const json_t *alert, const char *name)
 {
 	json_t *v = json_object_get(alert, name);
 	if (v)
-		value_text(b, v);
+		ntf_value_text(b, v);
 }
 
 /* Epoch ms as RFC 3339 UTC; the alert's own time, not the wall clock. */
-static bool iso_time(char *out, size_t sz, const json_t *v)
+bool ntf_iso_time(char *out, size_t sz, const json_t *v)
 {
 	struct tm tm;
 	if (!json_is_integer(v))
@@ -224,11 +242,11 @@ static bool iso_time(char *out, size_t sz, const json_t *v)
 }
 
 /* The alert's message; alerts without one get "rule key_field=key". */
-static void message_text(struct nw_buf *b, const json_t *alert)
+void ntf_message_text(struct nw_buf *b, const json_t *alert)
 {
 	json_t *m = json_object_get(alert, "message");
 	if (json_is_string(m) && json_string_length(m) > 0) {
-		value_text(b, m);
+		ntf_value_text(b, m);
 		return;
 	}
 	field_text(b, alert, "rule");
@@ -295,8 +313,8 @@ static size_t alert_fields(const json_t *a, struct kv *kv, size_t max)
 	}
 	if (n < max) {
 		b = (struct nw_buf){ 0 };
-		if (iso_time(t0, sizeof t0, json_object_get(a, "window_start")) &&
-		    iso_time(t1, sizeof t1, json_object_get(a, "window_end")))
+		if (ntf_iso_time(t0, sizeof t0, json_object_get(a, "window_start")) &&
+		    ntf_iso_time(t1, sizeof t1, json_object_get(a, "window_end")))
 			nw_buf_printf(&b, "%s – %s", t0, t1);
 		else if (json_object_get(a, "window_start") ||
 		         json_object_get(a, "window_end")) {
@@ -314,7 +332,7 @@ static size_t alert_fields(const json_t *a, struct kv *kv, size_t max)
 			if (n >= max)
 				break;
 			b = (struct nw_buf){ 0 };
-			value_text(&b, v);
+			ntf_value_text(&b, v);
 			kv[n++] = (struct kv){ label(k), buf_str(&b), false };
 		}
 	return n;
@@ -339,7 +357,7 @@ static json_t *mrkdwn(json_t *text)
 	return json_pack("{s:s,s:o}", "type", "mrkdwn", "text", text);
 }
 
-static char *dump(json_t *j)
+char *ntf_dump(json_t *j)
 {
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
@@ -371,7 +389,7 @@ static char *slack_alert(const json_t *a)
 	size_t n = alert_fields(a, kv, 5 + NTF_SL_FIELDS);
 	json_t *fields = json_array(), *aggs = json_array(), *blocks;
 
-	message_text(&msg, a);
+	ntf_message_text(&msg, a);
 	for (size_t i = 0; i < n; i++) {     /* "*label*\nvalue" */
 		nw_buf_reset(&f);
 		nw_buf_addc(&f, '*');
@@ -407,7 +425,7 @@ static char *slack_alert(const json_t *a)
 	kv_free(kv, n);
 	nw_buf_free(&msg);
 	nw_buf_free(&f);
-	return dump(root);
+	return ntf_dump(root);
 }
 
 /* ---- discord --------------------------------------------------------------- */
@@ -437,7 +455,7 @@ static char *discord_alert(const json_t *a)
 	json_t *fields = json_array(), *embed;
 	char ts[64];
 
-	message_text(&msg, a);
+	ntf_message_text(&msg, a);
 	field_text(&t, a, "rule");
 	nw_buf_adds(&t, " · ");
 	field_text(&t, a, "severity");
@@ -464,7 +482,7 @@ static char *discord_alert(const json_t *a)
 	}
 	json_object_set_new(embed, "fields", fields);
 	json_object_set_new(embed, "footer", footer);
-	if (iso_time(ts, sizeof ts, json_object_get(a, "window_end")))
+	if (ntf_iso_time(ts, sizeof ts, json_object_get(a, "window_end")))
 		json_object_set_new(embed, "timestamp", json_string(ts));
 	json_t *root = json_pack("{s:o,s:[o],s:{s:[]}}",
 		"content", jwrap("🚨 **", msg.p, msg.len, ESC_DISCORD, "**",
@@ -473,7 +491,7 @@ static char *discord_alert(const json_t *a)
 	kv_free(kv, n);
 	nw_buf_free(&msg);
 	nw_buf_free(&t);
-	return dump(root);
+	return ntf_dump(root);
 }
 
 /* ---- one alert --------------------------------------------------------------- */
@@ -483,6 +501,8 @@ char *ntf_fmt_alert(enum ntf_format f, const char *line, size_t len)
 	json_t *a;
 	char *out;
 
+	if (f == NTF_FMT_AM)
+		return ntf_am_alert(line, len);
 	if (f == NTF_FMT_GENERIC || f == NTF_FMT_AUTO) {
 		out = nw_xmalloc(len + 1);
 		memcpy(out, line, len);
@@ -514,7 +534,7 @@ static json_t *digest_lines(struct ntf_alert *first, uint64_t n, enum esc st,
 		json_t *a = json_loadb(x->line, x->len, 0, NULL);
 		nw_buf_reset(&m);
 		if (json_is_object(a))
-			message_text(&m, a);
+			ntf_message_text(&m, a);
 		json_decref(a);
 		size_t room = limit - used;
 		if (room < 8)
@@ -548,7 +568,7 @@ static char *generic_digest(struct ntf_alert *first, uint64_t n)
 			json_array_append_new(shown, a ? a : json_null());
 		}
 	}
-	return dump(json_pack("{s:s,s:I,s:o,s:o}", "type", "digest",
+	return ntf_dump(json_pack("{s:s,s:I,s:o,s:o}", "type", "digest",
 		"count", (json_int_t)n, "alert_ids", ids, "alerts", shown));
 }
 
@@ -570,7 +590,7 @@ char *ntf_fmt_digest(enum ntf_format f, struct ntf_alert *first, uint64_t n)
 		if (n > shown)
 			json_array_append_new(blocks, json_pack("{s:s,s:[o]}", "type",
 				"context", "elements", mrkdwn(json_string(more))));
-		return dump(json_pack("{s:o,s:o}",
+		return ntf_dump(json_pack("{s:o,s:o}",
 			"text", jwrap("🚨 ", head, strlen(head), ESC_SLACK, " (digest)",
 			              NTF_SL_TEXT),
 			"blocks", blocks));
@@ -583,11 +603,13 @@ char *ntf_fmt_digest(enum ntf_format f, struct ntf_alert *first, uint64_t n)
 		if (n > shown)
 			json_object_set_new(embed, "footer",
 				json_pack("{s:s}", "text", more));
-		return dump(json_pack("{s:o,s:[o],s:{s:[]}}",
+		return ntf_dump(json_pack("{s:o,s:[o],s:{s:[]}}",
 			"content", jwrap("🚨 **", head, strlen(head), ESC_DISCORD,
 			                 "** (digest)", NTF_DC_CONTENT),
 			"embeds", embed, "allowed_mentions", "parse"));
 	}
+	if (f == NTF_FMT_AM)
+		return ntf_am_alerts(first, n);
 	return generic_digest(first, n);
 }
 

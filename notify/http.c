@@ -21,7 +21,8 @@
 struct ntf_http {
 	CURLM *multi;
 	CURL *easy;
-	struct curl_slist *hdrs;
+	struct curl_slist *hdrs;    /* the fixed headers ... */
+	struct curl_slist *post_hdrs;   /* ... and this post's key */
 	char *url, *path;           /* path: the secret part, for scrubbing */
 	char errbuf[CURL_ERROR_SIZE];
 	struct nw_buf body;
@@ -117,7 +118,6 @@ struct ntf_http *ntf_http_new(const char *url, int64_t timeout_ms,
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->hdrs);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -137,6 +137,7 @@ void ntf_http_free(struct ntf_http *h)
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
 	curl_slist_free_all(h->hdrs);
+	curl_slist_free_all(h->post_hdrs);
 	nw_buf_free(&h->body);
 	free(h->url);
 	free(h->path);
@@ -146,8 +147,39 @@ void ntf_http_free(struct ntf_http *h)
 void *ntf_http_multi(struct ntf_http *h) { return h->multi; }
 bool ntf_http_busy(const struct ntf_http *h) { return h->busy; }
 
-int ntf_http_start(struct ntf_http *h, const char *body, size_t len)
+/* The fixed headers plus "Idempotency-Key: key" (the IETF httpapi draft's
+ * header), rebuilt for every post.  The key is an alert_id, whose
+ * alphabet (ntf_alert_check) cannot break a header line. */
+static int post_headers(struct ntf_http *h, const char *key)
 {
+	char line[sizeof "Idempotency-Key: " + NTF_KEY_MAX + 2];
+	struct curl_slist *l = NULL, *n;
+
+	for (const struct curl_slist *s = h->hdrs; s; s = s->next) {
+		if ((n = curl_slist_append(l, s->data)) == NULL)
+			goto fail;
+		l = n;
+	}
+	if (key) {
+		snprintf(line, sizeof line, "Idempotency-Key: \"%s\"", key);
+		if ((n = curl_slist_append(l, line)) == NULL)
+			goto fail;
+		l = n;
+	}
+	curl_slist_free_all(h->post_hdrs);
+	h->post_hdrs = l;
+	curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->post_hdrs);
+	return 0;
+fail:
+	curl_slist_free_all(l);
+	return -1;
+}
+
+int ntf_http_start(struct ntf_http *h, const char *body, size_t len,
+                   const char *key)
+{
+	if (post_headers(h, key) != 0)
+		return -1;
 	nw_buf_reset(&h->body);
 	h->errbuf[0] = '\0';
 	h->retry_header_ms = -1;

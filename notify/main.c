@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 	if (url == NULL && !g.o.to_stdout)
 		nw_usage_error("no webhook URL: set WEBHOOK_URL or give "
 		               "--url-file FILE (or use --stdout)");
-	g.fmt = g.o.format != NTF_FMT_AUTO ? g.o.format : ntf_format_for_host(host);
+	g.fmt = g.o.format != NTF_FMT_AUTO ? g.o.format : ntf_format_for_url(url, host);
 	g.barrier.file = g.o.barrier_file;
 	g.barrier.ckpt_dir = nw_ckpt_dir(g.o.ckpt_dir);
 	nw_sig_init();

@@ -22,6 +22,7 @@
 
 #include "nw.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,11 +59,14 @@ void ntf_queue_clear(struct ntf_queue *q);
 const char *ntf_alert_check(const char *line, size_t len, char id[NTF_ID_MAX + 1]);
 
 /* ---- payload formats (format.c) ----------------------------------------- */
-enum ntf_format { NTF_FMT_AUTO, NTF_FMT_SLACK, NTF_FMT_DISCORD, NTF_FMT_GENERIC };
+enum ntf_format { NTF_FMT_AUTO, NTF_FMT_SLACK, NTF_FMT_DISCORD, NTF_FMT_GENERIC,
+                  NTF_FMT_AM };
 int ntf_format_parse(const char *s, enum ntf_format *out);
 const char *ntf_format_name(enum ntf_format f);
 /* The format auto picks for a webhook host. */
 enum ntf_format ntf_format_for_host(const char *host);
+/* ... or for a whole URL: Alertmanager's .../api/v2/alerts, else by host. */
+enum ntf_format ntf_format_for_url(const char *url, const char *host);
 
 /* Discord's documented limits (characters = Unicode code points). */
 #define NTF_DC_CONTENT   2000
@@ -87,6 +91,19 @@ char *ntf_fmt_alert(enum ntf_format f, const char *line, size_t len);
 char *ntf_fmt_digest(enum ntf_format f, struct ntf_alert *first, uint64_t n);
 /* Code points in a UTF-8 string (invalid bytes count one each). */
 size_t ntf_utf8_chars(const char *s);
+/* Pieces the formats share: a value as human text, an alert's message (or
+ * "rule key_field=key"), epoch ms as RFC 3339 UTC (false when not a time),
+ * a JSON string of s cut to limit code points, compact JSON text of j
+ * (which it takes; NULL only when out of memory). */
+void ntf_value_text(struct nw_buf *b, const json_t *v);
+void ntf_message_text(struct nw_buf *b, const json_t *alert);
+bool ntf_iso_time(char *out, size_t sz, const json_t *v);
+json_t *ntf_text_cut(const char *s, size_t limit);
+char *ntf_dump(json_t *j);
+
+/* ---- Alertmanager's /api/v2/alerts payload (am.c) ------------------------ */
+char *ntf_am_alert(const char *line, size_t len);
+char *ntf_am_alerts(const struct ntf_alert *first, uint64_t n);
 
 /* ---- alert_id tables (ids.c) ------------------------------------------- */
 struct ntf_ids;      /* alert_id -> wall time (ms), FIFO-bounded */
@@ -141,7 +158,9 @@ struct ntf_http *ntf_http_new(const char *url, int64_t timeout_ms,
 void ntf_http_free(struct ntf_http *h);
 /* The multi handle for the event loop's poll. */
 void *ntf_http_multi(struct ntf_http *h);
-int  ntf_http_start(struct ntf_http *h, const char *body, size_t len);
+/* key: the Idempotency-Key header's value (NULL: none). */
+int  ntf_http_start(struct ntf_http *h, const char *body, size_t len,
+                    const char *key);
 /* Drive transfers; true when the post in flight has finished. */
 bool ntf_http_poll(struct ntf_http *h);
 bool ntf_http_busy(const struct ntf_http *h);
@@ -172,9 +191,10 @@ struct ntf_dlv_cfg {
 /* What the scheduler does not do itself; notify's are in post.c, the unit
  * tests bring fakes. */
 struct ntf_dlv_ops {
-	/* Start posting body (the callee copies what it keeps): 0, or -1
-	 * (fatal).  The outcome comes back through ntf_dlv_result. */
-	int (*post)(void *arg, const char *body, size_t len);
+	/* Start posting body with the post's Idempotency-Key (the callee
+	 * copies what it keeps): 0, or -1 (fatal).  The outcome comes back
+	 * through ntf_dlv_result. */
+	int (*post)(void *arg, const char *body, size_t len, const char *key);
 	/* One delivery record: status "delivered", "dead" or "duplicate";
 	 * http_status 0 when there is none. */
 	void (*record)(void *arg, const char *id, const char *status,
@@ -203,6 +223,10 @@ void ntf_dlv_init(struct ntf_dlv *d, const struct ntf_dlv_cfg *cfg,
 void ntf_dlv_free(struct ntf_dlv *d);
 /* Accept an alert: 0 staged (and appended to the spool's buffer), 1 a
  * duplicate (recorded, dropped). */
+/* The Idempotency-Key of a post of the n alerts from head on. */
+#define NTF_KEY_MAX NTF_ID_MAX
+void ntf_dlv_key(const struct ntf_alert *head, uint64_t n,
+                 char key[NTF_KEY_MAX + 1]);
 int ntf_dlv_take(struct ntf_dlv *d, const char *id, const char *line,
                  size_t len);
 /* Make the staged alerts durable, then queue them: 0, or -1 (spool write

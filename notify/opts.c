@@ -23,8 +23,9 @@ enum { O_FORMAT = 256, O_STDOUT, O_URLFILE, O_SPOOL, O_TIMEOUT, O_CONNECT,
        O_DLQ, O_BARRIER, O_STATS, O_MAXLINE, O_CKPT };
 
 static const struct nw_flag flags[] = {
-	{ "format", O_FORMAT, "F", "payload format; auto picks by the webhook's host\n"
+	{ "format", O_FORMAT, "F", "payload format; auto picks by the webhook's URL\n"
 	  "(hooks.slack.com: slack, discord.com: discord,\n"
+	  "a path ending /api/v2/alerts: alertmanager,\n"
 	  "else generic)  [auto]" },
 	{ "stdout", O_STDOUT, NULL, "print each alert's payload on stdout, post nothing" },
 	{ "url-file", O_URLFILE, "FILE", "read the webhook URL from FILE (never from argv)" },
@@ -49,7 +50,7 @@ static const struct nw_flag flags[] = {
 
 static const struct nw_cli cli = {
 	.head =
-"usage: notify [--format auto|slack|discord|generic] [--stdout]\n"
+"usage: notify [--format auto|slack|discord|generic|alertmanager] [--stdout]\n"
 "              [--url-file FILE] [--spool DIR] [--timeout DUR]\n"
 "              [--connect-timeout DUR] [--rate N/s] [--drain-timeout DUR]\n"
 "              [--retry-min DUR] [--retry-max DUR] [--remember DUR]\n"
@@ -100,8 +101,9 @@ void ntf_opts_parse(int argc, char **argv, struct ntf_opts *o)
 		switch (c) {
 		case O_FORMAT:
 			if (ntf_format_parse(optarg, &o->format) != 0)
-				nw_usage_error("--format: want auto, slack, discord or "
-				               "generic, not \"%s\"", optarg);
+				nw_usage_error("--format: want auto, slack, discord, "
+				               "generic or alertmanager, not \"%s\"",
+				               optarg);
 			break;
 		case O_STDOUT: o->to_stdout = true; break;
 		case O_URLFILE: o->url_file = optarg; break;

@@ -27,9 +27,10 @@
 #define DIE(...) do { LOG_ERROR(__VA_ARGS__); exit(NW_EXIT_FAIL); } while (0)
 
 /* What the scheduler needs from outside (struct ntf_dlv_ops). */
-static int post_http(void *arg, const char *body, size_t len)
+static int post_http(void *arg, const char *body, size_t len,
+                     const char *key)
 {
-	return ntf_http_start(arg, body, len);
+	return ntf_http_start(arg, body, len, key);
 }
 
 static void record_out(void *arg, const char *id, const char *status,

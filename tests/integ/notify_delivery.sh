@@ -37,6 +37,12 @@ check_eq notify_500_all_delivered 30 "$(status_count retry500 delivered)"
 check_eq notify_500_exactly_once "$(cut -c1-20 "$T/a30" >/dev/null; seq 0 29 | awk '{printf "t%08x\n", $1}')" \
 	"$(wh_ids | sort)"
 check notify_500_retries_logged grep -q 'post failed, retrying in .*status=500' "$T/retry500.err"
+# Each post says which alert it is: Idempotency-Key "<alert_id>", or for
+# a digest "digest-" and 16 hex digits.
+check_eq notify_idempotency_key_on_every_post "" "$(wh_keys | awk '
+	NF == 2 && $1 != $2 { print "single:", $0 }
+	NF > 2 && $1 !~ /^digest-[0-9a-f]{16}$/ { print "digest:", $0 }')"
+check notify_idempotency_key_seen test "$(wh_keys | wc -l)" -gt 0
 
 # 2. The same alerts again on the same spool: duplicates, nothing posted.
 n0=$(wh_count)

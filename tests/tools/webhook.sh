@@ -9,6 +9,9 @@
 #   wh_ids                  alert ids of the requests it answered 2xx, one per
 #                           line (generic payloads: alert_id, or a digest's
 #                           alert_ids)
+#   wh_keys                 per request answered 2xx: its Idempotency-Key
+#                           (unquoted, "-" when absent) and its alert ids,
+#                           space-separated, one line each
 #   mkalerts N [PREFIX]     N alert lines with ids PREFIX + 8 hex digits
 WH_PY=$ROOT/tests/tools/webhook.py
 
@@ -38,6 +41,20 @@ for line in open(sys.argv[1]):
     b = json.loads(r["body"])
     for i in b.get("alert_ids") or [b.get("alert_id")]:
         print(i)
+PY
+}
+
+wh_keys() {
+	python3 - "$WH_LOG" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if not 200 <= r["status"] < 300:
+        continue
+    h = {k.lower(): v for k, v in r["headers"].items()}
+    b = json.loads(r["body"])
+    key = h.get("idempotency-key", '"-"').strip('"')
+    print(key, *(b.get("alert_ids") or [b.get("alert_id")]))
 PY
 }
 

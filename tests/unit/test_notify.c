@@ -51,6 +51,55 @@ TEST(format_for_host)
 	CHECK_INT(ntf_format_for_host("discord.com.evil.net"), NTF_FMT_GENERIC);
 	CHECK_INT(ntf_format_for_host("127.0.0.1"), NTF_FMT_GENERIC);
 	CHECK_INT(ntf_format_for_host(NULL), NTF_FMT_GENERIC);
+	/* Alertmanager by its API path, on any host */
+	CHECK_INT(ntf_format_for_url("http://am:9093/api/v2/alerts", "am"), NTF_FMT_AM);
+	CHECK_INT(ntf_format_for_url("http://am/x/api/v2/alerts?a=1", "am"), NTF_FMT_AM);
+	CHECK_INT(ntf_format_for_url("http://am/api/v2/alerts/x", "am"), NTF_FMT_GENERIC);
+	CHECK_INT(ntf_format_for_url("https://hooks.slack.com/services/T/B/x",
+	                             "hooks.slack.com"), NTF_FMT_SLACK);
+	CHECK_INT(ntf_format_for_url(NULL, ""), NTF_FMT_GENERIC);
+}
+
+/* Labels name the incident, annotations carry the rest, times are
+ * Alertmanager's; a digest is one array. */
+TEST(alertmanager_payload)
+{
+	static const char a[] = "{\"type\":\"alert\",\"alert_id\":\"x1\","
+		"\"rule\":\"flood\",\"severity\":\"high\",\"key_field\":\"dst_ip\","
+		"\"key\":\"10.0.0.9\",\"metric\":\"distinct_src_ip\",\"value\":250,"
+		"\"threshold\":200,\"window_start\":1763711940000,"
+		"\"window_end\":1763712000000,\"message\":\"FLOOD\","
+		"\"aggregates\":{\"count\":1.5}}";
+	char *s = ntf_fmt_alert(NTF_FMT_AM, a, strlen(a));
+	json_t *j = json_loads(s, 0, NULL), *it = json_array_get(j, 0);
+	CHECK_INT(json_array_size(j), 1);
+	CHECK(s != NULL);
+	json_t *l = json_object_get(it, "labels"), *an = json_object_get(it, "annotations");
+	CHECK_INT(json_object_size(l), 4);
+	CHECK_STR(json_string_value(json_object_get(l, "alertname")), "flood");
+	CHECK_STR(json_string_value(json_object_get(l, "key")), "10.0.0.9");
+	CHECK_STR(json_string_value(json_object_get(an, "summary")), "FLOOD");
+	CHECK_STR(json_string_value(json_object_get(an, "alert_id")), "x1");
+	CHECK_STR(json_string_value(json_object_get(an, "value")), "250");
+	CHECK_STR(json_string_value(json_object_get(an, "window_end")),
+	          "2025-11-21T08:00:00.000Z");
+	CHECK_STR(json_string_value(json_object_get(an, "agg_count")), "1.5");
+	CHECK(json_object_get(it, "startsAt") == NULL);
+	json_decref(j);
+	free(s);
+
+	struct ntf_queue q = { 0 };
+	const char *b = "{\"type\":\"alert\",\"alert_id\":\"y\"}";
+	for (int i = 0; i < 3; i++)
+		ntf_queue_push(&q, ntf_alert_new("y", b, strlen(b)));
+	s = ntf_fmt_digest(NTF_FMT_AM, q.head, 3);
+	j = json_loads(s, 0, NULL);
+	CHECK_INT(json_array_size(j), 3);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+		json_array_get(j, 2), "labels"), "alertname")), "netwatch");
+	json_decref(j);
+	free(s);
+	ntf_queue_clear(&q);
 }
 
 TEST(url_public_hides_path)
@@ -206,6 +255,7 @@ int main(void)
 	RUN(classify_table);
 	RUN(retry_after);
 	RUN(format_for_host);
+	RUN(alertmanager_payload);
 	RUN(url_public_hides_path);
 	RUN(alert_check_reasons);
 	RUN(format_limits);

@@ -17,15 +17,18 @@
 struct fake {
 	int posts;
 	char *body;              /* the last post's body */
+	char key[NTF_KEY_MAX + 1];   /* ... and its Idempotency-Key */
 	struct nw_buf records;   /* one delivery record per line */
 	bool refuse;             /* the next post cannot start */
 };
 
-static int fake_post(void *arg, const char *body, size_t len)
+static int fake_post(void *arg, const char *body, size_t len,
+                     const char *key)
 {
 	struct fake *f = arg;
 	if (f->refuse)
 		return -1;
+	snprintf(f->key, sizeof f->key, "%s", key);
 	f->posts++;
 	free(f->body);
 	f->body = strndup(body, len);
@@ -241,6 +244,8 @@ TEST(digest_when_more_wait_than_the_rate)
 	CHECK_INT(json_integer_value(json_object_get(j, "count")), 5);
 	CHECK_STR(json_string_value(json_array_get(json_object_get(j, "alert_ids"), 0)), "d0");
 	json_decref(j);
+	char first[NTF_KEY_MAX + 1];
+	snprintf(first, sizeof first, "%s", r.f.key);
 	answer(&r, NTF_DELIVERED, 200, -1, 20);
 	CHECK_INT(r.d.delivered, 5);
 	rec = take_records(&r);
@@ -252,16 +257,22 @@ TEST(digest_when_more_wait_than_the_rate)
 	CHECK_INT(ntf_dlv_step(&r.d, 1000), 1);
 	CHECK_INT(r.d.flight.count, 2);
 	CHECK_INT(r.d.digests, 2);
+	char key[NTF_KEY_MAX + 1];
+	CHECK(strncmp(r.f.key, "digest-", 7) == 0 && strlen(r.f.key) == 23);
+	snprintf(key, sizeof key, "%s", r.f.key);
+	CHECK(strcmp(key, first) != 0);    /* other alerts, another key */
 	answer(&r, NTF_RETRY, 500, -1, 1010);           /* a digest retries whole */
 	CHECK_INT(r.d.queue.count, 2);
 	CHECK_INT(ntf_dlv_step(&r.d, 2000), 1);
 	CHECK_INT(r.d.flight.count, 2);
+	CHECK_STR(r.f.key, key);            /* the same alerts, the same key */
 	answer(&r, NTF_DELIVERED, 200, -1, 2010);
 
-	/* One alert alone is posted as itself. */
+	/* One alert alone is posted as itself, its key its alert_id. */
 	feed(&r, 1, "e");
 	CHECK_INT(ntf_dlv_step(&r.d, 3000), 1);
 	CHECK_STR(r.f.body, alert_line("e0"));
+	CHECK_STR(r.f.key, "e0");
 	CHECK_INT(r.d.digests, 3);
 	CHECK_INT(r.d.posts, 4);
 	rig_close(&r);

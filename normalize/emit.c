@@ -1,0 +1,141 @@
+/*
+ * emit.c - one syslog line to one JSON signal: pick the header parser
+ * (auto: "<PRI>1 " is RFC 5424, anything else RFC 3164), then write the
+ * fields in a fixed order, absent ones left out:
+ *
+ *   {"timestamp":ms,"host":…,"app":…,"procid":…,"msgid":…,
+ *    "facility":"auth","facility_num":4,"severity":"crit","severity_num":2,
+ *    "structured_data":{…},"message":…}
+ *
+ * Text that is not valid UTF-8 is written with U+FFFD in its place and the
+ * whole line is added as "raw_base64", so nothing is lost (counted in
+ * invalid_utf8).  A NUL byte is a dead letter, as in every stage.
+ */
+#include "nz.h"
+
+#include <string.h>
+
+static const char *const format_names[] = {
+	[NZ_AUTO] = "auto", [NZ_RFC5424] = "rfc5424",
+	[NZ_RFC3164] = "rfc3164", [NZ_NONE] = "none",
+};
+
+int nz_format_parse(const char *s, enum nz_format *out)
+{
+	for (size_t i = 0; i < sizeof format_names / sizeof format_names[0]; i++)
+		if (strcmp(s, format_names[i]) == 0) {
+			*out = (enum nz_format)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *nz_format_name(enum nz_format f) { return format_names[f]; }
+
+/* "<digits>1 ": the RFC 5424 VERSION right after a PRI. */
+static bool looks_5424(const char *p, size_t n)
+{
+	size_t i = 1;
+	if (n < 5 || p[0] != '<')
+		return false;
+	while (i < n && i < 5 && p[i] >= '0' && p[i] <= '9')
+		i++;
+	return i + 2 < n && p[i] == '>' && p[i + 1] == '1' && p[i + 2] == ' ';
+}
+
+/* ,"name":"text" (when present); false when the text needed U+FFFD. */
+static bool add_str(struct nw_buf *b, const char *name, const struct sl_str *s)
+{
+	if (s->n == 0)
+		return true;
+	nw_buf_printf(b, ",\"%s\":", name);
+	return nw_buf_add_jstr(b, s->p, s->n);
+}
+
+/* The header members, the pattern's, then raw_base64 if needed. */
+static const char *render(const struct nz_opts *o, struct nw_buf *b,
+                          const struct sl_msg *m, const char *line, size_t n,
+                          struct nz_counts *c)
+{
+	bool ok = true;
+
+	nw_buf_addc(b, '{');
+	if (m->has_time) {
+		nw_buf_adds(b, "\"timestamp\":");
+		nw_buf_add_i64(b, m->time_ms);
+	} else {
+		nw_buf_adds(b, "\"timestamp\":null");
+	}
+	ok &= add_str(b, "host", &m->host);
+	ok &= add_str(b, "app", &m->app);
+	ok &= add_str(b, "procid", &m->procid);
+	ok &= add_str(b, "msgid", &m->msgid);
+	if (m->pri >= 0)
+		nw_buf_printf(b, ",\"facility\":\"%s\",\"facility_num\":%d,"
+		              "\"severity\":\"%s\",\"severity_num\":%d",
+		              sl_facility_name(m->pri >> 3), m->pri >> 3,
+		              sl_severity_name(m->pri & 7), m->pri & 7);
+	if (m->sd.n > 0) {
+		nw_buf_adds(b, ",\"structured_data\":");
+		sl_sd_json(b, m->sd.p, m->sd.n);   /* checked by the caller */
+	}
+	nw_buf_adds(b, ",\"message\":");
+	ok &= nw_buf_add_jstr(b, m->msg.p ? m->msg.p : "", m->msg.n);
+	if (o->pats != NULL) {
+		if (nz_pat_apply(o->pats, m, b, &c->type_errors, &ok) >= 0) {
+			c->matched++;
+		} else {
+			c->unmatched++;
+			if (o->unmatched_dlq)
+				return "no pattern matched";
+		}
+	}
+	if (!ok) {
+		nw_buf_adds(b, ",\"raw_base64\":");
+		nw_buf_add_b64(b, line, n);
+		c->invalid_utf8++;
+	}
+	nw_buf_addc(b, '}');
+	return NULL;
+}
+
+const char *nz_line(const struct nz_opts *o, const char *line, size_t n,
+                    int64_t now_ms, struct nw_buf *out, struct nz_counts *c)
+{
+	const struct sl_clock clk = { o->year, now_ms };
+	struct sl_msg m;
+	const char *why = NULL;
+	enum nz_format f = o->format;
+
+	if (memchr(line, '\0', n) != NULL)
+		return "NUL byte in line";
+	if (f == NZ_AUTO)
+		f = looks_5424(line, n) ? NZ_RFC5424 : NZ_RFC3164;
+	switch (f) {
+	case NZ_RFC5424:
+		if ((why = sl_parse_5424(line, n, &m)) != NULL)
+			return why;
+		if (m.sd.n > 0) {         /* a repeated SD-ID: refuse, not merge */
+			size_t mark = out->len;
+			if (!sl_sd_json(out, m.sd.p, m.sd.n))
+				return "invalid STRUCTURED-DATA: SD-ID repeated";
+			out->len = mark;
+		}
+		c->rfc5424++;
+		break;
+	case NZ_RFC3164:
+		if ((why = sl_parse_3164(line, n, &clk, &m)) != NULL)
+			return why;
+		c->rfc3164++;
+		break;
+	default:
+		memset(&m, 0, sizeof m);
+		m.pri = -1;
+		m.msg = (struct sl_str){ line, n };
+		break;
+	}
+	if ((why = render(o, out, &m, line, n, c)) != NULL)
+		return why;
+	c->signals++;
+	return NULL;
+}
