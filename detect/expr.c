@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum tok { T_END, T_NUM, T_ID, T_LP, T_RP, T_OP, T_ERR };
+enum tok { T_END, T_NUM, T_ID, T_SET, T_LP, T_RP, T_OP, T_ERR };
 
 struct px {
 	const char *src, *p;          /* whole text, scan position */
@@ -149,6 +149,19 @@ static void px_next(struct px *x)
 		x->p = p;
 		return;
 	}
+	if (*p == '@') {                /* a set name: "@" ident */
+		if (!isalpha((unsigned char)p[1]) && p[1] != '_') {
+			x->t = T_ERR;
+			px_fail(x, p, "expected a set name after '@'");
+			return;
+		}
+		for (p++; isalnum((unsigned char)*p) || *p == '_'; p++)
+			;
+		x->t = T_SET;
+		x->tl = (size_t)(p - x->ts);
+		x->p = p;
+		return;
+	}
 	if (*p == '(' || *p == ')') {
 		x->t = *p == '(' ? T_LP : T_RP;
 		x->tl = 1;
@@ -227,6 +240,39 @@ static int px_mk(struct px *x, int op, int a, int b, const char *at)
 
 static int px_or(struct px *x, int depth);
 
+/* "FIELD in @SET", the current token being "in": a leaf bound to a
+ * pseudo-symbol (see struct expr_in). */
+static int px_in(struct px *x, const char *id, size_t idl)
+{
+	struct expr *e = x->e;
+	struct nw_buf name = { 0 };
+	char buf[40];
+	int psym, i;
+
+	px_next(x);
+	if (x->t != T_SET) {
+		px_fail(x, x->ts, "expected a set after 'in' (@name), found %s",
+		        px_found(x, buf, sizeof buf));
+		return -1;
+	}
+	nw_buf_add(&name, id, idl);
+	nw_buf_add(&name, "\0", 1);
+	nw_buf_add(&name, x->ts, x->tl);
+	psym = sym_intern(x->syms, name.p, name.len);
+	nw_buf_free(&name);
+	for (i = 0; i < e->nins && e->ins[i].sym != psym; i++)
+		;
+	if (i == e->nins) {
+		e->ins = nw_xreallocarray(e->ins, (size_t)e->nins + 1, sizeof *e->ins);
+		e->ins[e->nins++] = (struct expr_in){
+			psym, sym_intern(x->syms, id, idl), x->ts + 1, x->tl - 1,
+			px_col(x, x->ts) };
+	}
+	i = px_mk(x, EX_FIELD, psym, -1, id);
+	px_next(x);
+	return i;
+}
+
 static int px_primary(struct px *x, int depth)
 {
 	char buf[40];
@@ -241,11 +287,14 @@ static int px_primary(struct px *x, int depth)
 		px_next(x);
 		return i;
 	case T_ID: {
-		int sym = sym_intern(x->syms, x->ts, x->tl);
-		px_add_field(x, sym);
-		i = px_mk(x, EX_FIELD, sym, -1, x->ts);
+		const char *id = x->ts;
+		size_t idl = x->tl;
 		px_next(x);
-		return i;
+		if (x->t == T_ID && x->tl == 2 && memcmp(x->ts, "in", 2) == 0)
+			return px_in(x, id, idl);
+		int sym = sym_intern(x->syms, id, idl);
+		px_add_field(x, sym);
+		return px_mk(x, EX_FIELD, sym, -1, id);
 	}
 	case T_LP: {
 		const char *open = x->ts;
@@ -351,6 +400,7 @@ static int ex_eval(const struct expr *e, int i, const double *v, double *out)
 	switch (n->op) {
 	case EX_NUM:   *out = n->num; return 0;
 	case EX_FIELD: *out = v[n->a]; return 0;
+	case EX_PARAM: *out = e->param[n->a]; return 0;
 	default: break;
 	}
 	if (ex_eval(e, n->a, v, &a) < 0)
@@ -399,29 +449,57 @@ enum expr_res expr_eval(const struct expr *e, const double *v)
 	return r != 0 && !isnan(r) ? EXPR_TRUE : EXPR_FALSE;
 }
 
-static bool ex_thr(const struct expr *e, int i, double *thr)
+/* A literal, or a literal made a parameter (its num is the default). */
+static bool ex_lit(const struct expr_node *n)
+{
+	return n->op == EX_NUM || n->op == EX_PARAM;
+}
+
+static int ex_thr(const struct expr *e, int i)
 {
 	const struct expr_node *n = &e->n[i];
+	int t;
 
-	if (n->op == EX_NUM || n->op == EX_FIELD)
-		return false;
+	if (ex_lit(n) || n->op == EX_FIELD)
+		return -1;
 	if (n->op >= EX_LT && n->op <= EX_NE) {
-		if (e->n[n->b].op == EX_NUM) { *thr = e->n[n->b].num; return true; }
-		if (e->n[n->a].op == EX_NUM) { *thr = e->n[n->a].num; return true; }
+		if (ex_lit(&e->n[n->b])) return n->b;
+		if (ex_lit(&e->n[n->a])) return n->a;
 	}
-	if (ex_thr(e, n->a, thr))
-		return true;
-	return n->b >= 0 && n->op != EX_NEG && n->op != EX_NOT && ex_thr(e, n->b, thr);
+	if ((t = ex_thr(e, n->a)) >= 0)
+		return t;
+	return n->b >= 0 && n->op != EX_NEG && n->op != EX_NOT ? ex_thr(e, n->b) : -1;
+}
+
+int expr_threshold_node(const struct expr *e)
+{
+	return e->n != NULL ? ex_thr(e, e->root) : -1;
 }
 
 bool expr_threshold(const struct expr *e, double *thr)
 {
-	return e->n != NULL && ex_thr(e, e->root, thr);
+	int i = expr_threshold_node(e);
+	if (i >= 0)
+		*thr = e->n[i].num;
+	return i >= 0;
+}
+
+int expr_param(struct expr *e, int i)
+{
+	if (e->n[i].op == EX_PARAM)
+		return e->n[i].a;
+	e->param = nw_xreallocarray(e->param, (size_t)e->nparam + 1, sizeof *e->param);
+	e->param[e->nparam] = e->n[i].num;
+	e->n[i].op = EX_PARAM;
+	e->n[i].a = e->nparam;
+	return e->nparam++;
 }
 
 void expr_free(struct expr *e)
 {
 	free(e->n);
 	free(e->fields);
+	free(e->ins);
+	free(e->param);
 	memset(e, 0, sizeof *e);
 }

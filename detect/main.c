@@ -4,7 +4,8 @@
  * Reads window records (docs/contracts.md §2) on stdin, evaluates every rule
  * on each, and writes one alert (§3) per rule that matches.  Control lines
  * pass through in order; anything else goes to the dead-letter output.
- * SIGHUP reloads the rules file; a bad file keeps the old rules.
+ * SIGHUP reloads the rules file, the sets, the allowlist and the groups;
+ * a bad file keeps the old rules.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +23,11 @@ static const struct nw_flag det_flags[] = {
 	{ "rule", 'e', "'NAME: EXPR'", "one more rule (severity warning, metric = first\n"
 	  "field of EXPR, threshold = the number it is\n"
 	  "compared with); may be repeated" },
+	{ "set", 'S', "NAME=FILE", "the network set @NAME for expressions (key in\n"
+	  "@NAME): a file of addresses and CIDR networks,\n"
+	  "one a line; may be repeated" },
+	{ "allow", 'a', "FILE", "keys in this list (same format) never alert" },
+	{ "groups", 'g', "FILE", "host groups (JSON): networks, per-rule thresholds" },
 	{ "check", 'c', NULL, "validate the rules, print them, exit 0 (or 2)" },
 	{ "dead-letter", 'd', "FILE", "write rejected input lines to FILE" },
 	{ "stats", 's', "FILE", "keep a JSON snapshot of the counters in FILE" },
@@ -32,6 +38,7 @@ static const struct nw_flag det_flags[] = {
 static const struct nw_cli det_cli = {
 	.head =
 "usage: detect [--rules FILE] [--rule 'NAME: EXPR']... [--check]\n"
+"              [--set NAME=FILE]... [--allow FILE] [--groups FILE]\n"
 "              [--dead-letter FILE] [--stats FILE] [--print-default-rules]\n"
 "\n"
 "Reads window records on stdin and writes an alert for every rule that\n"
@@ -41,13 +48,17 @@ static const struct nw_cli det_cli = {
 	.tail =
 "\n"
 "Expressions: fields of the window record, numbers (1e6), + - * /,\n"
-"< <= > >= == !=, && || !, parentheses.  See README.md, section detect.\n",
+"< <= > >= == !=, && || !, parentheses, FIELD in @SET.  See README.md,\n"
+"section detect.\n",
 };
 
 struct det_opts {
 	const char *rules_path, *dlq_path, *stats_path;
 	char **flag_rules;        /* the --rule values (argv's strings) */
 	int nflag;
+	char **flag_sets;         /* the --set values (argv's strings) */
+	int nset;
+	const char *allow_path, *groups_path;
 	bool check;
 };
 
@@ -58,19 +69,23 @@ static struct {
 	struct rule_set *rules;
 	struct rec rec;
 	struct nw_dlq dlq;
-	uint64_t records_in, alerts_out, reloads, reload_failures;
+	uint64_t records_in, alerts_out, allowed, reloads, reload_failures;
 } D;
 
 static void det_parse_flags(int argc, char **argv, struct det_opts *o)
 {
 	int c;
 
-	*o = (struct det_opts){ .flag_rules = nw_xcalloc((size_t)argc + 1,
-	                                                 sizeof *o->flag_rules) };
+	*o = (struct det_opts){
+		.flag_rules = nw_xcalloc((size_t)argc + 1, sizeof *o->flag_rules),
+		.flag_sets = nw_xcalloc((size_t)argc + 1, sizeof *o->flag_sets) };
 	while ((c = nw_getopt(argc, argv, &det_cli)) != -1) {
 		switch (c) {
 		case 'r': o->rules_path = optarg; break;
 		case 'e': o->flag_rules[o->nflag++] = optarg; break;
+		case 'S': o->flag_sets[o->nset++] = optarg; break;
+		case 'a': o->allow_path = optarg; break;
+		case 'g': o->groups_path = optarg; break;
 		case 'c': o->check = true; break;
 		case 'd': o->dlq_path = optarg; break;
 		case 's': o->stats_path = optarg; break;
@@ -78,6 +93,17 @@ static void det_parse_flags(int argc, char **argv, struct det_opts *o)
 		}
 	}
 	nw_cli_no_args(argc, argv);
+}
+
+/* The rule set's sources, as the flags name them. */
+static struct rule_set *det_load(char *err, size_t errlen)
+{
+	struct rule_src src = {
+		.path = D.o.rules_path, .flags = D.o.flag_rules, .nflags = D.o.nflag,
+		.sets = D.o.flag_sets, .nsets = D.o.nset,
+		.allow = D.o.allow_path, .groups = D.o.groups_path };
+
+	return rule_set_load(&src, err, errlen);
 }
 
 static void det_emit_alert(const char *line, size_t n)
@@ -92,11 +118,12 @@ static void det_reload(void)
 	char err[768];
 	struct rule_set *rs;
 
-	if (D.o.rules_path == NULL) {
+	if (D.o.rules_path == NULL && D.o.nset == 0 && D.o.allow_path == NULL &&
+	    D.o.groups_path == NULL) {
 		LOG_INFO("SIGHUP: no rules file to reload");
 		return;
 	}
-	rs = rule_set_load(D.o.rules_path, D.o.flag_rules, D.o.nflag, err, sizeof err);
+	rs = det_load(err, sizeof err);
 	if (rs == NULL) {
 		D.reload_failures++;
 		LOG_ERROR("rules reload failed, keeping the %d old rules: %s",
@@ -107,7 +134,9 @@ static void det_reload(void)
 	rule_set_free(D.rules);
 	D.rules = rs;
 	D.reloads++;
-	LOG_INFO("rules reloaded file=%s rules=%d", D.o.rules_path, rs->n);
+	LOG_INFO("rules reloaded file=%s rules=%d sets=%d groups=%d",
+	         D.o.rules_path ? D.o.rules_path : "-", rs->n, rs->hosts.nset,
+	         rs->hosts.ngroup);
 }
 
 /* A window record: every rule that matches it writes an alert. */
@@ -120,7 +149,7 @@ static void det_on_line(struct nw_stage *st, char *line, size_t n)
 		return;
 	}
 	D.records_in++;
-	rule_set_apply(D.rules, &D.rec, det_emit_alert);
+	D.allowed += (uint64_t)rule_set_apply(D.rules, &D.rec, det_emit_alert);
 }
 
 static void det_on_tick(struct nw_stage *st)
@@ -141,6 +170,14 @@ static void det_check_report(void)
 		printf("%-20s %-8s %-10s %s\n", r->name, sev[r->severity],
 		       r->key_field ? r->key_field : "*", r->when);
 	}
+	for (int i = 0; i < D.rules->hosts.nset; i++)
+		printf("set @%s: %d networks\n", D.rules->hosts.set[i].name,
+		       D.rules->hosts.set[i].s.nnets);
+	if (D.rules->hosts.have_allow)
+		printf("allowlist: %d networks\n", D.rules->hosts.allow.nnets);
+	for (int i = 0; i < D.rules->hosts.ngroup; i++)
+		printf("group %s: %d threshold overrides\n",
+		       D.rules->hosts.group[i].name, D.rules->hosts.group[i].nthr);
 	printf("%d rules OK\n", D.rules->n);
 }
 
@@ -150,6 +187,7 @@ static void det_stats_setup(void)
 	nw_stats_init(D.o.stats_path, 1000);
 	nw_stats_u64("records_in", &D.records_in);
 	nw_stats_u64("alerts_out", &D.alerts_out);
+	nw_stats_u64("allowed", &D.allowed);
 	nw_stats_u64("reloads", &D.reloads);
 	nw_stats_u64("reload_failures", &D.reload_failures);
 	nw_stats_fn("rules", rule_set_stats, &D.rules);
@@ -162,14 +200,14 @@ int main(int argc, char **argv)
 
 	nw_log_init("detect");
 	det_parse_flags(argc, argv, &D.o);
-	D.rules = rule_set_load(D.o.rules_path, D.o.flag_rules, D.o.nflag, err,
-	                        sizeof err);
+	D.rules = det_load(err, sizeof err);
 	if (D.rules == NULL)
 		nw_usage_error("%s", err);
 	if (D.o.check) {
 		det_check_report();
 		rule_set_free(D.rules);
 		free(D.o.flag_rules);
+		free(D.o.flag_sets);
 		return NW_EXIT_OK;
 	}
 
@@ -194,5 +232,6 @@ int main(int argc, char **argv)
 	rec_free(&D.rec);
 	rule_set_free(D.rules);
 	free(D.o.flag_rules);
+	free(D.o.flag_sets);
 	return rc;
 }

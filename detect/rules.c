@@ -1,5 +1,6 @@
 /* rules.c - loading rule sets and applying them to window records. */
 #include "rules.h"
+#include "cfg.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -23,6 +24,7 @@ static const struct { const char *name; int kind; } rule_specials[] = {
 	{ "window_end", SEG_WINDOW_END }, { "rule", SEG_RULE },
 	{ "severity", SEG_SEVERITY }, { "metric", SEG_METRIC },
 	{ "value", SEG_VALUE }, { "threshold", SEG_THRESHOLD },
+	{ "host_group", SEG_HOST_GROUP },
 };
 
 static bool rule_is_ident(const char *s, size_t n)
@@ -31,18 +33,6 @@ static bool rule_is_ident(const char *s, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-			return false;
-	return true;
-}
-
-static bool rule_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' &&
-		    s[i] != '.')
 			return false;
 	return true;
 }
@@ -56,6 +46,8 @@ static void rule_free_one(struct rule *r)
 	free(r->message);
 	free(r->seg);
 	free(r->need);
+	free(r->ins);
+	free(r->gthr);
 	expr_free(&r->ex);
 }
 
@@ -111,6 +103,35 @@ static int rule_compile_message(struct rule_set *rs, struct rule *r,
 	return 0;
 }
 
+/* Bind the expression's set tests to the rule set's sets, sharing one
+ * rule_in per distinct test among all rules. */
+static int rule_bind_ins(struct rule_set *rs, struct rule *r, char *err,
+                         size_t errlen)
+{
+	r->ins = nw_xcalloc((size_t)r->ex.nins + 1, sizeof *r->ins);
+	for (int i = 0; i < r->ex.nins; i++) {
+		const struct expr_in *t = &r->ex.ins[i];
+		int set = hosts_set_find(&rs->hosts, t->set, t->setlen), k;
+		if (set < 0) {
+			snprintf(err, errlen, "when: column %d: no set @%.*s (define it "
+			         "under \"sets\" in the rules file, or with --set "
+			         "NAME=FILE)", t->col, (int)t->setlen, t->set);
+			return -1;
+		}
+		for (k = 0; k < rs->nins && rs->ins[k].sym != t->sym; k++)
+			;
+		if (k == rs->nins) {
+			rs->ins = nw_xreallocarray(rs->ins, (size_t)rs->nins + 1,
+			                           sizeof *rs->ins);
+			rs->ins[rs->nins++] = (struct rule_in){ t->sym, t->field,
+				strcmp(rs->syms.names[t->field], "key") == 0, set };
+		}
+		r->ins[r->nins++] = k;
+		r->need[r->nneed++] = t->sym;
+	}
+	return 0;
+}
+
 /* Compile the expression, then settle metric, threshold and message. */
 static int rule_finish(struct rule_set *rs, struct rule *r, bool have_thr,
                        char *err, size_t errlen)
@@ -139,10 +160,14 @@ static int rule_finish(struct rule_set *rs, struct rule *r, bool have_thr,
 		r->message = nw_xstrdup(RULE_DEFAULT_MESSAGE);
 	if (rule_compile_message(rs, r, err, errlen) < 0)
 		return -1;
-	/* Fields the rule cannot do without: the expression's and the metric. */
-	r->need = nw_xmalloc((size_t)(r->ex.nfields + 1) * sizeof *r->need);
+	/* Fields the rule cannot do without: the expression's, its set tests'
+	 * and the metric. */
+	r->need = nw_xmalloc((size_t)(r->ex.nfields + r->ex.nins + 1) *
+	                     sizeof *r->need);
 	memcpy(r->need, r->ex.fields, (size_t)r->ex.nfields * sizeof *r->need);
 	r->nneed = r->ex.nfields;
+	if (rule_bind_ins(rs, r, err, errlen) < 0)
+		return -1;
 	bool seen = false;
 	for (int i = 0; i < r->nneed; i++)
 		seen |= r->need[i] == r->metric_sym;
@@ -167,7 +192,7 @@ static int rule_add(struct rule_set *rs, struct rule *r, char *err, size_t errle
 /* One rule object of a rules file. */
 static int rule_from_json(struct rule_set *rs, json_t *o, char *err, size_t errlen)
 {
-	struct rule r = { 0 };
+	struct rule r = { .thr_param = -1 };
 	bool have_thr = false;
 	const char *k;
 	json_t *v;
@@ -177,7 +202,7 @@ static int rule_from_json(struct rule_set *rs, json_t *o, char *err, size_t errl
 		return -1;
 	}
 	v = json_object_get(o, "name");
-	if (!json_is_string(v) || !rule_name_ok(json_string_value(v))) {
+	if (!json_is_string(v) || !cfg_name_ok(json_string_value(v))) {
 		snprintf(err, errlen, "\"name\" must be a string of letters, digits, "
 		         "'_', '-' or '.' (at most 64)");
 		return -1;
@@ -274,9 +299,15 @@ int rule_set_add_json(struct rule_set *rs, const char *text, size_t n,
 	}
 	arr = root;
 	if (json_is_object(root)) {
+		json_t *sets = json_object_get(root, "sets");
 		arr = json_object_get(root, "rules");
-		if (json_object_size(root) != 1 || arr == NULL)
+		if (json_object_size(root) != 1 + (sets != NULL) || arr == NULL)
 			arr = NULL;
+		else if (sets && hosts_set_json(&rs->hosts, sets, origin, err,
+		                                errlen) < 0) {
+			json_decref(root);
+			return -1;
+		}
 	}
 	if (!json_is_array(arr) || json_array_size(arr) == 0) {
 		snprintf(err, errlen, "%s: expected a non-empty array of rules, or "
@@ -302,7 +333,7 @@ int rule_set_add_json(struct rule_set *rs, const char *text, size_t n,
 int rule_set_add_flag(struct rule_set *rs, const char *spec, char *err,
                       size_t errlen)
 {
-	struct rule r = { 0 };
+	struct rule r = { .thr_param = -1 };
 	const char *colon = strchr(spec, ':');
 	const char *ns = spec, *ne;
 
@@ -318,7 +349,7 @@ int rule_set_add_flag(struct rule_set *rs, const char *spec, char *err,
 	r.name = nw_xmalloc((size_t)(ne - ns) + 1);
 	memcpy(r.name, ns, (size_t)(ne - ns));
 	r.name[ne - ns] = '\0';
-	if (!rule_name_ok(r.name)) {
+	if (!cfg_name_ok(r.name)) {
 		snprintf(err, errlen, "--rule '%s': the name must be letters, digits, "
 		         "'_', '-' or '.' (at most 64)", spec);
 		goto fail;
@@ -339,37 +370,6 @@ fail:
 	return -1;
 }
 
-static char *rule_read_file(const char *path, size_t *n, char *err, size_t errlen)
-{
-	FILE *fp = fopen(path, "rb");
-	struct nw_buf b = { 0 };
-	char chunk[8192];
-	size_t got;
-
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-		nw_buf_add(&b, chunk, got);
-		if (b.len > 16 * 1024 * 1024) {
-			snprintf(err, errlen, "%s: larger than 16 MiB", path);
-			goto fail;
-		}
-	}
-	if (ferror(fp)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	fclose(fp);
-	*n = b.len;
-	return b.p ? b.p : nw_xstrdup("");
-fail:
-	fclose(fp);
-	nw_buf_free(&b);
-	return NULL;
-}
-
 static void rule_bind_alloc(struct rule_set *rs)
 {
 	size_t n = (size_t)rs->syms.n;
@@ -379,23 +379,78 @@ static void rule_bind_alloc(struct rule_set *rs)
 	rs->gen = 0;
 }
 
-struct rule_set *rule_set_load(const char *path, char *const *flags, int nflags,
-                               char *err, size_t errlen)
+/* A group's override replaces the number the rule's expression compares
+ * with: that literal becomes a parameter set per record (rule_set_apply).
+ * Only the rules a group overrides are touched, so without groups every
+ * expression is exactly as compiled. */
+static int rule_group_arm(struct rule *ru, int g, int ngroup, double v,
+                          char *err, size_t errlen)
+{
+	int node = expr_threshold_node(&ru->ex);
+
+	if (node < 0 || ru->ex.n[node].num != ru->threshold) {
+		snprintf(err, errlen, "thresholds: rule \"%s\" compares nothing with "
+		         "its threshold, so a group cannot override it", ru->name);
+		return -1;
+	}
+	if (ru->gthr == NULL) {
+		ru->gthr = nw_xmalloc((size_t)ngroup * sizeof *ru->gthr);
+		for (int i = 0; i < ngroup; i++)
+			ru->gthr[i] = NAN;
+		ru->thr_param = expr_param(&ru->ex, node);
+	}
+	ru->gthr[g] = v;
+	return 0;
+}
+
+int rule_set_groups(struct rule_set *rs, char *err, size_t errlen)
+{
+	const struct hosts *h = &rs->hosts;
+
+	for (int g = 0; g < h->ngroup; g++)
+		for (int t = 0; t < h->group[g].nthr; t++) {
+			const struct hosts_thr *o = &h->group[g].thr[t];
+			char why[400];
+			int i;
+			for (i = 0; i < rs->n && strcmp(rs->v[i].name, o->rule) != 0; i++)
+				;
+			if (i == rs->n)
+				snprintf(why, sizeof why, "thresholds: no rule \"%s\"", o->rule);
+			if (i == rs->n || rule_group_arm(&rs->v[i], g, h->ngroup, o->v,
+			                                 why, sizeof why) < 0) {
+				snprintf(err, errlen, "%s: group \"%s\": %s", h->groups_origin,
+				         h->group[g].name, why);
+				return -1;
+			}
+		}
+	return 0;
+}
+
+struct rule_set *rule_set_load(const struct rule_src *src, char *err,
+                               size_t errlen)
 {
 	struct rule_set *rs = nw_xcalloc(1, sizeof *rs);
 	int rc = 0;
 
-	if (path) {
+	for (int i = 0; rc == 0 && i < src->nsets; i++)
+		rc = hosts_set_flag(&rs->hosts, src->sets[i], err, errlen);
+	if (rc == 0 && src->allow)
+		rc = hosts_allow_load(&rs->hosts, src->allow, err, errlen);
+	if (rc == 0 && src->groups)
+		rc = hosts_groups_load(&rs->hosts, src->groups, err, errlen);
+	if (rc == 0 && src->path) {
 		size_t n;
-		char *text = rule_read_file(path, &n, err, errlen);
-		rc = text ? rule_set_add_json(rs, text, n, path, err, errlen) : -1;
+		char *text = cfg_read(src->path, &n, err, errlen);
+		rc = text ? rule_set_add_json(rs, text, n, src->path, err, errlen) : -1;
 		free(text);
-	} else if (nflags == 0) {
+	} else if (rc == 0 && src->nflags == 0) {
 		rc = rule_set_add_json(rs, rule_default_json, strlen(rule_default_json),
 		                       "built-in rules", err, errlen);
 	}
-	for (int i = 0; rc == 0 && i < nflags; i++)
-		rc = rule_set_add_flag(rs, flags[i], err, errlen);
+	for (int i = 0; rc == 0 && i < src->nflags; i++)
+		rc = rule_set_add_flag(rs, src->flags[i], err, errlen);
+	if (rc == 0)
+		rc = rule_set_groups(rs, err, errlen);
 	if (rc < 0) {
 		rule_set_free(rs);
 		return NULL;
@@ -422,6 +477,8 @@ void rule_set_free(struct rule_set *rs)
 	for (int i = 0; i < rs->n; i++)
 		rule_free_one(&rs->v[i]);
 	free(rs->v);
+	hosts_free(&rs->hosts);
+	free(rs->ins);
 	sym_free(&rs->syms);
 	free(rs->val);
 	free(rs->ref);
@@ -505,6 +562,7 @@ static void rule_bind(struct rule_set *rs, const struct rec *r)
 {
 	if (++rs->gen == 0) {
 		memset(rs->stamp, 0, (size_t)rs->syms.n * sizeof *rs->stamp);
+		rs->key_gen = 0;
 		rs->gen = 1;
 	}
 	for (int i = 0; i < r->n; i++) {
@@ -524,8 +582,15 @@ static bool rule_has_num(const struct rule_set *rs, int sym)
 	       (rs->ref[sym]->kind == RK_INT || rs->ref[sym]->kind == RK_REAL);
 }
 
+/* What one firing depends on besides the rule and the record. */
+struct rule_hit {
+	double      thr;       /* the threshold in force (a group's, or the rule's) */
+	const char *group;     /* the key's host group, or NULL */
+};
+
 static void rule_render(struct rule_set *rs, const struct rule *ru,
-                        const struct rec *r, struct nw_buf *b)
+                        const struct rec *r, const struct rule_hit *h,
+                        struct nw_buf *b)
 {
 	for (int i = 0; i < ru->nseg; i++) {
 		const struct rule_seg *s = &ru->seg[i];
@@ -543,7 +608,11 @@ static void rule_render(struct rule_set *rs, const struct rule *ru,
 		case SEG_SEVERITY:  nw_buf_adds(b, rule_sev_names[ru->severity]); break;
 		case SEG_METRIC:    nw_buf_adds(b, ru->metric); break;
 		case SEG_VALUE:     rule_fmt_text(b, rs->val[ru->metric_sym]); break;
-		case SEG_THRESHOLD: rule_fmt_text(b, ru->threshold); break;
+		case SEG_THRESHOLD: rule_fmt_text(b, h->thr); break;
+		case SEG_HOST_GROUP:
+			if (h->group)
+				nw_buf_adds(b, h->group);
+			break;
 		case SEG_FIELD:
 			if (rs->stamp[s->sym] != rs->gen) {
 				/* absent: keep the placeholder, visibly */
@@ -565,7 +634,8 @@ static void rule_render(struct rule_set *rs, const struct rule *ru,
 }
 
 static void rule_alert(struct rule_set *rs, const struct rule *ru,
-                       const struct rec *r, struct nw_buf *b)
+                       const struct rec *r, const struct rule_hit *h,
+                       struct nw_buf *b)
 {
 	struct nw_buf msg = { 0 };
 
@@ -580,6 +650,10 @@ static void rule_alert(struct rule_set *rs, const struct rule *ru,
 	nw_buf_add_jstr(b, r->key_field, r->kflen);
 	nw_buf_adds(b, ",\"key\":");
 	nw_buf_add_jstr(b, r->key, r->klen);
+	if (h->group) {
+		nw_buf_adds(b, ",\"host_group\":");
+		nw_buf_add_jstr(b, h->group, strlen(h->group));
+	}
 	nw_buf_adds(b, ",\"window_start\":");
 	nw_buf_add_i64(b, r->window_start);
 	nw_buf_adds(b, ",\"window_end\":");
@@ -589,9 +663,9 @@ static void rule_alert(struct rule_set *rs, const struct rule *ru,
 	nw_buf_adds(b, ",\"value\":");
 	rule_fmt_json(b, rs->val[ru->metric_sym]);
 	nw_buf_adds(b, ",\"threshold\":");
-	rule_fmt_json(b, ru->threshold);
+	rule_fmt_json(b, h->thr);
 	nw_buf_adds(b, ",\"message\":");
-	rule_render(rs, ru, r, &msg);
+	rule_render(rs, ru, r, h, &msg);
 	nw_buf_add_jstr(b, msg.p ? msg.p : "", msg.len);
 	nw_buf_free(&msg);
 	nw_buf_adds(b, ",\"aggregates\":{");
@@ -605,43 +679,116 @@ static void rule_alert(struct rule_set *rs, const struct rule *ru,
 	nw_buf_adds(b, "}}");
 }
 
-void rule_set_apply(struct rule_set *rs, const struct rec *r,
-                    void (*emit)(const char *line, size_t n))
+/* The record's key as an address, parsed once per record. */
+static bool rule_key_addr(struct rule_set *rs, const struct rec *r,
+                          ipset_addr *a)
 {
+	if (rs->key_gen != rs->gen) {
+		rs->key_gen = rs->gen;
+		rs->key_ok = ipset_parse_addr(r->key, r->klen, &rs->key_addr);
+	}
+	*a = rs->key_addr;
+	return rs->key_ok;
+}
+
+/* A set test's value: the tested string is the key when FIELD is "key"
+ * or the record's key_field, else a string member FIELD.  With neither,
+ * the test stays unbound and the rule counts a missing field.  A string
+ * that is no address is in no set. */
+static void rule_eval_in(struct rule_set *rs, const struct rule_in *t,
+                         const struct rec *r)
+{
+	static const struct rec_field bound = { .kind = RK_INT };
+	const char *fname = rs->syms.names[t->field];
+	ipset_addr a;
+	bool ok;
+
+	if (rs->stamp[t->sym] == rs->gen)
+		return;                       /* another rule computed it */
+	if (t->is_key || (r->kflen == rs->syms.lens[t->field] &&
+	                  memcmp(r->key_field, fname, r->kflen) == 0))
+		ok = rule_key_addr(rs, r, &a);
+	else if (rs->stamp[t->field] == rs->gen && rs->ref[t->field]->kind == RK_STR)
+		ok = ipset_parse_addr(rs->ref[t->field]->str,
+		                      rs->ref[t->field]->slen, &a);
+	else
+		return;
+	rs->stamp[t->sym] = rs->gen;
+	rs->ref[t->sym] = &bound;
+	rs->val[t->sym] = ok && ipset_find(&rs->hosts.set[t->set].s, a) >= 0;
+}
+
+static void rule_warn_missing(struct rule_set *rs, struct rule *ru, int sym)
+{
+	const char *name = rs->syms.names[sym];
+
+	ru->warned = true;
+	if (strlen(name) != rs->syms.lens[sym])      /* a set test's pseudo-symbol */
+		LOG_WARN("rule %s: a record has no %s (neither as key_field nor as "
+		         "a string field), so the rule does not fire on it; counted "
+		         "as missing_field", ru->name, name);
+	else
+		LOG_WARN("rule %s: a record lacks field %s (or it is not a "
+		         "number), so the rule does not fire on it; counted "
+		         "as missing_field", ru->name, name);
+}
+
+int rule_set_apply(struct rule_set *rs, const struct rec *r,
+                   void (*emit)(const char *line, size_t n))
+{
+	const struct hosts *hs = &rs->hosts;
+	struct rule_hit hit = { 0 };
+	bool allowed = false;
+	int g = -1, withheld = 0;
+	ipset_addr a;
+
 	rule_bind(rs, r);
+	if ((hs->have_allow || hs->ngroup > 0) && rule_key_addr(rs, r, &a)) {
+		allowed = hs->have_allow && ipset_find(&hs->allow, a) >= 0;
+		g = hs->ngroup > 0 ? ipset_find(&hs->gnet, a) : -1;
+	}
+	hit.group = g >= 0 ? hs->group[g].name : NULL;
 	for (int i = 0; i < rs->n; i++) {
 		struct rule *ru = &rs->v[i];
 		int j;
 		if (ru->key_field && (ru->key_field_len != r->kflen ||
 		    memcmp(ru->key_field, r->key_field, r->kflen) != 0))
 			continue;
+		for (j = 0; j < ru->nins; j++)
+			rule_eval_in(rs, &rs->ins[ru->ins[j]], r);
 		for (j = 0; j < ru->nneed; j++)
 			if (!rule_has_num(rs, ru->need[j]))
 				break;
 		if (j < ru->nneed) {
 			ru->missing_field++;
-			if (!ru->warned) {
-				ru->warned = true;
-				LOG_WARN("rule %s: a record lacks field %s (or it is not a "
-				         "number), so the rule does not fire on it; counted "
-				         "as missing_field", ru->name,
-				         rs->syms.names[ru->need[j]]);
-			}
+			if (!ru->warned)
+				rule_warn_missing(rs, ru, ru->need[j]);
 			continue;
+		}
+		hit.thr = ru->threshold;
+		if (ru->gthr) {
+			if (g >= 0 && !isnan(ru->gthr[g]))
+				hit.thr = ru->gthr[g];
+			ru->ex.param[ru->thr_param] = hit.thr;
 		}
 		switch (expr_eval(&ru->ex, rs->val)) {
 		case EXPR_DIVZERO:
 			ru->div_by_zero++;
 			break;
 		case EXPR_TRUE:
+			if (allowed) {
+				withheld++;
+				break;
+			}
 			ru->fired++;
-			rule_alert(rs, ru, r, &rs->out);
+			rule_alert(rs, ru, r, &hit, &rs->out);
 			emit(rs->out.p, rs->out.len);
 			break;
 		case EXPR_FALSE:
 			break;
 		}
 	}
+	return withheld;
 }
 
 void rule_set_stats(struct nw_buf *b, void *arg)

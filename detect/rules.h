@@ -1,10 +1,12 @@
 /*
  * rules.h - a rule set: rules loaded from a JSON file, from --rule flags or
- * from the built-in defaults (detect/rules.json, compiled in), applied to
- * window records to produce alerts (docs/contracts.md §3).
+ * from the built-in defaults (detect/rules.json, compiled in), with the
+ * network sets their expressions test, the allowlist and the host groups
+ * (hosts.h), applied to window records to produce alerts
+ * (docs/contracts.md §3).
  *
  * Ownership: rule_set_load returns a set the caller frees with
- * rule_set_free; the set owns its rules, symbols and buffers.
+ * rule_set_free; the set owns its rules, symbols, hosts and buffers.
  */
 #ifndef RULES_H
 #define RULES_H
@@ -12,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "expr.h"
+#include "hosts.h"
 #include "nw.h"
 #include "rec.h"
 #include "sym.h"
@@ -22,7 +25,7 @@ enum rule_sev { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 enum rule_seg_kind {
 	SEG_TEXT, SEG_FIELD, SEG_KEY, SEG_KEY_FIELD, SEG_WINDOW_SECONDS,
 	SEG_WINDOW_START, SEG_WINDOW_END, SEG_RULE, SEG_SEVERITY, SEG_METRIC,
-	SEG_VALUE, SEG_THRESHOLD
+	SEG_VALUE, SEG_THRESHOLD, SEG_HOST_GROUP
 };
 struct rule_seg {
 	int         kind;      /* enum rule_seg_kind */
@@ -40,16 +43,37 @@ struct rule {
 	double threshold;
 	struct rule_seg *seg;
 	int    nseg;
-	int   *need;           /* symbols that must be numbers in the record */
+	int   *need;           /* symbols that must be bound: fields that are
+	                          numbers, and set tests that found an address */
 	int    nneed;
+	int   *ins;            /* its set tests: indexes into rule_set.ins */
+	int    nins;
+	double *gthr;          /* per host group: threshold override or NAN;
+	                          NULL when no group overrides this rule */
+	int    thr_param;      /* with gthr: the threshold's expr parameter */
 	uint64_t fired, missing_field, div_by_zero;
 	bool   warned;         /* missing field logged once */
+};
+
+/* A set test "FIELD in @SET" of any rule, computed once per record. */
+struct rule_in {
+	int  sym;              /* its pseudo-symbol (struct expr_in) */
+	int  field;            /* FIELD's symbol */
+	bool is_key;           /* FIELD is "key" */
+	int  set;              /* index into hosts.set */
 };
 
 struct rule_set {
 	struct sym_table syms;
 	struct rule *v;
 	int    n;
+	struct hosts hosts;
+	struct rule_in *ins;
+	int    nins;
+	/* The current record's key as an address, parsed at most once. */
+	uint32_t key_gen;
+	bool   key_ok;
+	ipset_addr key_addr;
 	/* Binding of the current record, indexed by symbol. */
 	double *val;
 	const struct rec_field **ref;
@@ -59,11 +83,20 @@ struct rule_set {
 
 extern const char rule_default_json[];
 
-/* path NULL: the built-in rules unless flag rules are given.  flags are
- * "NAME: EXPR" strings, appended after the file's rules.  NULL on error,
- * with one line in err. */
-struct rule_set *rule_set_load(const char *path, char *const *flags, int nflags,
-                               char *err, size_t errlen);
+/* Where a rule set comes from: every file is read again on a reload. */
+struct rule_src {
+	const char  *path;     /* rules file; NULL: built-in unless flags */
+	char *const *flags;    /* "NAME: EXPR", appended after the file's rules */
+	int          nflags;
+	char *const *sets;     /* "NAME=FILE" (--set), before the file's sets */
+	int          nsets;
+	const char  *allow;    /* --allow FILE, or NULL */
+	const char  *groups;   /* --groups FILE, or NULL */
+};
+
+/* NULL on error, with one line in err. */
+struct rule_set *rule_set_load(const struct rule_src *src, char *err,
+                               size_t errlen);
 /* Parse rules from JSON text (an array, or {"rules":[…]}) into rs. */
 int  rule_set_add_json(struct rule_set *rs, const char *text, size_t n,
                        const char *origin, char *err, size_t errlen);
@@ -71,8 +104,12 @@ int  rule_set_add_flag(struct rule_set *rs, const char *spec, char *err,
                        size_t errlen);
 /* Carry counters of same-named rules over a reload. */
 void rule_set_carry(struct rule_set *to, const struct rule_set *from);
-/* Evaluate every rule on r, calling emit with each alert line (no '\n'). */
-void rule_set_apply(struct rule_set *rs, const struct rec *r,
+/* Check a group file's threshold overrides against the rules and arm
+ * them (rule_set_load does this after the last rule). */
+int  rule_set_groups(struct rule_set *rs, char *err, size_t errlen);
+/* Evaluate every rule on r, calling emit with each alert line (no '\n').
+ * Returns the number of alerts withheld because the key is allowed. */
+int  rule_set_apply(struct rule_set *rs, const struct rec *r,
                     void (*emit)(const char *line, size_t n));
 void rule_set_free(struct rule_set *rs);
 

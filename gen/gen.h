@@ -71,7 +71,17 @@ struct gen_event {
 	uint32_t flags;         /* enum gen_flags */
 	uint32_t method, host, status;
 	uint32_t sg;            /* security group number, 0..999999 */
+	/* the log formats (log.c): which line, whose account */
+	uint32_t log;           /* enum gen_log */
+	uint32_t user;          /* pool account number, when user_name is NULL */
+	const char *user_name;  /* an episode's own account */
 };
+
+/* The log lines gen writes with --format rfc5424|rfc3164. */
+enum gen_log { GEN_LOG_FW, GEN_LOG_SSH_OK, GEN_LOG_SSH_FAIL, GEN_LOG_SUDO,
+               GEN_LOG_CRON };
+enum gen_format { GEN_FMT_JSON, GEN_FMT_RFC5424, GEN_FMT_RFC3164 };
+#define GEN_USERS 200           /* background accounts u000..u199 */
 
 /* Longest formatted event (without '\n'); a buffer of GEN_LINE_MAX always
  * holds one line plus its newline. */
@@ -110,6 +120,11 @@ enum gen_kind {
 	GEN_K_PACKET_FLOOD,
 	GEN_K_RESET_STORM,
 	GEN_K_LATENCY_SPIKE,
+	GEN_K_SSH_BRUTE,        /* the log kinds: --format rfc5424|rfc3164 */
+	GEN_K_CRED_STUFF,
+	GEN_K_PW_SPRAY,
+	GEN_K_FW_SCAN,
+	GEN_K_TRAVEL,
 	GEN_K_COUNT
 };
 
@@ -120,6 +135,7 @@ struct gen_kind_desc {
 	int64_t  duration_ms;   /* default length */
 	uint32_t dst;           /* default destination */
 	uint32_t port;          /* default (first) destination port */
+	bool     log_only;      /* only in the log formats */
 };
 extern const struct gen_kind_desc gen_kinds[GEN_K_COUNT];
 
@@ -129,6 +145,7 @@ struct gen_episode {
 	double   rate;
 	uint32_t src, dst, port;
 	uint32_t sources;              /* flood: spoofed address pool */
+	char     user[33];             /* the account of user-keyed kinds */
 };
 
 struct gen_scenario {
@@ -155,6 +172,15 @@ void gen_scenario_free(struct gen_scenario *sc);
  * comes from gen_event_normal called first). */
 void gen_episode_event(const struct gen_episode *ep, uint64_t k,
                        struct gen_rng *r, struct gen_event *e);
+
+/* ---- log lines (log.c) ---------------------------------------------------- */
+/* A background log line over the normal event e (its addresses and ports):
+ * firewall drops, ssh logins and the odd typo, sudo, cron. */
+void gen_log_normal(struct gen_event *e, struct gen_rng *r, uint64_t nsrc);
+/* e as a syslog line (no newline) in fmt; out holds GEN_LINE_MAX. */
+size_t gen_log_format(char *out, const struct gen_event *e, enum gen_format fmt);
+/* Pool account n ("u042") into out (8 bytes). */
+void gen_user_name(char *out, uint32_t n);
 
 /* ---- output ------------------------------------------------------------- */
 void gen_out_init(int fd);
@@ -214,6 +240,7 @@ struct gen_opts {
 	bool     chaos;
 	double   p_spike, p_error, p_exfil;
 	const char *scenario, *truth, *kafka, *topic, *stats;
+	enum gen_format format;
 	bool     realtime;
 	struct gen_stream_chaos sc;
 	double   p_ooo, p_late, p_dup, p_bad;

@@ -74,6 +74,13 @@ static void pace_until(int64_t due)
 	nanosleep(&ts, NULL);    /* EINTR: the loop looks at nw_sig_stop */
 }
 
+/* One event as a line of the chosen format (no newline). */
+static size_t format_line(char *out, const struct gen_event *e)
+{
+	return opt.format == GEN_FMT_JSON ? gen_event_format(out, e)
+	                                  : gen_log_format(out, e, opt.format);
+}
+
 static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 {
 	const bool chaos = opt.chaos && !opt.scenario;
@@ -123,6 +130,10 @@ static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 		int64_t ev_ms = synthetic ? t0_ms + rel_ns / 1000000 : wall_s * 1000;
 		gen_event_normal(&e, r, opt.sources);
 		e.ts = ev_ms / 1000;
+		e.log = GEN_LOG_FW;
+		e.user_name = NULL;
+		if (opt.format != GEN_FMT_JSON && s->ep == NULL)
+			gen_log_normal(&e, r, opt.sources);
 		if (s->ep)
 			gen_episode_event(s->ep, s->k, r, &e);
 		else if (chaos)
@@ -132,12 +143,12 @@ static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 		gen_ctr.events++;
 
 		if (stream_chaos) {
-			size_t len = gen_event_format(line, &e);
+			size_t len = format_line(line, &e);
 			line[len++] = '\n';
 			gen_chaos_emit(line, len, ev_ms);
 		} else {
 			char *p = gen_out_reserve(GEN_LINE_MAX);
-			size_t len = gen_event_format(p, &e);
+			size_t len = format_line(p, &e);
 			p[len++] = '\n';
 			gen_out_commit(len);
 			nw_std.lines_out++;
@@ -159,6 +170,11 @@ int main(int argc, char **argv)
 	if (opt.scenario &&
 	    gen_scenario_load(opt.scenario, &scen, err, sizeof err) < 0)
 		nw_usage_error("bad scenario: %s", err);
+	for (size_t i = 0; opt.format == GEN_FMT_JSON && i < scen.nep; i++)
+		if (gen_kinds[scen.ep[i].kind].log_only)
+			nw_usage_error("bad scenario: kind \"%s\" is a log kind: use "
+			               "--format rfc5424 or rfc3164",
+			               gen_kinds[scen.ep[i].kind].name);
 	if (!opt.seed_set)
 		opt.seed = (uint64_t)mono_ns() ^ ((uint64_t)getpid() << 32) ^
 		           (uint64_t)nw_wall_ms();

@@ -77,7 +77,8 @@ static void read_env(struct gen_opts *o)
 enum { O_EPS = 256, O_COUNT, O_DURATION, O_START, O_SEED, O_SOURCES,
        O_WORKERS, O_CHAOS, O_SPIKE, O_ERROR, O_EXFIL, O_SCENARIO, O_TRUTH,
        O_REALTIME, O_OOO, O_JITTER, O_LATE, O_LATEMAX, O_DUP, O_BAD,
-       O_BADKINDS, O_HOLD, O_KAFKA, O_TOPIC, O_STATS, O_RATE };
+       O_BADKINDS, O_HOLD, O_KAFKA, O_TOPIC, O_STATS, O_RATE,
+       O_FORMAT };
 
 /* "%s" in a help text is the list of built-in scenarios. */
 static const struct nw_flag flags[] = {
@@ -123,6 +124,10 @@ static const struct nw_flag flags[] = {
 	{ "kafka", O_KAFKA, "BROKERS", "produce into Kafka via kcat-src -P, keyed by src_ip" },
 	{ "topic", O_TOPIC, "T", "the topic for --kafka" },
 	{ "stats", O_STATS, "FILE", "counters as one JSON line, replaced every second" },
+	{ "format", O_FORMAT, "F", "json (telemetry), or rfc5424 / rfc3164: syslog lines\n"
+	  "of sshd, sudo, cron and firewall drops (each event\n"
+	  "a netfilter line), with the log kinds of the logs\n"
+	  "scenario  [json]" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -137,8 +142,10 @@ static void parse_flags(struct gen_opts *o, int argc, char **argv)
 "           [--ooo-prob P] [--ooo-jitter DUR] [--late-prob P] [--late-max DUR]\n"
 "           [--dup-prob P] [--malformed-prob P] [--malformed-kinds LIST]\n"
 "           [--hold-max N] [--kafka BROKERS --topic T] [--stats FILE]\n"
+"           [--format json|rfc5424|rfc3164]\n"
 "\n"
-"Emits flow-telemetry events (NDJSON, the upstream producer's schema) on stdout.\n"
+"Emits flow-telemetry events (NDJSON, the upstream producer's schema) on stdout,\n"
+"or syslog lines for the log path (--format).\n"
 "\n",
 		.flags = flags,
 		.subst = gen_scenario_names(),
@@ -190,6 +197,17 @@ static void parse_flags(struct gen_opts *o, int argc, char **argv)
 		case O_KAFKA:    o->kafka = optarg; break;
 		case O_TOPIC:    o->topic = optarg; break;
 		case O_STATS:    o->stats = optarg; break;
+		case O_FORMAT:
+			if (strcmp(optarg, "json") == 0)
+				o->format = GEN_FMT_JSON;
+			else if (strcmp(optarg, "rfc5424") == 0)
+				o->format = GEN_FMT_RFC5424;
+			else if (strcmp(optarg, "rfc3164") == 0)
+				o->format = GEN_FMT_RFC3164;
+			else
+				nw_usage_error("--format: want json, rfc5424 or rfc3164, "
+				               "not \"%s\"", optarg);
+			break;
 		}
 	}
 	nw_cli_no_args(argc, argv);

@@ -21,19 +21,32 @@
  * 70 s lengths leave one whole 60 s window (slide 10 s) inside an episode
  * whatever its alignment. */
 const struct gen_kind_desc gen_kinds[GEN_K_COUNT] = {
-	[GEN_K_BACKGROUND]    = { "background", NULL, 200, 0, 0, 0 },
+	[GEN_K_BACKGROUND]    = { "background", NULL, 200, 0, 0, 0, false },
 	[GEN_K_EXFIL]         = { "data_exfiltration", "src_ip", 0.5, 70000,
-	                          IP4(8, 8, 8, 8), 53 },
+	                          IP4(8, 8, 8, 8), 53, false },
 	[GEN_K_PORT_SCAN]     = { "port_scan", "src_ip", 10, 30000,
-	                          IP4(10, 99, 0, 2), 1 },
+	                          IP4(10, 99, 0, 2), 1, false },
 	[GEN_K_FLOOD]         = { "flood", "dst_ip", 2500, 70000,
-	                          IP4(10, 99, 0, 1), 80 },
+	                          IP4(10, 99, 0, 1), 80, false },
 	[GEN_K_PACKET_FLOOD]  = { "packet_flood", "src_ip", 250, 70000,
-	                          IP4(10, 99, 0, 3), 443 },
+	                          IP4(10, 99, 0, 3), 443, false },
 	[GEN_K_RESET_STORM]   = { "reset_storm", "src_ip", 30, 70000,
-	                          IP4(10, 99, 0, 4), 443 },
+	                          IP4(10, 99, 0, 4), 443, false },
 	[GEN_K_LATENCY_SPIKE] = { "latency_spike", "src_ip", 30, 70000,
-	                          IP4(10, 99, 0, 5), 443 },
+	                          IP4(10, 99, 0, 5), 443, false },
+	/* The log kinds (detect/auth.json's rules; docs/detect.md): slow, as
+	 * attacks on logins are, and long enough to cross their thresholds
+	 * inside one 10-minute window. */
+	[GEN_K_SSH_BRUTE]     = { "ssh_brute_force", "src_ip", 0.2, 300000,
+	                          IP4(10, 99, 0, 22), 22, true },
+	[GEN_K_CRED_STUFF]    = { "credential_stuffing", "src_ip", 0.05, 360000,
+	                          IP4(10, 99, 0, 22), 22, true },
+	[GEN_K_PW_SPRAY]      = { "password_spray", "user", 0.1, 300000,
+	                          IP4(10, 99, 0, 22), 22, true },
+	[GEN_K_FW_SCAN]       = { "firewall_scan", "src_ip", 0.2, 240000,
+	                          IP4(10, 99, 0, 30), 1, true },
+	[GEN_K_TRAVEL]        = { "impossible_travel", "user", 1.0 / 600, 1200000,
+	                          IP4(203, 0, 113, 80), 22, true },
 };
 
 #define FLOOD_SOURCES_DEFAULT 4096
@@ -59,6 +72,15 @@ static const struct { const char *name, *text; } builtins[] = {
 	  "# one spoofed flood over a 200 events/s background (130 s)\n"
 	  "{\"kind\":\"background\",\"rate\":200}\n"
 	  "{\"kind\":\"flood\",\"at\":\"30s\",\"dst\":\"10.99.0.1\"}\n" },
+	{ "logs",
+	  "# the log path (--format rfc5424|rfc3164): every log kind over 5\n"
+	  "# lines/s of logins, sudo, cron and firewall drops (~40 min)\n"
+	  "{\"kind\":\"background\",\"rate\":5}\n"
+	  "{\"kind\":\"ssh_brute_force\",\"at\":\"2m\",\"src\":\"203.0.113.10\"}\n"
+	  "{\"kind\":\"credential_stuffing\",\"at\":\"9m\",\"src\":\"203.0.113.20\"}\n"
+	  "{\"kind\":\"password_spray\",\"at\":\"17m\",\"src\":\"203.0.113.100\",\"user\":\"carol\"}\n"
+	  "{\"kind\":\"firewall_scan\",\"at\":\"24m\",\"src\":\"198.51.100.77\"}\n"
+	  "{\"kind\":\"impossible_travel\",\"at\":\"30m\",\"src\":\"198.51.100.10\",\"dst\":\"203.0.113.80\",\"user\":\"dave\"}\n" },
 };
 
 const char *gen_scenario_builtin(const char *name)
@@ -71,7 +93,7 @@ const char *gen_scenario_builtin(const char *name)
 
 const char *gen_scenario_names(void)
 {
-	return "demo, exfil, flood";
+	return "demo, exfil, flood, logs";
 }
 
 void gen_scenario_free(struct gen_scenario *sc)
@@ -131,6 +153,18 @@ static int get_uint(json_t *v, uint64_t lo, uint64_t hi, uint32_t *out)
 	    json_integer_value(v) > (json_int_t)hi)
 		return -1;
 	*out = (uint32_t)json_integer_value(v);
+	return 0;
+}
+
+/* An account name: 1..32 of [A-Za-z0-9._-], as sshd logs it. */
+static int get_user(json_t *v, char *out, size_t sz)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
+	size_t n = strlen(s);
+	if (n == 0 || n >= sz || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+		return -1;
+	memcpy(out, s, n + 1);
 	return 0;
 }
 
@@ -200,6 +234,8 @@ static int parse_obj(json_t *o, struct gen_scenario *sc, unsigned lineno,
 			bad = get_uint(v, 0, 65535, &ep->port);
 		else if (strcmp(key, "sources") == 0)
 			bad = get_uint(v, 1, FLOOD_SOURCES_MAX, &ep->sources);
+		else if (strcmp(key, "user") == 0)
+			bad = get_user(v, ep->user, sizeof ep->user);
 		else
 			return fail(err, errlen, lineno, "unknown field \"%.40s\"", key);
 		if (bad)
@@ -207,6 +243,8 @@ static int parse_obj(json_t *o, struct gen_scenario *sc, unsigned lineno,
 	}
 	if (ep->at_ms < 0)
 		return fail(err, errlen, lineno, "missing field \"at\"");
+	if (ep->user[0] == '\0')          /* the account of a user-keyed kind */
+		snprintf(ep->user, sizeof ep->user, "svc%zu", sc->nep + 1);
 	sc->nep++;
 	return 0;
 }
@@ -358,6 +396,39 @@ void gen_episode_event(const struct gen_episode *ep, uint64_t k,
 		e->dst_port = ep->port;
 		e->proto = GEN_TCP;
 		e->latency_ms = (uint32_t)gen_rng_range(r, 2000, 7000);
+		break;
+	case GEN_K_SSH_BRUTE: {
+		/* a few accounts, over and over */
+		static const char *const names[] = { "root", "invalid user admin",
+		                                     "oracle" };
+		e->log = GEN_LOG_SSH_FAIL;
+		e->user_name = names[k % 3];
+		break;
+	}
+	case GEN_K_CRED_STUFF:
+		/* a list of accounts, one try each */
+		e->log = GEN_LOG_SSH_FAIL;
+		e->user = (uint32_t)((k * 7 + 3) % GEN_USERS);
+		break;
+	case GEN_K_PW_SPRAY:
+		/* one account from eight sources */
+		e->log = GEN_LOG_SSH_FAIL;
+		e->user_name = ep->user;
+		e->src = ep->src + (uint32_t)(k % 8);
+		break;
+	case GEN_K_FW_SCAN:
+		/* a slow sweep, one port after the other */
+		e->log = GEN_LOG_FW;
+		e->dst_port = (uint32_t)((ep->port + k) % 65536);
+		e->proto = GEN_TCP;
+		e->flags = GEN_F_SYN;
+		e->bytes_sent = 60;
+		break;
+	case GEN_K_TRAVEL:
+		/* one account, logged in from two places (src, then dst) */
+		e->log = GEN_LOG_SSH_OK;
+		e->user_name = ep->user;
+		e->src = k % 2 ? ep->dst : ep->src;
 		break;
 	}
 }

@@ -15,6 +15,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static struct gen_stream *streams;
 static size_t nstreams;
@@ -99,11 +100,14 @@ void gen_streams_truth(FILE *fp)
 {
 	for (size_t i = 0; i < nstreams; i++) {
 		const struct gen_stream *s = &streams[i];
-		char key[16];
+		char key[40];
 		if (s->ep == NULL || s->first_ts < 0)
 			continue;
 		const struct gen_kind_desc *d = &gen_kinds[s->ep->kind];
-		gen_ip_format(key, d->key_field[0] == 'd' ? s->ep->dst : s->ep->src);
+		if (strcmp(d->key_field, "user") == 0)
+			snprintf(key, sizeof key, "%s", s->ep->user);
+		else
+			gen_ip_format(key, d->key_field[0] == 'd' ? s->ep->dst : s->ep->src);
 		fprintf(fp, "{\"kind\":\"%s\",\"key_field\":\"%s\",\"key\":\"%s\","
 		        "\"start\":%lld,\"end\":%lld}\n", d->name, d->key_field, key,
 		        (long long)s->first_ts * 1000, (long long)s->last_ts * 1000);

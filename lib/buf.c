@@ -128,6 +128,15 @@ bool nw_buf_add_jstr(struct nw_buf *b, const char *s, size_t n)
 	nw_buf_reserve(b, n + 2);
 	nw_buf_addc(b, '"');
 	for (size_t i = 0; i < n;) {
+		/* a run of bytes that stand for themselves, copied at once */
+		size_t j = i;
+		while (j < n && u[j] >= 0x20 && u[j] < 0x7f && u[j] != '"' && u[j] != '\\')
+			j++;
+		if (j > i) {
+			nw_buf_add(b, u + i, j - i);
+			if ((i = j) >= n)
+				break;
+		}
 		unsigned c = u[i];
 		if (c >= 0x80) {
 			size_t l = nw_utf8_seq(u + i, n - i);

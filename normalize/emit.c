@@ -48,8 +48,23 @@ static bool add_str(struct nw_buf *b, const char *name, const struct sl_str *s)
 {
 	if (s->n == 0)
 		return true;
-	nw_buf_printf(b, ",\"%s\":", name);
+	nw_buf_adds(b, name);
 	return nw_buf_add_jstr(b, s->p, s->n);
+}
+
+/* ,"facility":…,"severity_num":N for a PRI, rendered once per value: a
+ * printf per line was a tenth of the time. */
+static void add_pri(struct nw_buf *b, int pri)
+{
+	static char text[192][112];
+	static unsigned char len[192];
+
+	if (len[pri] == 0)
+		len[pri] = (unsigned char)snprintf(text[pri], sizeof text[pri],
+			",\"facility\":\"%s\",\"facility_num\":%d,\"severity\":\"%s\","
+			"\"severity_num\":%d", sl_facility_name(pri >> 3), pri >> 3,
+			sl_severity_name(pri & 7), pri & 7);
+	nw_buf_add(b, text[pri], len[pri]);
 }
 
 /* The header members, the pattern's, then raw_base64 if needed. */
@@ -66,15 +81,12 @@ static const char *render(const struct nz_opts *o, struct nw_buf *b,
 	} else {
 		nw_buf_adds(b, "\"timestamp\":null");
 	}
-	ok &= add_str(b, "host", &m->host);
-	ok &= add_str(b, "app", &m->app);
-	ok &= add_str(b, "procid", &m->procid);
-	ok &= add_str(b, "msgid", &m->msgid);
+	ok &= add_str(b, ",\"host\":", &m->host);
+	ok &= add_str(b, ",\"app\":", &m->app);
+	ok &= add_str(b, ",\"procid\":", &m->procid);
+	ok &= add_str(b, ",\"msgid\":", &m->msgid);
 	if (m->pri >= 0)
-		nw_buf_printf(b, ",\"facility\":\"%s\",\"facility_num\":%d,"
-		              "\"severity\":\"%s\",\"severity_num\":%d",
-		              sl_facility_name(m->pri >> 3), m->pri >> 3,
-		              sl_severity_name(m->pri & 7), m->pri & 7);
+		add_pri(b, m->pri);
 	if (m->sd.n > 0) {
 		nw_buf_adds(b, ",\"structured_data\":");
 		sl_sd_json(b, m->sd.p, m->sd.n);   /* checked by the caller */

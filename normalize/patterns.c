@@ -150,12 +150,15 @@ static int load_set(struct nz_pattern *p, json_t *set, const char *where,
 	json_t *v;
 
 	json_object_foreach(set, k, v) {
-		for (int i = 0; i < p->ng; i++)
+		int clash = reserved(k) ? 1 : 0;
+		for (int i = 0; i < p->ng && !clash; i++)
 			if (strcmp(p->g[i].name, k) == 0)
-				return fail(err, sz, "%s: set: \"%s\" is also a group", where, k);
-		if (reserved(k))
-			return fail(err, sz, "%s: set: \"%s\" is a header field's name",
-			            where, k);
+				clash = 2;
+		if (clash) {
+			nw_buf_free(&b);
+			return fail(err, sz, "%s: set: \"%s\" is %s", where, k,
+			            clash == 1 ? "a header field's name" : "also a group");
+		}
 		char *j = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		nw_buf_addc(&b, ',');
 		nw_buf_add_jstr(&b, k, strlen(k));

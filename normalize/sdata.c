@@ -12,6 +12,7 @@
 #include "syslog.h"
 #include "nw.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define SD_NAME_MAX 32
@@ -122,18 +123,26 @@ static bool same(const struct sl_str *a, const struct sl_str *b)
 	return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
 }
 
-/* A value with its escapes undone, as a JSON string. */
+/* A value with its escapes undone, as a JSON string.  Most values have
+ * no backslash and go straight to the JSON writer. */
 static void add_value(struct nw_buf *b, const struct sl_str *v)
 {
-	struct nw_buf u = { 0 };
+	char *u;
+	size_t k = 0;
+
+	if (memchr(v->p, '\\', v->n) == NULL) {
+		nw_buf_add_jstr(b, v->p, v->n);
+		return;
+	}
+	u = nw_xmalloc(v->n);
 	for (size_t i = 0; i < v->n; i++) {
 		if (v->p[i] == '\\' && i + 1 < v->n &&
 		    (v->p[i + 1] == '"' || v->p[i + 1] == '\\' || v->p[i + 1] == ']'))
 			i++;
-		nw_buf_addc(&u, v->p[i]);
+		u[k++] = v->p[i];
 	}
-	nw_buf_add_jstr(b, u.p ? u.p : "", u.len);
-	nw_buf_free(&u);
+	nw_buf_add_jstr(b, u, k);
+	free(u);
 }
 
 /* {"name":"v", "twice":["a","b"], ...} in order of first appearance. */

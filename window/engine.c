@@ -369,6 +369,7 @@ enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
 	uint64_t hashes[16];
 	size_t slots[16];
 	uint64_t need = 0;
+	unsigned absent = 0;   /* key fields the event lacks (--missing-key skip) */
 
 	if (e->wm != INT64_MIN && last_end - 1 + A <= e->wm) {
 		e->late++;
@@ -377,6 +378,11 @@ enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
 	for (int fi = 0; fi < e->nfields; fi++) {
 		struct win_field *f = &e->fields[fi];
 		const struct jscan_val *kv = &vals[f->slot];
+		if (kv->type != JSCAN_STR) {
+			absent |= 1u << fi;
+			keys[fi] = NULL;
+			continue;
+		}
 		hashes[fi] = win_hash(kv->p, kv->n, KEY_SEED);
 		slots[fi] = key_find(f, hashes[fi], kv->p, kv->n);
 		keys[fi] = f->tab[slots[fi]].k;
@@ -391,6 +397,8 @@ enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
 		struct win_key *k = keys[fi];
 		struct win_pane **pp, *p;
 
+		if (absent & (1u << fi))
+			continue;
 		if (k == NULL)
 			k = key_add(e, f, slots[fi], hashes[fi], vals[f->slot].p,
 			            vals[f->slot].n);
@@ -412,7 +420,7 @@ enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
 		for (int64_t end = win_floordiv(ts - S, L) * L + L + S;
 		     end <= last_end && end - 1 <= e->wm; end += L)
 			for (int fi = 0; fi < e->nfields; fi++)
-				if (end - 1 + A > e->wm) {
+				if (end - 1 + A > e->wm && !(absent & (1u << fi))) {
 					emit_window(e, &e->fields[fi], keys[fi], end);
 					e->refired++;
 				}

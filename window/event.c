@@ -50,6 +50,8 @@ void win_parser_free(struct win_parser *p)
 	memset(p, 0, sizeof *p);
 }
 
+const char win_unkeyed[] = "no key field";
+
 const char *win_parse_event(struct win_parser *p, const char *line, size_t n,
                             int64_t *ts)
 {
@@ -73,15 +75,22 @@ const char *win_parse_event(struct win_parser *p, const char *line, size_t n,
 		return "not an object";
 	if ((te = win_ts_from(&p->vals[p->ts_slot], p->unit, ts)) != WTS_OK)
 		return win_ts_errstr(te);
+	int present = 0;
 	for (int i = 0; i < p->nkeys; i++) {
 		const struct jscan_val *k = &p->vals[p->key_slots[i]];
-		if (k->type == JSCAN_STR)
+		bool missing = k->type == JSCAN_NONE || k->type == JSCAN_NULL;
+		if (k->type == JSCAN_STR) {
+			present++;
+			continue;
+		}
+		if (missing && p->skip_missing)
 			continue;
 		snprintf(p->reason, sizeof p->reason, "%s key %s",
-		         k->type == JSCAN_NONE || k->type == JSCAN_NULL ? "missing" :
-		         "non-string", p->key_names[i]);
+		         missing ? "missing" : "non-string", p->key_names[i]);
 		return p->reason;
 	}
+	if (present == 0)
+		return win_unkeyed;
 	bad = win_aggs_input(p->aggs, p->naggs, p->vals, p->in, p->scratch + n + 1);
 	if (bad) {
 		snprintf(p->reason, sizeof p->reason, "wrong type for %s", bad);

@@ -29,7 +29,12 @@ struct win_parser {
 	char *scratch;
 	size_t scratch_cap;
 	char reason[200];
+	bool skip_missing;          /* --missing-key skip */
 };
+
+/* win_parse_event's answer for an event that has none of the key fields
+ * under --missing-key skip: not a dead letter, counted as unkeyed. */
+extern const char win_unkeyed[];
 
 /* Set up for the time field, key fields and aggregates (whose slots it
  * fills in).  -1 with a message in err on a bad path. */
@@ -37,7 +42,9 @@ int win_parser_init(struct win_parser *p, const char *time_field,
                     enum win_tunit unit, const char *const *keys, int nkeys,
                     struct win_agg *aggs, int naggs, char *err, size_t errlen);
 /* NULL for a good event (*ts, p->vals and p->in filled), else the
- * dead-letter reason.  line[n] must be readable (the reader's NUL). */
+ * dead-letter reason (or win_unkeyed).  Under skip_missing a key field
+ * that is absent or null leaves that field's vals entry not a string: the
+ * engine counts the event under the key fields it has.  line[n] must be readable (the reader's NUL). */
 const char *win_parse_event(struct win_parser *p, const char *line, size_t n,
                             int64_t *ts);
 void win_parser_free(struct win_parser *p);

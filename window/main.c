@@ -32,6 +32,7 @@ static struct {
 	struct nw_dlq dlq;
 	struct nw_sink *late;
 	bool key_limit_logged, parse_only;
+	uint64_t unkeyed;               /* events with no key field (skip mode) */
 	int64_t idle_ms;
 	const char *ckpt_dir;           /* checkpoints, NULL: off */
 } W;
@@ -84,7 +85,10 @@ static void win_on_line(struct nw_stage *st, char *line, size_t n)
 	int64_t ts;
 
 	if ((reason = win_parse_event(&W.parser, line, n, &ts)) != NULL) {
-		nw_dlq_put(&W.dlq, reason, line, n);
+		if (reason == win_unkeyed && W.parser.skip_missing)
+			W.unkeyed++;         /* asked for: not a dead letter */
+		else
+			nw_dlq_put(&W.dlq, reason, line, n);
 		return;
 	}
 	if (W.parse_only) {
@@ -137,6 +141,8 @@ static void stats_setup(const struct win_opts *o)
 	nw_stats_gauge("keys", &W.eng.keys);
 	nw_stats_gauge("panes", &W.eng.panes);
 	nw_stats_i64("watermark", &W.eng.wm);
+	if (o->skip_missing)
+		nw_stats_u64("unkeyed", &W.unkeyed);
 }
 
 /* Wake up now and then on a quiet input: stats, and the idle timeout. */
@@ -167,6 +173,7 @@ int main(int argc, char **argv)
 	if (o.idle_ms)
 		win_wm_set_idle(&W.eng.src, o.idle_ms, nw_mono_ms);
 	W.parse_only = o.parse_only;
+	W.parser.skip_missing = o.skip_missing;
 	W.ckpt_dir = nw_ckpt_dir(o.ckpt_dir);
 
 	nw_sig_init();

@@ -10,7 +10,8 @@
 #include <string.h>
 
 enum { O_KEY = 256, O_TFIELD, O_TUNIT, O_SIZE, O_SLIDE, O_OOO, O_LATENESS,
-       O_IDLE, O_AGG, O_MAXKEYS, O_LATE, O_DLQ, O_STATS, O_PARSE_ONLY, O_CKPT };
+       O_IDLE, O_AGG, O_MAXKEYS, O_LATE, O_DLQ, O_STATS, O_PARSE_ONLY, O_CKPT,
+       O_MISSING };
 
 static const struct nw_flag flags[] = {
 	{ "key", O_KEY, "FIELD", "key field (dotted path); repeat for one record\n"
@@ -33,6 +34,10 @@ static const struct nw_flag flags[] = {
 	  "set detect's rules need, see README)" },
 	{ "max-keys", O_MAXKEYS, "N", "live keys over all key fields (default 1000000);\n"
 	  "events of new keys beyond it are dead letters" },
+	{ "missing-key", O_MISSING, "WHAT", "an event without one of the key fields:\n"
+	  "dead-letter, or skip (counted under the keys it\n"
+	  "has; with none, counted as unkeyed)  (default\n"
+	  "dead-letter)" },
 	{ "late", O_LATE, "FILE", "late events, one line each (\"-\": stderr)" },
 	{ "dead-letter", O_DLQ, "FILE", "rejected lines as {\"reason\":…,\"line\":…}" },
 	{ "stats", O_STATS, "FILE", "counters as one JSON line, replaced every second" },
@@ -50,6 +55,7 @@ static const struct nw_cli cli = {
 "              [--time-unit auto|s|ms|us|ns|rfc3339] [--size DUR] [--slide DUR]\n"
 "              [--out-of-orderness DUR] [--allowed-lateness DUR]\n"
 "              [--idle-timeout DUR] [--agg SPEC]... [--max-keys N]\n"
+"              [--missing-key dead-letter|skip]\n"
 "              [--late FILE] [--dead-letter FILE] [--stats FILE]\n"
 "              [--checkpoint-dir DIR] [-h|--help] [-V|--version]\n"
 "\n"
@@ -79,6 +85,12 @@ void win_opts_parse(int argc, char **argv, struct win_opts *o)
 			break;
 		case O_TFIELD: o->time_field = optarg; break;
 		case O_CKPT: o->ckpt_dir = optarg; break;
+		case O_MISSING:
+			if (strcmp(optarg, "skip") != 0 && strcmp(optarg, "dead-letter") != 0)
+				nw_usage_error("--missing-key: want dead-letter or skip, "
+				               "not \"%s\"", optarg);
+			o->skip_missing = optarg[0] == 's';
+			break;
 		case O_TUNIT:
 			if (win_tunit_parse(optarg, &o->unit) < 0)
 				nw_usage_error("--time-unit: want auto, s, ms, us, ns or rfc3339, not \"%s\"", optarg);

@@ -29,6 +29,7 @@ struct win_opts {
 	int naggs;
 	const char *late_path, *dlq_path, *stats_path, *ckpt_dir;
 	bool parse_only;
+	bool skip_missing;              /* --missing-key skip */
 };
 
 /* Defaults, then the flags; -h/-V print and exit 0, anything bad exits 2

@@ -102,3 +102,19 @@ check window_time_unit_output_nonempty [ -s "$T/tu.s.out" ]
 for i in $(seq 1 20000); do echo "{\"timestamp\":$((1763712000 + i / 100)),\"src_ip\":\"k$((i % 500))\"}"; done >"$T/many.in"
 window <"$T/many.in" 2>/dev/null | head -n 1 >/dev/null
 check_eq window_epipe_exit_3 3 "${PIPESTATUS[0]}"
+
+# --missing-key skip: an event counts under the key fields it has; one with
+# none is counted as unkeyed, not dead-lettered; the default dead-letters.
+printf '%s\n' '{"timestamp":1780000000,"src_ip":"1.2.3.4","user":"a"}' \
+	'{"timestamp":1780000001,"user":"b"}' '{"timestamp":1780000002,"message":"x"}' \
+	'{"timestamp":1780000003,"src_ip":null,"user":"b"}' >"$T/mk.in"
+window --key src_ip --key user --size 60s --slide 60s --missing-key skip \
+	--dead-letter "$T/mk.dl" --stats "$T/mk.stats" <"$T/mk.in" >"$T/mk.out" 2>/dev/null
+check_eq window_missing_key_skip_records "src_ip 1.2.3.4 1|user a 1|user b 2" \
+	"$(jq -r '"\(.key_field) \(.key) \(.count)"' "$T/mk.out" | paste -sd '|')"
+check_eq window_missing_key_skip_no_dead_letter 0 "$(wc -l <"$T/mk.dl")"
+check_eq window_missing_key_unkeyed_counted 1 "$(stat_get "$T/mk.stats" unkeyed)"
+window --key src_ip --key user --dead-letter "$T/mk2.dl" <"$T/mk.in" >/dev/null 2>&1
+check_eq window_missing_key_default_dead_letters 3 "$(wc -l <"$T/mk2.dl")"
+window --missing-key maybe </dev/null >/dev/null 2>&1
+check_eq window_missing_key_bad_value 2 $?

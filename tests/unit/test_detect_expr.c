@@ -124,6 +124,93 @@ TEST(fields_and_threshold)
 	sym_free(&syms);
 }
 
+/* "FIELD in @SET" compiles to a leaf bound to a pseudo-symbol whose value
+ * the caller supplies; the field is interned but need not be a number. */
+TEST(set_tests)
+{
+	struct sym_table syms = { 0 };
+	struct expr e;
+	struct expr_err err;
+	double v[16] = { 0 };
+
+	CHECK_INT(expr_compile(&e, "count > 5 && !(src_ip in @trusted) || key in @b",
+	                       &syms, &err), 0);
+	CHECK_INT(e.nfields, 1);                /* count only */
+	CHECK_INT(e.nins, 2);
+	CHECK_STR(syms.names[e.ins[0].field], "src_ip");
+	CHECK_INT((int)e.ins[0].setlen, 7);
+	CHECK(memcmp(e.ins[0].set, "trusted", 7) == 0);
+	CHECK_INT(e.ins[0].col, 26);
+	CHECK_INT((int)syms.lens[e.ins[0].sym], 15);   /* "src_ip\0@trusted" */
+	CHECK(memcmp(syms.names[e.ins[0].sym], "src_ip\0@trusted", 15) == 0);
+	CHECK_STR(syms.names[e.ins[1].field], "key");
+	v[e.fields[0]] = 10;
+	v[e.ins[0].sym] = 0, v[e.ins[1].sym] = 0;
+	CHECK_INT(expr_eval(&e, v), EXPR_TRUE);
+	v[e.ins[0].sym] = 1;
+	CHECK_INT(expr_eval(&e, v), EXPR_FALSE);
+	v[e.ins[1].sym] = 1;
+	CHECK_INT(expr_eval(&e, v), EXPR_TRUE);
+	expr_free(&e);
+
+	/* the same test twice is one entry; '!' binds to the whole test */
+	CHECK_INT(expr_compile(&e, "!key in @s && key in @s", &syms, &err), 0);
+	CHECK_INT(e.nins, 1);
+	v[e.ins[0].sym] = 1;
+	CHECK_INT(expr_eval(&e, v), EXPR_FALSE);
+	CHECK_INT(e.n[e.root].op, EX_AND);
+	CHECK_INT(e.n[e.n[e.root].a].op, EX_NOT);
+	expr_free(&e);
+
+	/* "in" is still a field name where no set test can be */
+	CHECK_INT(expr_compile(&e, "in > 5", &syms, &err), 0);
+	CHECK_INT(e.nfields, 1);
+	CHECK_INT(e.nins, 0);
+	expr_free(&e);
+	sym_free(&syms);
+
+	CHECK_STR(err_of("key in trusted"), "column 8: expected a set after 'in' "
+	          "(@name), found 'trusted'");
+	CHECK_STR(err_of("key in"), "column 7: expected a set after 'in' (@name), "
+	          "found end of expression");
+	CHECK_STR(err_of("key in @"), "column 8: expected a set name after '@'");
+	CHECK_STR(err_of("key in @1x"), "column 8: expected a set name after '@'");
+	CHECK_STR(err_of("3 in @s"), "column 3: expected an operator or the end of "
+	          "the expression, found 'in'");
+	CHECK_STR(err_of("@s"), "column 1: expected a field, a number, '(', '-' or "
+	          "'!', found '@s'");
+	CHECK_STR(err_of("key in @s @t"), "column 11: expected an operator or the "
+	          "end of the expression, found '@t'");
+}
+
+/* A threshold literal made a parameter evaluates to what the caller sets,
+ * and is still the threshold. */
+TEST(threshold_param)
+{
+	struct sym_table syms = { 0 };
+	struct expr e;
+	struct expr_err err;
+	double v[4] = { 0 }, thr = 0;
+	int node, k;
+
+	CHECK_INT(expr_compile(&e, "count >= 2 && sum_bytes_sent > 50000000",
+	                       &syms, &err), 0);
+	node = expr_threshold_node(&e);
+	CHECK(node >= 0 && e.n[node].num == 2);
+	k = expr_param(&e, node);
+	CHECK_INT(k, 0);
+	CHECK_INT(expr_param(&e, node), 0);     /* once */
+	CHECK(expr_threshold(&e, &thr) && thr == 2);
+	v[e.fields[0]] = 3, v[e.fields[1]] = 6e7;
+	CHECK_INT(expr_eval(&e, v), EXPR_TRUE);
+	e.param[k] = 4;
+	CHECK_INT(expr_eval(&e, v), EXPR_FALSE);
+	e.param[k] = 3;
+	CHECK_INT(expr_eval(&e, v), EXPR_TRUE);
+	expr_free(&e);
+	sym_free(&syms);
+}
+
 TEST(error_messages)
 {
 	CHECK_STR(err_of(""), "column 1: expected a field, a number, '(', '-' or '!', "
@@ -187,5 +274,7 @@ int main(void)
 	RUN(fields_and_threshold);
 	RUN(error_messages);
 	RUN(depth_limits);
+	RUN(set_tests);
+	RUN(threshold_param);
 	return t_done();
 }

@@ -41,7 +41,8 @@ static const char *flag_err(const char *spec)
 {
 	static char err[512];
 	char *flags[1] = { (char *)spec };
-	struct rule_set *rs = rule_set_load(NULL, flags, 1, err, sizeof err);
+	struct rule_src src = { .flags = flags, .nflags = 1 };
+	struct rule_set *rs = rule_set_load(&src, err, sizeof err);
 	if (rs) {
 		rule_set_free(rs);
 		return "(loaded)";
@@ -70,7 +71,8 @@ static const char *run(struct rule_set *rs, const char *line)
 TEST(default_rules)
 {
 	char err[256];
-	struct rule_set *rs = rule_set_load(NULL, NULL, 0, err, sizeof err);
+	struct rule_set *rs = rule_set_load(&(struct rule_src){ 0 },
+	                                    err, sizeof err);
 	static const char *const names[] = { "data_exfiltration", "port_scan",
 		"flood", "packet_flood", "reset_storm", "latency_spike" };
 
@@ -86,7 +88,8 @@ TEST(default_rules)
 TEST(seed_message_exact)
 {
 	char err[256];
-	struct rule_set *rs = rule_set_load(NULL, NULL, 0, err, sizeof err);
+	struct rule_set *rs = rule_set_load(&(struct rule_src){ 0 },
+	                                    err, sizeof err);
 
 	CHECK(run(rs, REC("src_ip", "10.0.0.5", "\"count\":12,\"sum_bytes_sent\":61234567")) == NULL);
 	CHECK_INT(nalerts, 1);
@@ -126,7 +129,8 @@ TEST(flag_rules)
 {
 	char err[256];
 	char *flags[] = { "big: sum_bytes_sent > 5e7", " ratio : rst_count / count >= 0.8" };
-	struct rule_set *rs = rule_set_load(NULL, flags, 2, err, sizeof err);
+	struct rule_src src = { .flags = flags, .nflags = 2 };
+	struct rule_set *rs = rule_set_load(&src, err, sizeof err);
 
 	CHECK(rs != NULL);
 	if (rs == NULL)
@@ -214,7 +218,8 @@ TEST(templates)
 TEST(record_reasons)
 {
 	char err[256];
-	struct rule_set *rs = rule_set_load(NULL, NULL, 0, err, sizeof err);
+	struct rule_set *rs = rule_set_load(&(struct rule_src){ 0 },
+	                                    err, sizeof err);
 
 	CHECK(strncmp(run(rs, "not json"), "not JSON: ", 10) == 0);
 	CHECK_STR(run(rs, "[1,2]"), "not a window record: not a JSON object");
@@ -250,7 +255,8 @@ TEST(record_reasons)
 TEST(spacing_and_escapes_do_not_change_alerts)
 {
 	char err[256];
-	struct rule_set *rs = rule_set_load(NULL, NULL, 0, err, sizeof err);
+	struct rule_set *rs = rule_set_load(&(struct rule_src){ 0 },
+	                                    err, sizeof err);
 	char *plain, *odd;
 
 	run(rs, REC("src_ip", "10.0.0.7", "\"count\":300,\"sum_bytes_sent\":60000000,"
@@ -273,7 +279,8 @@ TEST(spacing_and_escapes_do_not_change_alerts)
 TEST(duplicate_names_rejected_whatever_the_line_holds)
 {
 	char err[256];
-	struct rule_set *rs = rule_set_load(NULL, NULL, 0, err, sizeof err);
+	struct rule_set *rs = rule_set_load(&(struct rule_src){ 0 },
+	                                    err, sizeof err);
 	static const char *const dups[] = {
 		REC("src_ip", "a", "\"count\":1,\"x\":1,\"x\":2"),
 		REC("src_ip", "a", "\"count\":1,\"x\":1,\"x\":2,\"e\":\"\\u00e9\""),

@@ -132,11 +132,50 @@ TEST(scenario_builtin_demo_has_every_kind)
 	struct gen_scenario sc;
 	char err[200];
 	unsigned seen = 0;
+	unsigned telemetry = 0;
 	CHECK_INT(gen_scenario_load("demo", &sc, err, sizeof err), 0);
 	for (size_t i = 0; i < sc.nep; i++)
 		seen |= 1u << sc.ep[i].kind;
-	CHECK_INT(seen, ((1u << GEN_K_COUNT) - 1) & ~1u);
+	for (int k = 1; k < GEN_K_COUNT; k++)
+		if (!gen_kinds[k].log_only)
+			telemetry |= 1u << k;
+	CHECK_INT(seen, telemetry);
 	CHECK_INT(sc.bg_duration_ms, 530000);
+	gen_scenario_free(&sc);
+}
+
+/* The logs scenario has every log kind, and each line of every kind is a
+ * syslog line of the format asked for. */
+TEST(scenario_logs_and_log_lines)
+{
+	struct gen_scenario sc;
+	struct gen_rng r = { 5 };
+	struct gen_event e;
+	char err[200], line[GEN_LINE_MAX];
+	unsigned seen = 0, logs = 0;
+
+	CHECK_INT(gen_scenario_load("logs", &sc, err, sizeof err), 0);
+	for (size_t i = 0; i < sc.nep; i++)
+		seen |= 1u << sc.ep[i].kind;
+	for (int k = 1; k < GEN_K_COUNT; k++)
+		if (gen_kinds[k].log_only)
+			logs |= 1u << k;
+	CHECK_INT(seen, logs);
+	for (size_t i = 0; i < sc.nep; i++)
+		for (uint64_t k = 0; k < 3; k++) {
+			gen_event_normal(&e, &r, GEN_POOL_SIZE);
+			e.ts = 1780000000 + (int64_t)k;
+			e.log = GEN_LOG_FW;
+			e.user_name = NULL;
+			gen_episode_event(&sc.ep[i], k, &r, &e);
+			size_t n = gen_log_format(line, &e, GEN_FMT_RFC3164);
+			CHECK(n > 20 && n < GEN_LINE_MAX && strncmp(line, "<", 1) == 0);
+			CHECK(strstr(line, "May 28 20:26:4") != NULL);
+			n = gen_log_format(line, &e, GEN_FMT_RFC5424);
+			CHECK(strstr(line, ">1 2026-05-28T20:26:4") != NULL);
+		}
+	/* the account of a user-keyed kind is the scenario's */
+	CHECK_STR(sc.ep[2].user, "carol");
 	gen_scenario_free(&sc);
 }
 
@@ -312,6 +351,7 @@ int main(void)
 	RUN(normal_profile);
 	RUN(scenario_builtin_demo_has_every_kind);
 	RUN(scenario_file_fields);
+	RUN(scenario_logs_and_log_lines);
 	RUN(scenario_errors_name_the_line);
 	RUN(episode_shapes);
 	RUN(malformed_lines);
