@@ -6,6 +6,10 @@
 #   make bench      benchmarks, each figure beside its reference
 #   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
 #   make deps       install the Debian packages the project needs
+#   make install    programs, scripts, man pages, built-in rules and
+#                   patterns, and an example systemd unit under PREFIX
+#                   (/usr/local), staged in DESTDIR if given; make
+#                   uninstall removes them
 #
 # demo, test, bench and fuzz install missing packages first (scripts/deps) and
 # then build in a sub-make: the sub-make reads this Makefile again, so the
@@ -47,7 +51,7 @@ LDFLAGS := $(MODEFLAGS)
 # The libraries every build needs: pkg-config name:Debian package.
 PKG_DEBS := jansson:libjansson-dev rdkafka:librdkafka-dev \
             hiredis:libhiredis-dev libcurl:libcurl4-openssl-dev \
-            libpcre2-8:libpcre2-dev
+            libpcre2-8:libpcre2-dev libmicrohttpd:libmicrohttpd-dev
 DEPS     ?= scripts/deps
 # What the entry targets run once the programs are built (a test of the
 # Makefile itself swaps them for `true`).
@@ -58,7 +62,7 @@ FUZZ_RUN  ?= tests/fuzz/run $(FUZZ_SECONDS)
 
 # Goals that install before they build need no packages yet; any other goal
 # (plain `make` included) checks them once, here, quietly.
-ENTRY_GOALS := deps test bench demo fuzz clean
+ENTRY_GOALS := deps test bench demo fuzz clean uninstall
 ifneq ($(filter-out $(ENTRY_GOALS),$(or $(MAKECMDGOALS),all)),)
 PKG_MISSING := $(strip $(shell \
 	command -v $(CC) >/dev/null 2>&1 || echo $(if $(filter clang,$(CC)),clang,build-essential); \
@@ -177,4 +181,60 @@ demo: deps
 clean:
 	rm -rf build build-san build-fuzz bin bin-san bin-fuzz
 
-.PHONY: all san fuzz fuzz-build deps test bench demo clean unit-tests
+# ---- make install / make uninstall -------------------------------------------
+# Everything is installed as netwatch-<name>: window, detect, notify, gen,
+# status are names other software uses too, and one prefix lets
+# `netwatch-<TAB>` list the whole tool.  Programs come from PROGS (every
+# */build.mk), so a new program is installed once it has a build.mk and a
+# man page man/netwatch-<prog>.1 (install stops without one).  The scripts
+# call the programs by their installed names: install sets the
+# `prog_prefix=` line of each.  The systemd unit and its files get the
+# installed paths (@BINDIR@, @SYSCONFDIR@, @DATADIR@).
+PREFIX     ?= /usr/local
+bindir     ?= $(PREFIX)/bin
+datadir    ?= $(PREFIX)/share
+mandir     ?= $(datadir)/man
+sysconfdir ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+unitdir    ?= $(PREFIX)/lib/systemd/system
+INST_PREFIX := netwatch-
+SCRIPTS    := supervise replay status savepoint demo
+INST_NAMES := $(PROGS) $(SCRIPTS)
+MAN_PAGES  := $(INST_NAMES:%=man/$(INST_PREFIX)%.1)
+D := $(DESTDIR)
+DIST_SED := sed -e 's|@BINDIR@|$(bindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' \
+                -e 's|@DATADIR@|$(datadir)|g'
+
+install: $(PROGS:%=bin/%) $(MAN_PAGES)
+	install -d $(D)$(bindir) $(D)$(mandir)/man1 $(D)$(datadir)/netwatch \
+	        $(D)$(unitdir) $(D)$(sysconfdir)/netwatch
+	for p in $(PROGS); do install -m 755 bin/$$p $(D)$(bindir)/$(INST_PREFIX)$$p || exit 1; done
+	for s in $(SCRIPTS); do \
+		sed 's/^prog_prefix=$$/prog_prefix=$(INST_PREFIX)/' scripts/$$s >$(D)$(bindir)/$(INST_PREFIX)$$s && \
+		chmod 755 $(D)$(bindir)/$(INST_PREFIX)$$s || exit 1; \
+	done
+	install -m 644 $(MAN_PAGES) $(D)$(mandir)/man1/
+	install -m 644 detect/rules.json detect/auth.json $(D)$(datadir)/netwatch/
+	install -m 644 normalize/patterns.json $(D)$(datadir)/netwatch/patterns.json
+	$(DIST_SED) dist/chain.conf.example >$(D)$(datadir)/netwatch/chain.conf.example
+	$(DIST_SED) dist/netwatch@.service >$(D)$(unitdir)/netwatch@.service
+	chmod 644 $(D)$(datadir)/netwatch/chain.conf.example $(D)$(unitdir)/netwatch@.service
+	@# The environment file holds credentials: mode 600, and never replaced.
+	test -e $(D)$(sysconfdir)/netwatch/netwatch.env || \
+		install -m 600 dist/netwatch.env $(D)$(sysconfdir)/netwatch/netwatch.env
+
+# The environment file goes only when it is still the one installed: an
+# edited one holds someone's credentials.
+uninstall:
+	rm -f $(INST_NAMES:%=$(D)$(bindir)/$(INST_PREFIX)%) \
+	      $(INST_NAMES:%=$(D)$(mandir)/man1/$(INST_PREFIX)%.1) \
+	      $(D)$(datadir)/netwatch/rules.json $(D)$(datadir)/netwatch/auth.json \
+	      $(D)$(datadir)/netwatch/patterns.json \
+	      $(D)$(datadir)/netwatch/chain.conf.example \
+	      $(D)$(unitdir)/netwatch@.service
+	if cmp -s dist/netwatch.env $(D)$(sysconfdir)/netwatch/netwatch.env; then \
+		rm -f $(D)$(sysconfdir)/netwatch/netwatch.env; \
+	elif [ -e $(D)$(sysconfdir)/netwatch/netwatch.env ]; then \
+		echo "uninstall: kept $(D)$(sysconfdir)/netwatch/netwatch.env (edited)"; fi
+	-rmdir $(D)$(datadir)/netwatch $(D)$(sysconfdir)/netwatch 2>/dev/null
+
+.PHONY: all san fuzz fuzz-build deps test bench demo clean unit-tests install uninstall

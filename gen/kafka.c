@@ -1,7 +1,8 @@
 /*
  * kafka.c - gen's Kafka output: gen does not speak Kafka itself, it feeds
  * its output into a "kcat-src -P" child (found next to this binary, else on
- * PATH) through a pipe, keyed by src_ip.  The child's failure is gen's.
+ * PATH; "netwatch-kcat-src" for an installed netwatch-gen) through a pipe,
+ * keyed by src_ip.  The child's failure is gen's.
  *
  * Ownership: this file owns the child (its pid); the caller owns the write
  * end of the pipe that gen_kafka_start returns, and hands it back to
@@ -23,17 +24,23 @@ static pid_t kafka_pid = -1;
  * the pipe or the fork fails. */
 int gen_kafka_start(const char *brokers, const char *topic)
 {
-	char self[4096], path[4200];
+	char self[4096], name[4200] = "kcat-src", path[8400];
 	int fds[2];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	const char *prog = "kcat-src";
+	const char *prog = name;
 
+	/* The producer has the prefix of this binary's name: an installed
+	 * netwatch-gen runs netwatch-kcat-src (make install). */
 	if (n > 0) {
 		self[n] = '\0';
 		char *slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(path, sizeof path, "%s/kcat-src", self);
+			size_t bl = strlen(slash + 1);
+			if (bl > 3 && strcmp(slash + 1 + bl - 3, "gen") == 0)
+				snprintf(name, sizeof name, "%.*skcat-src",
+				         (int)(bl - 3), slash + 1);
+			snprintf(path, sizeof path, "%s/%s", self, name);
 			if (access(path, X_OK) == 0)
 				prog = path;
 		}

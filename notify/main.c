@@ -29,6 +29,7 @@
 static struct {
 	struct ntf_opts o;
 	enum ntf_format fmt;             /* resolved */
+	bool text, colour;               /* --stdout: readable lines (text.c) */
 	struct nw_stage st;              /* the input: lib's read loop */
 	struct nw_dlq dlq;
 	struct ntf_barrier barrier;
@@ -60,7 +61,8 @@ static void on_line(struct nw_stage *st, char *line, size_t len)
 	}
 	g.in_alerts++;
 	if (g.o.to_stdout) {
-		char *p = ntf_fmt_alert(g.fmt, line, len);
+		char *p = g.text ? ntf_text_alert(line, len, g.colour)
+		                 : ntf_fmt_alert(g.fmt, line, len);
 		if (p == NULL)
 			DIE("out of memory formatting alert_id=%s", id);
 		nw_out_line(p, strlen(p));
@@ -120,6 +122,7 @@ int main(int argc, char **argv)
 		nw_usage_error("no webhook URL: set WEBHOOK_URL or give "
 		               "--url-file FILE (or use --stdout)");
 	g.fmt = g.o.format != NTF_FMT_AUTO ? g.o.format : ntf_format_for_url(url, host);
+	ntf_text_choose(&g.o, &g.text, &g.colour);
 	g.barrier.file = g.o.barrier_file;
 	g.barrier.ckpt_dir = nw_ckpt_dir(g.o.ckpt_dir);
 	nw_sig_init();
@@ -137,7 +140,8 @@ int main(int argc, char **argv)
 	stats_setup();
 
 	if (g.o.to_stdout) {
-		LOG_INFO("printing payloads on stdout format=%s", ntf_format_name(g.fmt));
+		LOG_INFO("printing alerts on stdout format=%s",
+		         g.text ? "text" : ntf_format_name(g.fmt));
 		rc = run_stdout();
 	} else {
 		rc = ntf_post_run(&g.post, url, where);

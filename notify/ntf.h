@@ -8,6 +8,7 @@
  *              outcomes, compaction policy (clock and post injected)
  *   barrier.c  barrier completion: the checkpoint dir and --barrier-file
  *   format.c   payload formats (Slack, Discord, generic), alert checks
+ *   text.c     the readable one-line form for a terminal (--format text)
  *   http.c     one webhook post at a time over libcurl
  *   post.c     posting mode: spool and webhook opened, the loop that posts
  *              while it reads, the drain at end of input
@@ -274,6 +275,7 @@ int ntf_barrier_write(const char *path, uint64_t id);
 struct ntf_opts {
 	enum ntf_format format;
 	bool to_stdout;
+	bool text;                    /* --format text (text.c) */
 	const char *url_file, *spool_dir, *dead_letter, *barrier_file, *stats;
 	const char *ckpt_dir;
 	int64_t timeout_ms, connect_ms, drain_ms, retry_min_ms, retry_max_ms,
@@ -290,6 +292,15 @@ int ntf_parse_rate(const char *s, double *out);
 char *ntf_webhook_url(const char *url_file);
 /* The spool directory (malloc'd): the flag, else the XDG default. */
 char *ntf_spool_dir(const char *flag);
+
+/* ---- readable lines for a terminal (text.c) ------------------------------- */
+/* One line: time, severity, rule, key_field=key, message (no newline);
+ * the severity in colour when colour is true. */
+char *ntf_text_alert(const char *line, size_t len, bool colour);
+/* Colour for a terminal (tty) given $TERM and $NO_COLOR (either NULL). */
+bool ntf_text_colour_ok(bool tty, const char *term, const char *no_colour);
+/* Readable lines or payloads on stdout, and colour, from the flags. */
+void ntf_text_choose(const struct ntf_opts *o, bool *text, bool *colour);
 
 /* ---- posting mode (post.c) ----------------------------------------------- */
 struct nw_stage;

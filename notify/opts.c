@@ -26,8 +26,10 @@ static const struct nw_flag flags[] = {
 	{ "format", O_FORMAT, "F", "payload format; auto picks by the webhook's URL\n"
 	  "(hooks.slack.com: slack, discord.com: discord,\n"
 	  "a path ending /api/v2/alerts: alertmanager,\n"
-	  "else generic)  [auto]" },
-	{ "stdout", O_STDOUT, NULL, "print each alert's payload on stdout, post nothing" },
+	  "else generic); text: one readable line per alert\n"
+	  "on stdout (implies --stdout)  [auto]" },
+	{ "stdout", O_STDOUT, NULL, "print each alert on stdout, post nothing: readable\n"
+	  "lines on a terminal, else the payloads" },
 	{ "url-file", O_URLFILE, "FILE", "read the webhook URL from FILE (never from argv)" },
 	{ "spool", O_SPOOL, "DIR", "durable spool  [$XDG_STATE_HOME/netwatch/notify]" },
 	{ "timeout", O_TIMEOUT, "DUR", "total time of one attempt  [10s]" },
@@ -50,8 +52,8 @@ static const struct nw_flag flags[] = {
 
 static const struct nw_cli cli = {
 	.head =
-"usage: notify [--format auto|slack|discord|generic|alertmanager] [--stdout]\n"
-"              [--url-file FILE] [--spool DIR] [--timeout DUR]\n"
+"usage: notify [--format auto|slack|discord|generic|alertmanager|text]\n"
+"              [--stdout] [--url-file FILE] [--spool DIR] [--timeout DUR]\n"
 "              [--connect-timeout DUR] [--rate N/s] [--drain-timeout DUR]\n"
 "              [--retry-min DUR] [--retry-max DUR] [--remember DUR]\n"
 "              [--max-queue N] [--digest-max N] [--dead-letter FILE]\n"
@@ -100,9 +102,11 @@ void ntf_opts_parse(int argc, char **argv, struct ntf_opts *o)
 	while ((c = nw_getopt(argc, argv, &cli)) != -1) {
 		switch (c) {
 		case O_FORMAT:
-			if (ntf_format_parse(optarg, &o->format) != 0)
+			if (strcmp(optarg, "text") == 0)
+				o->text = o->to_stdout = true;
+			else if (ntf_format_parse(optarg, &o->format) != 0)
 				nw_usage_error("--format: want auto, slack, discord, "
-				               "generic or alertmanager, not \"%s\"",
+				               "generic, alertmanager or text, not \"%s\"",
 				               optarg);
 			break;
 		case O_STDOUT: o->to_stdout = true; break;

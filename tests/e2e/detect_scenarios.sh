@@ -29,11 +29,12 @@ pipeline() {
 	fi
 }
 
-# Every built-in scenario, as listed by gen --help.
+# Every built-in telemetry scenario, as listed by gen --help (logs, the
+# log path's, is tests/e2e/log_path.sh's).
 scenarios=$(gen --help | sed -n 's/.*(built-in: \([^)]*\)).*/\1/p' | tr -d ,)
 check_eq scenarios_listed yes "$([ -n "$scenarios" ] && echo yes || echo no)"
 for s in $scenarios; do
-	pipeline "$s" "$s"
+	[ "$s" = logs ] || pipeline "$s" "$s"
 done
 
 # Every kind at the minimum strength docs/contracts.md promises, over a

@@ -19,17 +19,12 @@ stamp() {
 timeout -k 5 120 "$DEMO" --duration 40s --run-dir "$T/d1" 2>"$T/err1" | stamp >"$T/out1"
 rc=${PIPESTATUS[0]}
 check_eq demo_duration_exit_status 0 "$rc"
-check demo_shows_alerts grep -q ' {"type":"alert"' "$T/out1"
+# One readable line per alert: time, severity, rule, key_field=key, message.
+line_re='^[0-9]+ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z [A-Z]+ +[a-z_]+ [a-z_]+=[^ ]+  .'
+check demo_shows_alerts grep -qE "$line_re" "$T/out1"
 first=$(awk 'NR == 1 { print $1 }' "$T/out1")
 check demo_first_alert_within_30s bash -c "[ -n '$first' ] && [ '$first' -le 30 ]"
-check demo_alerts_are_json bash -c "cut -d' ' -f2- '$T/out1' | python3 -c '
-import sys, json
-n = 0
-for l in sys.stdin:
-    a = json.loads(l)
-    assert a[\"type\"] == \"alert\" and len(a[\"alert_id\"]) == 16
-    n += 1
-assert n > 0'"
+check_eq demo_alerts_are_readable_lines "" "$(grep -vE "$line_re" "$T/out1")"
 check demo_chain_stopped_in_order grep -q 'chain finished' "$T/d1/supervise.log"
 check_eq demo_duration_leaves_nothing "" "$(leftovers)"
 check_eq demo_duration_no_fifo "" "$(find "$T/d1" -type p)"

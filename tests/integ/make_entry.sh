@@ -28,7 +28,7 @@ rm -f "$T/installed"
 mk >"$T/plain.out" 2>"$T/plain.err"; rc=$?
 check_eq make_plain_exit_2 2 "$rc"
 check_eq make_plain_one_line 1 "$(wc -l <"$T/plain.err")"
-check make_plain_names_packages grep -q 'libjansson-dev.*librdkafka-dev.*libhiredis-dev.*libcurl4-openssl-dev' "$T/plain.err"
+check make_plain_names_packages grep -q 'libjansson-dev.*librdkafka-dev.*libhiredis-dev.*libcurl4-openssl-dev.*libmicrohttpd-dev' "$T/plain.err"
 check make_plain_says_make_deps grep -q 'make deps' "$T/plain.err"
 check make_plain_builds_nothing [ ! -e "$W/bin/window" ]
 
@@ -36,7 +36,7 @@ check make_plain_builds_nothing [ ! -e "$W/bin/window" ]
 linked() {
 	local d p
 	for d in "$@"; do
-		for p in kcat-src kafka-devbroker window detect throttle notify gen ckpt; do
+		for p in kcat-src kafka-devbroker window detect throttle notify gen ckpt exporter; do
 			"$W/$d/$p" --version >/dev/null 2>&1 || { echo "$d/$p"; return 1; }
 		done
 	done

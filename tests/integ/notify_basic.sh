@@ -28,6 +28,30 @@ for f in slack discord generic; do
 	check_eq "notify_dead_letter_$f" 1 "$(grep -c '"reason":"not an alert"' "$T/dl-$f")"
 done
 
+# --format text: one readable line per alert (time, severity, rule, key,
+# message), no colour off a terminal; barriers and dead letters as above.
+notify --format text --dead-letter "$T/dl-text" --barrier-file "$T/barrier-text" \
+	<"$G/notify-alerts.ndjson" >"$T/text.out" 2>"$T/text.err"
+check_eq notify_text_exit 0 $?
+check_eq notify_text_one_line_per_alert 4 "$(wc -l <"$T/text.out")"
+check_eq notify_text_line "2025-11-21T08:00:00Z CRITICAL data_exfiltration src_ip=10.0.0.5  DATA EXFILTRATION DETECTED! IP: 10.0.0.5 transferred 61234567 bytes in 60s." \
+	"$(head -1 "$T/text.out")"
+check notify_text_no_escape_off_a_terminal bash -c "! grep -q $'\\033' '$T/text.out'"
+check_eq notify_text_barrier 17 "$(cat "$T/barrier-text")"
+# --stdout alone: readable lines on a terminal (script(1) gives it one),
+# coloured unless NO_COLOR; the payloads into a pipe (the goldens above).
+a=$(head -1 "$G/notify-alerts.ndjson")
+tty_run() {   # ENV...: notify --stdout on a pseudo-terminal, alert a on stdin
+	printf '%s\n' "$a" >"$T/tty.in"
+	env "$@" script -qec "notify --stdout --spool '$T/tty-spool' <'$T/tty.in' 2>/dev/null" /dev/null |
+		tr -d '\r'
+}
+check_eq notify_stdout_tty_colour $'2025-11-21T08:00:00Z \033[1;31mCRITICAL\033[0m data_exfiltration src_ip=10.0.0.5  DATA EXFILTRATION DETECTED! IP: 10.0.0.5 transferred 61234567 bytes in 60s.' \
+	"$(tty_run TERM=xterm)"
+check_eq notify_stdout_tty_no_color "$(head -1 "$T/text.out")" "$(tty_run TERM=xterm NO_COLOR=1)"
+check_eq notify_stdout_tty_dumb "$(head -1 "$T/text.out")" "$(tty_run TERM=dumb)"
+notify --format txt --stdout </dev/null >/dev/null 2>&1; check_eq notify_bad_format 2 $?
+
 # auto picks the format by the URL's host (checked in --stdout mode).
 a=$(head -1 "$G/notify-alerts.ndjson")
 for pair in https://hooks.slack.com/services/T/B/x:slack \

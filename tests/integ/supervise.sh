@@ -78,6 +78,30 @@ check supervise_stop_output_ends_with_whole_line \
 	bash -c "[ -z \"\$(tail -c1 '$T/out1')\" ] && tail -n1 '$T/out1' | grep -qE '^b:a:[0-9]+$'"
 check_eq supervise_state_says_done done "$(state_get "$R" phase)"
 
+# --- the supervisor's stderr carries only its own lines -------------------------
+# With checkpoints a stage's death makes the supervisor SIGKILL the stages
+# upstream of it: bash would report each such job ("line N: PID Killed
+# ( exec ... )") on the supervisor's stderr.
+own_lines_only() { ! grep -Ev '^(INFO|WARN|ERROR) supervise: ' "$1"; }
+R=$T/run1k
+"$SUP" -d "$R" --checkpoints on --backoff-min 0.1 -o "$T/out1k" -- \
+	src -- filt a: -- filt b: 2>"$T/sup1k.err" &
+SP=$!
+at_exit "kill -KILL $SP"
+wait_for 30 more_lines "$T/out1k" 10
+for i in 1 2 3; do
+	old=$(state_get "$R" stage_3_pid)
+	kill -KILL "$old"
+	l=$(lines "$T/out1k")
+	wait_for 30 more_lines "$T/out1k" $((l + 10)) || fail supervise_cascade_restart_$i "no lines after the restart"
+done
+kill -TERM "$SP"
+wait_for 20 stopped "$SP"
+check supervise_cascade_restarts_upstream \
+	test "$(state_get "$R" stage_1_restarts)" -ge 3 -a "$(state_get "$R" stage_2_restarts)" -ge 3
+check supervise_stderr_only_own_lines_after_kills own_lines_only "$T/sup1.err"
+check supervise_stderr_only_own_lines_after_cascades own_lines_only "$T/sup1k.err"
+
 # --- SIGINT from a terminal's ^C behaves the same -----------------------------
 R=$T/run2
 env --default-signal=INT "$SUP" -d "$R" -o "$T/out2" -- src -- filt x: \
