@@ -44,9 +44,28 @@ jqr=$(rate "$NJQ" "$CPU")
 run "$D/wuniq.ndjson" "$BIN/window" || exit 1
 rssu=$((RSS / 1024)); winu=$(rate "$N" "$CPU")
 
+# The log path's hour-long correlation: 1 h windows sliding by 1 min, keyed
+# by source and by user, over an hour of signals from N/2 sources and N/2
+# users (N keys, all live at once; sixty records per key).
+python3 - "$((N / 2))" >"$D/w1h.ndjson" <<'PY'
+import sys
+n = int(sys.argv[1])
+for i in range(n):
+    print('{"timestamp":%d,"host":"gw1","app":"sshd","pattern":"sshd_failed",'
+          '"src_ip":"10.%d.%d.%d","src_port":%d,"user":"u%07d","event":"auth_failure"}'
+          % (1780000000000 + i * 3600000 // n, i >> 16 & 255, i >> 8 & 255,
+             i & 255, 40000 + i % 20000, i))
+PY
+run "$D/w1h.ndjson" "$BIN/window" --key src_ip --key user --size 1h --slide 1m \
+	--missing-key skip --agg 'failures=count_if(event = auth_failure)' \
+	--agg 'distinct(user)' --agg 'distinct(src_ip)' --agg 'distinct(dst_port)' || exit 1
+rss1h=$((RSS / 1024)); win1h=$(rate "$((N / 2))" "$CPU")
+
 row "window defaults, events/s vs tokenize-only" "$win" "$tok" "$(ratio "$win" "$tok")"
 row "window defaults, events/s vs jq same fields" "$win" "$jqr" "$(ratio "$win" "$jqr")"
 row "window peak RSS MiB, 20 keys (max 32)" "$rss20" 32 "$(ratio "$rss20" 32)"
 row "window peak RSS MiB, $N keys (max 1024)" "$rssu" 1024 "$(ratio "$rssu" 1024)"
+row "window 1h/1m RSS MiB, $N keys (max 1024)" "$rss1h" 1024 "$(ratio "$rss1h" 1024)"
 echo "  ($N events of $(($(wc -c <"$D/w20.ndjson") / N)) bytes; jq on $NJQ; rates per CPU second;" \
-     "window wall-clock $win_wall events/s; with $N keys $winu events/s, six records per event)"
+     "window wall-clock $win_wall events/s; with $N keys $winu events/s, six records per event;" \
+     "1h/1m: $((N / 2)) events by source and user, $win1h events/s, 120 records per event)"
