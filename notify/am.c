@@ -17,7 +17,9 @@
  *
  * Label and annotation values are strings: numbers are printed as in the
  * other formats, and every value is cut to AM_VALUE_MAX code points.
- * Ownership: the returned string is the caller's (free).
+ * generatorURL comes from --generator-url, a template set once at start.
+ * Ownership: the returned string is the caller's (free); the template is
+ * borrowed.
  */
 #include "ntf.h"
 
@@ -26,6 +28,60 @@
 #include <string.h>
 
 #define AM_VALUE_MAX 4096          /* code points kept of one value */
+
+static const char *am_generator;   /* --generator-url, or NULL */
+
+void ntf_am_generator(const char *tmpl) { am_generator = tmpl; }
+
+/* The alert's field as text, percent-encoded but RFC 3986's unreserved
+ * characters, so a key can sit in a query string. */
+static void url_value(struct nw_buf *b, const json_t *a, const char *field)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct nw_buf v = { 0 };
+	json_t *j = json_object_get(a, field);
+
+	if (j != NULL)
+		ntf_value_text(&v, j);
+	for (size_t i = 0; i < v.len; i++) {
+		unsigned char c = (unsigned char)v.p[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~", c)) {
+			nw_buf_addc(b, (char)c);
+		} else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+			nw_buf_add(b, e, 3);
+		}
+	}
+	nw_buf_free(&v);
+}
+
+/* The template with its placeholders filled in (a table, not a chain). */
+static json_t *am_generator_url(const json_t *a)
+{
+	static const char *const names[] = { "rule", "key", "key_field", "alert_id" };
+	struct nw_buf b = { 0 };
+	json_t *s;
+
+	for (const char *p = am_generator; *p;) {
+		size_t i, n = 0;
+		for (i = 0; *p == '{' && i < sizeof names / sizeof names[0]; i++) {
+			n = strlen(names[i]);
+			if (strncmp(p + 1, names[i], n) == 0 && p[n + 1] == '}')
+				break;
+		}
+		if (*p == '{' && i < sizeof names / sizeof names[0]) {
+			url_value(&b, a, names[i]);
+			p += n + 2;
+		} else {
+			nw_buf_addc(&b, *p++);
+		}
+	}
+	nw_buf_addc(&b, '\0');
+	s = json_string(b.p);
+	nw_buf_free(&b);
+	return s;
+}
 
 /* v as Alertmanager text, within AM_VALUE_MAX code points. */
 static json_t *am_text(const json_t *v)
@@ -105,8 +161,11 @@ static void am_item(json_t *arr, const char *line, size_t len)
 		json_decref(a);
 		a = json_object();
 	}
-	json_array_append_new(arr, json_pack("{s:o,s:o}", "labels", am_labels(a),
-	                                     "annotations", am_annotations(a)));
+	json_t *it = json_pack("{s:o,s:o}", "labels", am_labels(a),
+	                       "annotations", am_annotations(a));
+	if (am_generator != NULL)
+		json_object_set_new(it, "generatorURL", am_generator_url(a));
+	json_array_append_new(arr, it);
 	json_decref(a);
 }
 

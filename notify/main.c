@@ -115,6 +115,7 @@ int main(int argc, char **argv)
 
 	nw_log_init("notify");
 	ntf_opts_parse(argc, argv, &g.o);
+	ntf_am_generator(g.o.generator_url);
 	url = ntf_webhook_url(g.o.url_file);
 	if (url && !ntf_url_public(url, where, sizeof where, host, sizeof host))
 		nw_usage_error("the webhook URL is not a valid http(s) URL");

@@ -103,6 +103,10 @@ json_t *ntf_text_cut(const char *s, size_t limit);
 char *ntf_dump(json_t *j);
 
 /* ---- Alertmanager's /api/v2/alerts payload (am.c) ------------------------ */
+/* The generatorURL template of every alert from now on (NULL: none);
+ * {rule}, {key}, {key_field} and {alert_id} are replaced, URL-encoded.
+ * Borrowed: it must outlive the formatting. */
+void ntf_am_generator(const char *tmpl);
 char *ntf_am_alert(const char *line, size_t len);
 char *ntf_am_alerts(const struct ntf_alert *first, uint64_t n);
 
@@ -278,6 +282,7 @@ struct ntf_opts {
 	bool text;                    /* --format text (text.c) */
 	const char *url_file, *spool_dir, *dead_letter, *barrier_file, *stats;
 	const char *ckpt_dir;
+	const char *generator_url;    /* --generator-url template, or NULL */
 	int64_t timeout_ms, connect_ms, drain_ms, retry_min_ms, retry_max_ms,
 	        remember_ms;
 	double rate;                  /* posts per second */

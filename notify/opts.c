@@ -20,7 +20,7 @@
 
 enum { O_FORMAT = 256, O_STDOUT, O_URLFILE, O_SPOOL, O_TIMEOUT, O_CONNECT,
        O_RATE, O_DRAIN, O_RMIN, O_RMAX, O_REMEMBER, O_MAXQ, O_DIGEST,
-       O_DLQ, O_BARRIER, O_STATS, O_MAXLINE, O_CKPT };
+       O_DLQ, O_BARRIER, O_STATS, O_MAXLINE, O_CKPT, O_GENURL };
 
 static const struct nw_flag flags[] = {
 	{ "format", O_FORMAT, "F", "payload format; auto picks by the webhook's URL\n"
@@ -47,6 +47,9 @@ static const struct nw_flag flags[] = {
 	  "NW_CHECKPOINT_DIR); see docs/recovery.md" },
 	{ "stats", O_STATS, "FILE", "one-line JSON counters, replaced every second" },
 	{ "max-line", O_MAXLINE, "SIZE", "longest input line (64k, 1M: k = 1024)  [1M]" },
+	{ "generator-url", O_GENURL, "URL", "alertmanager: each alert's generatorURL, with\n"
+	  "{rule}, {key}, {key_field}, {alert_id} replaced\n"
+	  "(URL-encoded)" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -129,6 +132,13 @@ void ntf_opts_parse(int argc, char **argv, struct ntf_opts *o)
 		case O_BARRIER: o->barrier_file = optarg; break;
 		case O_CKPT: o->ckpt_dir = optarg; break;
 		case O_STATS: o->stats = optarg; break;
+		case O_GENURL:
+			if (strncmp(optarg, "http://", 7) != 0 &&
+			    strncmp(optarg, "https://", 8) != 0)
+				nw_usage_error("--generator-url: want an http(s) URL, "
+				               "not \"%s\"", optarg);
+			o->generator_url = optarg;
+			break;
 		}
 	}
 	nw_cli_no_args(argc, argv);

@@ -38,7 +38,8 @@ mkalerts 3 p >"$T/scans"
 mkalerts 1 x | sed 's/"rule":"port_scan"/"rule":"data_exfiltration"/; s/"key":"10.66.0.0"/"key":"10.77.0.1"/' >"$T/exfil"
 post() {   # post < alerts: notify with auto format to Alertmanager's API
 	WEBHOOK_URL=$AM/api/v2/alerts notify --spool "$T/spool-$1" --rate 100/s \
-		--retry-min 100ms >"$T/$1.out" 2>"$T/$1.err"
+		--retry-min 100ms --generator-url 'http://grafana.test/d/x?key={key}' \
+		>"$T/$1.out" 2>"$T/$1.err"
 }
 
 # A silence first, so the exfiltration alert never fires.
@@ -62,6 +63,8 @@ check_eq am_api_labels "port_scan high src_ip 10.66.0.1" \
 		"\(.labels.alertname) \(.labels.severity) \(.labels.key_field) \(.labels.key)"')"
 check_eq am_api_annotation_alert_id p00000001 \
 	"$(api | jq -r '.[] | select(.labels.key == "10.66.0.1") | .annotations.alert_id')"
+check_eq am_generator_url "http://grafana.test/d/x?key=10.66.0.1" \
+	"$(api | jq -r '.[] | select(.labels.key == "10.66.0.1") | .generatorURL')"
 check_eq am_silenced suppressed \
 	"$(api | jq -r '.[] | select(.labels.alertname == "data_exfiltration") | .status.state')"
 check_eq am_amtool_query 3 "$(amtool --alertmanager.url="$AM" -o json alert query alertname=port_scan | jq length)"

@@ -85,8 +85,18 @@ TEST(alertmanager_payload)
 	          "2025-11-21T08:00:00.000Z");
 	CHECK_STR(json_string_value(json_object_get(an, "agg_count")), "1.5");
 	CHECK(json_object_get(it, "startsAt") == NULL);
+	CHECK(json_object_get(it, "generatorURL") == NULL);
 	json_decref(j);
 	free(s);
+	/* --generator-url: placeholders filled in, URL-encoded */
+	ntf_am_generator("https://grafana.example/d/x?var-key={key}&r={rule}&{nope}");
+	s = ntf_fmt_alert(NTF_FMT_AM, a, strlen(a));
+	j = json_loads(s, 0, NULL);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(j, 0), "generatorURL")),
+	          "https://grafana.example/d/x?var-key=10.0.0.9&r=flood&{nope}");
+	json_decref(j);
+	free(s);
+	ntf_am_generator(NULL);
 
 	struct ntf_queue q = { 0 };
 	const char *b = "{\"type\":\"alert\",\"alert_id\":\"y\"}";
