@@ -15,6 +15,8 @@
 #include "nw.h"
 #include "cli.h"
 #include "stage.h"
+#include "ckpt.h"
+#include "incident.h"
 #include "rec.h"
 #include "rules.h"
 
@@ -32,6 +34,14 @@ static const struct nw_flag det_flags[] = {
 	{ "dead-letter", 'd', "FILE", "write rejected input lines to FILE" },
 	{ "stats", 's', "FILE", "keep a JSON snapshot of the counters in FILE" },
 	{ "print-default-rules", 'p', NULL, "print the built-in rules file and exit" },
+	{ "incidents", 'i', NULL, "one alert per incident (rule, key): firing once,\n"
+	  "then resolved when its rule stops matching" },
+	{ "for", 'F', "DUR", "--incidents: open only once the rule has matched\n"
+	  "for DUR of event time  [0s]" },
+	{ "resolve-after", 'R', "DUR", "--incidents: resolve once the rule has not\n"
+	  "matched for DUR of event time  [60s]" },
+	{ "checkpoint-dir", 'k', "DIR", "--incidents: snapshot them at barriers, restore\n"
+	  "at a restore line (default: env NW_CHECKPOINT_DIR)" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -40,6 +50,8 @@ static const struct nw_cli det_cli = {
 "usage: detect [--rules FILE] [--rule 'NAME: EXPR']... [--check]\n"
 "              [--set NAME=FILE]... [--allow FILE] [--groups FILE]\n"
 "              [--dead-letter FILE] [--stats FILE] [--print-default-rules]\n"
+"              [--incidents [--for DUR] [--resolve-after DUR]]\n"
+"              [--checkpoint-dir DIR]\n"
 "\n"
 "Reads window records on stdin and writes an alert for every rule that\n"
 "matches one.  Without --rules or --rule the built-in rules are used.\n"
@@ -58,8 +70,9 @@ struct det_opts {
 	int nflag;
 	char **flag_sets;         /* the --set values (argv's strings) */
 	int nset;
-	const char *allow_path, *groups_path;
-	bool check;
+	const char *allow_path, *groups_path, *ckpt_dir;
+	bool check, incidents;
+	int64_t for_ms, resolve_ms;
 };
 
 /* The running detector: the rules in force, the input's parse buffers,
@@ -69,6 +82,8 @@ static struct {
 	struct rule_set *rules;
 	struct rec rec;
 	struct nw_dlq dlq;
+	struct inc_table inc;         /* --incidents */
+	const char *ckpt_dir;         /* snapshots of the incidents, or NULL */
 	uint64_t records_in, alerts_out, allowed, reloads, reload_failures;
 } D;
 
@@ -78,7 +93,8 @@ static void det_parse_flags(int argc, char **argv, struct det_opts *o)
 
 	*o = (struct det_opts){
 		.flag_rules = nw_xcalloc((size_t)argc + 1, sizeof *o->flag_rules),
-		.flag_sets = nw_xcalloc((size_t)argc + 1, sizeof *o->flag_sets) };
+		.flag_sets = nw_xcalloc((size_t)argc + 1, sizeof *o->flag_sets),
+		.resolve_ms = 60000 };
 	while ((c = nw_getopt(argc, argv, &det_cli)) != -1) {
 		switch (c) {
 		case 'r': o->rules_path = optarg; break;
@@ -90,6 +106,10 @@ static void det_parse_flags(int argc, char **argv, struct det_opts *o)
 		case 'd': o->dlq_path = optarg; break;
 		case 's': o->stats_path = optarg; break;
 		case 'p': fputs(rule_default_json, stdout); exit(NW_EXIT_OK);
+		case 'i': o->incidents = true; break;
+		case 'F': o->for_ms = nw_flag_duration_ms("--for", optarg, 0); break;
+		case 'R': o->resolve_ms = nw_flag_duration_ms("--resolve-after", optarg, 1); break;
+		case 'k': o->ckpt_dir = optarg; break;
 		}
 	}
 	nw_cli_no_args(argc, argv);
@@ -106,10 +126,54 @@ static struct rule_set *det_load(char *err, size_t errlen)
 	return rule_set_load(&src, err, errlen);
 }
 
-static void det_emit_alert(const char *line, size_t n)
+static void det_out(const char *line, size_t n)
 {
 	nw_out_line(line, n);
 	D.alerts_out++;
+}
+
+/* A rule matched: its alert, or with --incidents what the incident says. */
+static void det_emit_alert(const char *line, size_t n)
+{
+	if (D.o.incidents)
+		inc_match(&D.inc, &D.rules->last, line, n, det_out);
+	else
+		det_out(line, n);
+}
+
+/* Barriers snapshot the incidents, a restore puts them back (window's
+ * protocol, docs/recovery.md); without --incidents detect has no state
+ * and passes every control line on. */
+static enum nw_stage_verdict det_on_ctl(struct nw_stage *st,
+                                        enum nw_ctl_kind kind, uint64_t id,
+                                        const char *line, size_t n)
+{
+	struct nw_buf b = { 0 };
+	char *data = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	(void)line, (void)n;
+	if (D.ckpt_dir == NULL)
+		return NW_STAGE_FORWARD;
+	if (kind == NW_CTL_BARRIER) {
+		inc_save(&D.inc, &b);
+		rc = nw_ckpt_write(D.ckpt_dir, "detect", id, b.p, b.len);
+		nw_buf_free(&b);
+	} else if (kind == NW_CTL_RESTORE) {
+		rc = id == 0 ? inc_load(&D.inc, "", 0)
+		             : nw_ckpt_load_id(D.ckpt_dir, "detect", id, &data, &len) == 1
+		               ? inc_load(&D.inc, data, len) : -1;
+		if (rc != 0)
+			LOG_ERROR("restore: no usable snapshot %s/detect.%llu.snap",
+			          D.ckpt_dir, (unsigned long long)id);
+		free(data);
+	}
+	if (rc != 0) {
+		nw_stage_stop(st, NW_EXIT_FAIL);
+		return NW_STAGE_CONSUMED;
+	}
+	return NW_STAGE_FORWARD;
 }
 
 /* SIGHUP: build the new set completely, then swap; keep the old on error. */
@@ -149,6 +213,8 @@ static void det_on_line(struct nw_stage *st, char *line, size_t n)
 		return;
 	}
 	D.records_in++;
+	if (D.o.incidents)       /* what ended before this window resolves */
+		inc_advance(&D.inc, D.rec.window_end, det_out);
 	D.allowed += (uint64_t)rule_set_apply(D.rules, &D.rec, det_emit_alert);
 }
 
@@ -191,6 +257,11 @@ static void det_stats_setup(void)
 	nw_stats_u64("reloads", &D.reloads);
 	nw_stats_u64("reload_failures", &D.reload_failures);
 	nw_stats_fn("rules", rule_set_stats, &D.rules);
+	if (D.o.incidents) {
+		nw_stats_u64("incidents_opened", &D.inc.opened);
+		nw_stats_u64("incidents_resolved", &D.inc.resolved);
+		nw_stats_gauge("incidents_tracked", &D.inc.n);
+	}
 }
 
 int main(int argc, char **argv)
@@ -219,8 +290,12 @@ int main(int argc, char **argv)
 	LOG_INFO("started rules=%d source=%s", D.rules->n,
 	         D.o.rules_path ? D.o.rules_path : D.o.nflag ? "--rule" : "built-in");
 
+	if (D.o.incidents) {
+		inc_init(&D.inc, D.o.for_ms, D.o.resolve_ms);
+		D.ckpt_dir = nw_ckpt_dir(D.o.ckpt_dir);
+	}
 	struct nw_stage st = { .on_line = det_on_line, .on_tick = det_on_tick,
-	                       .dlq = &D.dlq };
+	                       .on_ctl = det_on_ctl, .dlq = &D.dlq };
 	rc = nw_stage_run(&st);
 
 	LOG_INFO("done records=%llu alerts=%llu ctl_lines=%llu dead_letters=%llu",
@@ -231,6 +306,8 @@ int main(int argc, char **argv)
 	nw_dlq_close(&D.dlq);
 	rec_free(&D.rec);
 	rule_set_free(D.rules);
+	if (D.o.incidents)
+		inc_free(&D.inc);
 	free(D.o.flag_rules);
 	free(D.o.flag_sets);
 	return rc;

@@ -782,6 +782,9 @@ int rule_set_apply(struct rule_set *rs, const struct rec *r,
 			}
 			ru->fired++;
 			rule_alert(rs, ru, r, &hit, &rs->out);
+			rs->last = (struct rule_match){ ru, r, hit.group,
+				rs->val[ru->metric_sym],
+				rule_alert_id(ru->name, r->key, r->klen, r->window_end) };
 			emit(rs->out.p, rs->out.len);
 			break;
 		case EXPR_FALSE:

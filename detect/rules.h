@@ -79,6 +79,14 @@ struct rule_set {
 	const struct rec_field **ref;
 	uint32_t *stamp, gen;
 	struct nw_buf out;
+	/* The alert being emitted, for the emit callback (incident.c). */
+	struct rule_match {
+		const struct rule *ru;
+		const struct rec *r;
+		const char *group;     /* host group, or NULL */
+		double value;
+		uint64_t alert_id;
+	} last;
 };
 
 extern const char rule_default_json[];

@@ -89,6 +89,10 @@ static const struct fld table[] = {
 	CTR("detect", "reloads", "Rule files reloaded."),
 	CTR("detect", "reload_failures", "Rule reloads rejected."),
 	CTR("detect", "allowed", "Alerts held back by the --allow list."),
+	CTR("detect", "incidents_opened", "Incidents opened (--incidents)."),
+	CTR("detect", "incidents_resolved", "Incidents resolved (--incidents)."),
+	GAU("detect", "incidents_tracked", "detect_incidents_tracked",
+	    "Incidents open or pending (--incidents)."),
 	FN("detect", "rules", fld_rules),
 
 	/* throttle */

@@ -9,7 +9,9 @@
  * (summary), the metric against its threshold (description), the window,
  * the alert_id and each aggregate.  Successive windows of one source and
  * rule are therefore one Alertmanager alert, which its grouping, silences
- * and inhibition act on.  startsAt and endsAt are left to Alertmanager
+ * and inhibition act on.  An incident's resolution (detect --incidents)
+ * carries startsAt and endsAt, the incident's, which ends the alert of the
+ * same labels.  Otherwise startsAt and endsAt are left to Alertmanager
  * (the time it receives the alert, and that plus its resolve_timeout): a
  * window_start is always older than a group_wait, and Alertmanager flushes
  * a group at once for an alert that started longer ago than that, which
@@ -127,6 +129,8 @@ static json_t *am_annotations(const json_t *a)
 	static const char *const map[][2] = {
 		{ "alert_id", "alert_id" }, { "metric", "metric" },
 		{ "value", "value" }, { "threshold", "threshold" },
+		{ "incident_id", "incident_id" }, { "peak", "peak" },
+		{ "duration_s", "duration_s" },
 	};
 	json_t *an = json_object(), *agg = json_object_get(a, "aggregates"), *v;
 	struct nw_buf b = { 0 };
@@ -163,6 +167,15 @@ static void am_item(json_t *arr, const char *line, size_t len)
 	}
 	json_t *it = json_pack("{s:o,s:o}", "labels", am_labels(a),
 	                       "annotations", am_annotations(a));
+	char t0[40], t1[40];
+	/* A resolution (detect --incidents) ends the alert of the same labels:
+	 * startsAt and endsAt are the incident's. */
+	if (ntf_is_resolved(a) &&
+	    ntf_iso_time(t0, sizeof t0, json_object_get(a, "incident_start")) &&
+	    ntf_iso_time(t1, sizeof t1, json_object_get(a, "incident_end"))) {
+		json_object_set_new(it, "startsAt", json_string(t0));
+		json_object_set_new(it, "endsAt", json_string(t1));
+	}
 	if (am_generator != NULL)
 		json_object_set_new(it, "generatorURL", am_generator_url(a));
 	json_array_append_new(arr, it);

@@ -181,6 +181,19 @@ json_t *ntf_text_cut(const char *s, size_t limit)
 	return jtext(s, ESC_NONE, limit, NULL);
 }
 
+bool ntf_is_resolved(const json_t *alert)
+{
+	const char *s = json_string_value(json_object_get(alert, "status"));
+	return s != NULL && strcmp(s, "resolved") == 0;
+}
+
+/* The mark a message opens with: a siren, or a check for a resolution. */
+static const char *mark(const json_t *a, const char *rest, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s%s", ntf_is_resolved(a) ? "\u2705 " : "\U0001F6A8 ", rest);
+	return buf;
+}
+
 /* Human text of any JSON value: strings as they are, numbers short. */
 void ntf_value_text(struct nw_buf *b, const json_t *v)
 {
@@ -384,6 +397,7 @@ static json_t *jwrap(const char *prefix, const char *s, size_t n, enum esc st,
 
 static char *slack_alert(const json_t *a)
 {
+	char pre[16];
 	struct nw_buf msg = { 0 }, f = { 0 };
 	struct kv kv[5 + NTF_SL_FIELDS];
 	size_t n = alert_fields(a, kv, 5 + NTF_SL_FIELDS);
@@ -404,7 +418,8 @@ static char *slack_alert(const json_t *a)
 	}
 	blocks = json_pack("[{s:s,s:o},{s:s,s:o}]",
 		"type", "section", "text",
-		mrkdwn(jwrap("🚨 *", msg.p, msg.len, ESC_SLACK, "*", NTF_SL_TEXT)),
+		mrkdwn(jwrap(mark(a, "*", pre, sizeof pre), msg.p, msg.len,
+		             ESC_SLACK, "*", NTF_SL_TEXT)),
 		"type", "section", "fields", fields);
 	if (json_array_size(aggs) > 0)
 		json_array_append_new(blocks,
@@ -420,7 +435,8 @@ static char *slack_alert(const json_t *a)
 	json_array_append_new(blocks, json_pack("{s:s,s:[o]}", "type", "context",
 		"elements", mrkdwn(jwrap("", f.p, f.len, ESC_SLACK, "", NTF_SL_FIELD))));
 	json_t *root = json_pack("{s:o,s:o}",
-		"text", jwrap("🚨 ", msg.p, msg.len, ESC_SLACK, "", NTF_SL_TEXT),
+		"text", jwrap(mark(a, "", pre, sizeof pre), msg.p, msg.len, ESC_SLACK,
+		              "", NTF_SL_TEXT),
 		"blocks", blocks);
 	kv_free(kv, n);
 	nw_buf_free(&msg);
@@ -437,6 +453,8 @@ static json_int_t severity_color(const json_t *a)
 		{ "medium", 0xF1C40F }, { "low", 0x3498DB }, { "info", 0x3498DB },
 	};
 	const char *s = json_string_value(json_object_get(a, "severity"));
+	if (ntf_is_resolved(a))
+		return 0x2ECC71;                 /* green: it is over */
 	for (size_t i = 0; s && i < sizeof colors / sizeof colors[0]; i++)
 		if (strcasecmp(s, colors[i].sev) == 0)
 			return colors[i].rgb;
@@ -448,6 +466,7 @@ static const char *nonempty(const char *s) { return *s ? s : "—"; }
 
 static char *discord_alert(const json_t *a)
 {
+	char pre[16];
 	struct nw_buf msg = { 0 }, t = { 0 };
 	struct kv kv[NTF_DC_FIELDS];
 	size_t n = alert_fields(a, kv, NTF_DC_FIELDS);
@@ -485,8 +504,8 @@ static char *discord_alert(const json_t *a)
 	if (ntf_iso_time(ts, sizeof ts, json_object_get(a, "window_end")))
 		json_object_set_new(embed, "timestamp", json_string(ts));
 	json_t *root = json_pack("{s:o,s:[o],s:{s:[]}}",
-		"content", jwrap("🚨 **", msg.p, msg.len, ESC_DISCORD, "**",
-		                 NTF_DC_CONTENT),
+		"content", jwrap(mark(a, "**", pre, sizeof pre), msg.p, msg.len,
+		                 ESC_DISCORD, "**", NTF_DC_CONTENT),
 		"embeds", embed, "allowed_mentions", "parse");
 	kv_free(kv, n);
 	nw_buf_free(&msg);

@@ -97,6 +97,8 @@ size_t ntf_utf8_chars(const char *s);
  * a JSON string of s cut to limit code points, compact JSON text of j
  * (which it takes; NULL only when out of memory). */
 void ntf_value_text(struct nw_buf *b, const json_t *v);
+/* An incident's resolution ("status":"resolved", detect --incidents). */
+bool ntf_is_resolved(const json_t *alert);
 void ntf_message_text(struct nw_buf *b, const json_t *alert);
 bool ntf_iso_time(char *out, size_t sz, const json_t *v);
 json_t *ntf_text_cut(const char *s, size_t limit);

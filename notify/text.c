@@ -27,7 +27,7 @@ static const char *severity_sgr(const char *sev)
 {
 	static const struct { const char *name, *sgr; } map[] = {
 		{ "critical", "\033[1;31m" }, { "warning", "\033[33m" },
-		{ "info", "\033[36m" },
+		{ "info", "\033[36m" }, { "resolved", "\033[32m" },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(sev, map[i].name) == 0)
@@ -79,7 +79,8 @@ static void add_field(struct nw_buf *b, const json_t *a, const char *name,
 /* window_end (epoch ms) as RFC 3339 UTC to the second, "-" without one. */
 static void add_time(struct nw_buf *b, const json_t *a)
 {
-	const json_t *v = json_object_get(a, "window_end");
+	const json_t *v = ntf_is_resolved(a) ? json_object_get(a, "incident_end")
+	                                      : json_object_get(a, "window_end");
 	json_int_t ms = json_is_integer(v) ? json_integer_value(v) : -1;
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
@@ -95,7 +96,8 @@ static void add_time(struct nw_buf *b, const json_t *a)
 /* The severity upper-cased and padded to 8 columns, coloured if asked. */
 static void add_severity(struct nw_buf *b, const json_t *a, bool colour)
 {
-	const char *sev = json_string_value(json_object_get(a, "severity"));
+	const char *sev = ntf_is_resolved(a) ? "resolved"
+	                  : json_string_value(json_object_get(a, "severity"));
 	const char *sgr = colour && sev ? severity_sgr(sev) : NULL;
 	struct nw_buf s = { 0 };
 	size_t w;

@@ -64,13 +64,14 @@ int thr_tmpl_render(const char *tmpl, const struct thr_fields *f,
 }
 
 /* ---- reading a line: lib/jscan -------------------------------------------
- * One validating pass picks out the five top-level members the gate reads,
+ * One validating pass picks out the top-level members the gate reads,
  * decoded; a repeated name anywhere refuses the line (docs/contracts.md,
  * "Duplicate member names"), whatever else it holds. */
 
-enum { SF_TYPE, SF_ID, SF_RULE, SF_KEY_FIELD, SF_KEY, SF_N };
+enum { SF_TYPE, SF_ID, SF_RULE, SF_KEY_FIELD, SF_KEY, SF_STATUS, SF_INCIDENT,
+       SF_N };
 static const char *const item_members[SF_N] = {
-	"type", "alert_id", "rule", "key_field", "key",
+	"type", "alert_id", "rule", "key_field", "key", "status", "incident_id",
 };
 
 /* The paths table, built on first use and kept for the process. */
@@ -145,6 +146,17 @@ static const char *alert_fields(const struct jscan_val *v, const int *slot,
 		return "alert without a string key_field";
 	if ((f->key = item_str(&v[slot[SF_KEY]], &f->key_len)) == NULL)
 		return "alert without a string key";
+	/* An incident's resolution (detect --incidents) claims with the id of
+	 * the alert that opened it: it passes exactly when that alert holds
+	 * the key, i.e. when throttle let the incident through. */
+	const char *st = item_str(&v[slot[SF_STATUS]], &tn), *inc;
+	size_t incn;
+	if (st && tn == 8 && memcmp(st, "resolved", 8) == 0) {
+		if ((inc = item_str(&v[slot[SF_INCIDENT]], &incn)) == NULL || incn == 0 ||
+		    incn > THR_ID_MAX)
+			return "resolution without a string incident_id";
+		*id = inc, *idn = incn;
+	}
 	return NULL;
 }
 

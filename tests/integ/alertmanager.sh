@@ -82,3 +82,26 @@ PY
 wait_until 20 'notes | grep -q "^port_scan 3 firing"'
 check_eq am_grouped_notification "port_scan 3 firing" "$(notes | grep '^port_scan')"
 check_eq am_silenced_not_notified "" "$(notes | grep '^data_exfiltration')"
+
+# A resolution (detect --incidents) ends the alert of the same labels:
+# the API stops listing it and the receiver hears "resolved".
+now_ms=$(( $(date +%s) * 1000 ))
+printf '{"type":"alert","alert_id":"r00000001","status":"resolved","incident_id":"p00000001","rule":"port_scan","severity":"high","key_field":"src_ip","key":"10.66.0.1","incident_start":%d,"incident_end":%d,"duration_s":60,"metric":"distinct_dst_port","peak":101,"message":"RESOLVED: port_scan src_ip=10.66.0.1 after 60s (peak distinct_dst_port 101)"}\n' \
+	$((now_ms - 120000)) $((now_ms - 60000)) >"$T/resolved"
+post resolved <"$T/resolved"
+check_eq am_resolution_delivered 1 "$(grep -c '"status":"delivered"' "$T/resolved.out")"
+gone() { [ -z "$(api | jq -r '.[] | select(.labels.key == "10.66.0.1") | .labels.key')" ]; }
+wait_for 20 gone
+check am_resolution_ends_alert gone
+resolved_note() {
+	python3 - "$WH_LOG" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    b = json.loads(json.loads(line)["body"])
+    for a in b["alerts"]:
+        if a["labels"].get("key") == "10.66.0.1" and a["status"] == "resolved":
+            print("resolved", a["endsAt"][:4])
+PY
+}
+wait_until 20 '[ -n "$(resolved_note)" ]'
+check_eq am_receiver_hears_resolved "resolved $(date -u +%Y)" "$(resolved_note | head -1)"

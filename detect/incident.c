@@ -1,0 +1,294 @@
+/*
+ * incident.c - the incident table of detect --incidents (incident.h): a
+ * hash table of (rule, key field, key), each entry a streak of matching
+ * windows that is pending (held for less than --for), or open.
+ *
+ * Ids are functions of the input only: an incident's id is the alert_id of
+ * the alert that opened it, its resolution's alert_id a hash of that id, so
+ * a replay after a restore gives the same records.  Entries that are not
+ * open and have not matched for --resolve-after are dropped, so the table
+ * holds only what alerts.
+ */
+#include "incident.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct inc_entry {
+	struct inc_entry *next;
+	uint64_t h;
+	char *rule, *key_field, *key, *severity, *group, *metric;
+	int64_t first_start, first_end;  /* the streak's first matching window */
+	int64_t last_end;                /* its newest matching window */
+	bool open;
+	uint64_t id;                     /* the opening alert's id */
+	double peak;
+};
+
+static uint64_t inc_hash(const char *a, const char *b, const char *c, size_t cn)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *p[3] = { a, b, c };
+	size_t n[3] = { strlen(a), strlen(b), cn };
+	for (int i = 0; i < 3; i++) {
+		for (size_t j = 0; j < n[i]; j++)
+			h = (h ^ (unsigned char)p[i][j]) * 0x100000001b3ULL;
+		h = (h ^ 0xff) * 0x100000001b3ULL;     /* separator */
+	}
+	return h;
+}
+
+void inc_init(struct inc_table *t, int64_t for_ms, int64_t keep_ms)
+{
+	memset(t, 0, sizeof *t);
+	t->for_ms = for_ms;
+	t->keep_ms = keep_ms;
+	t->now = INT64_MIN;
+	t->nb = 1024;
+	t->b = nw_xcalloc(t->nb, sizeof *t->b);
+}
+
+static void entry_free(struct inc_entry *e)
+{
+	free(e->rule);
+	free(e->key_field);
+	free(e->key);
+	free(e->severity);
+	free(e->group);
+	free(e->metric);
+	free(e);
+}
+
+static void inc_clear(struct inc_table *t)
+{
+	for (size_t i = 0; i < t->nb; i++)
+		while (t->b[i]) {
+			struct inc_entry *e = t->b[i];
+			t->b[i] = e->next;
+			entry_free(e);
+		}
+	t->n = 0;
+}
+
+void inc_free(struct inc_table *t)
+{
+	inc_clear(t);
+	free(t->b);
+	nw_buf_free(&t->out);
+	memset(t, 0, sizeof *t);
+}
+
+/* Grow at a load of 2 so chains stay short. */
+static void inc_grow(struct inc_table *t)
+{
+	size_t nb = t->nb * 4;
+	struct inc_entry **b = nw_xcalloc(nb, sizeof *b);
+	for (size_t i = 0; i < t->nb; i++)
+		while (t->b[i]) {
+			struct inc_entry *e = t->b[i];
+			t->b[i] = e->next;
+			e->next = b[e->h % nb];
+			b[e->h % nb] = e;
+		}
+	free(t->b);
+	t->b = b;
+	t->nb = nb;
+}
+
+static struct inc_entry *inc_insert(struct inc_table *t, struct inc_entry *e)
+{
+	if (t->n >= t->nb * 2)
+		inc_grow(t);
+	e->next = t->b[e->h % t->nb];
+	t->b[e->h % t->nb] = e;
+	t->n++;
+	return e;
+}
+
+/* The resolution record of e, ending at its last matching window. */
+static void resolution(struct inc_table *t, const struct inc_entry *e)
+{
+	struct nw_buf msg = { 0 };
+	char id[17];
+	int64_t secs = (e->last_end - e->first_start) / 1000;
+
+	snprintf(id, sizeof id, "%016" PRIx64, e->id);
+	nw_buf_reset(&t->out);
+	nw_buf_printf(&t->out, "{\"type\":\"alert\",\"alert_id\":\"%016" PRIx64 "\","
+	              "\"status\":\"resolved\",\"incident_id\":\"%s\",\"rule\":",
+	              inc_hash(id, "resolved", "", 0), id);
+	nw_buf_add_jstr(&t->out, e->rule, strlen(e->rule));
+	nw_buf_adds(&t->out, ",\"severity\":");
+	nw_buf_add_jstr(&t->out, e->severity, strlen(e->severity));
+	nw_buf_adds(&t->out, ",\"key_field\":");
+	nw_buf_add_jstr(&t->out, e->key_field, strlen(e->key_field));
+	nw_buf_adds(&t->out, ",\"key\":");
+	nw_buf_add_jstr(&t->out, e->key, strlen(e->key));
+	if (e->group) {
+		nw_buf_adds(&t->out, ",\"host_group\":");
+		nw_buf_add_jstr(&t->out, e->group, strlen(e->group));
+	}
+	nw_buf_printf(&t->out, ",\"incident_start\":%" PRId64 ",\"incident_end\":%"
+	              PRId64 ",\"duration_s\":%" PRId64 ",\"metric\":",
+	              e->first_start, e->last_end, secs);
+	nw_buf_add_jstr(&t->out, e->metric, strlen(e->metric));
+	nw_buf_adds(&t->out, ",\"peak\":");
+	rule_fmt_json(&t->out, e->peak);
+	nw_buf_printf(&msg, "RESOLVED: %s %s=%s after %" PRId64 "s (peak %s ",
+	              e->rule, e->key_field, e->key, secs, e->metric);
+	rule_fmt_text(&msg, e->peak);
+	nw_buf_addc(&msg, ')');
+	nw_buf_adds(&t->out, ",\"message\":");
+	nw_buf_add_jstr(&t->out, msg.p, msg.len);
+	nw_buf_addc(&t->out, '}');
+	nw_buf_free(&msg);
+}
+
+void inc_advance(struct inc_table *t, int64_t end,
+                 void (*emit)(const char *line, size_t n))
+{
+	if (end <= t->now)
+		return;              /* time moves once per slide: scan rarely */
+	t->now = end;
+	for (size_t i = 0; i < t->nb; i++)
+		for (struct inc_entry **pp = &t->b[i], *e; (e = *pp) != NULL;) {
+			if (t->now - e->last_end < t->keep_ms) {
+				pp = &e->next;
+				continue;
+			}
+			if (e->open) {
+				resolution(t, e);
+				emit(t->out.p, t->out.len);
+				t->resolved++;
+			}
+			*pp = e->next;
+			entry_free(e);
+			t->n--;
+		}
+}
+
+static struct inc_entry *inc_find(struct inc_table *t, const char *rule,
+                                  const char *kf, const char *key, size_t kn,
+                                  uint64_t h)
+{
+	for (struct inc_entry *e = t->b[h % t->nb]; e; e = e->next)
+		if (e->h == h && strcmp(e->rule, rule) == 0 &&
+		    strcmp(e->key_field, kf) == 0 && strlen(e->key) == kn &&
+		    memcmp(e->key, key, kn) == 0)
+			return e;
+	return NULL;
+}
+
+void inc_match(struct inc_table *t, const struct rule_match *m,
+               const char *line, size_t n,
+               void (*emit)(const char *line, size_t n))
+{
+	static const char *const sev[] = { "info", "warning", "critical" };
+	const struct rec *r = m->r;
+	char kf[256];
+	uint64_t h;
+	struct inc_entry *e;
+
+	snprintf(kf, sizeof kf, "%.*s", (int)r->kflen, r->key_field);
+	h = inc_hash(m->ru->name, kf, r->key, r->klen);
+	if ((e = inc_find(t, m->ru->name, kf, r->key, r->klen, h)) == NULL) {
+		e = nw_xcalloc(1, sizeof *e);
+		*e = (struct inc_entry){ .h = h, .rule = nw_xstrdup(m->ru->name),
+			.key_field = nw_xstrdup(kf), .key = nw_xstrndup(r->key, r->klen),
+			.severity = nw_xstrdup(sev[m->ru->severity]),
+			.group = m->group ? nw_xstrdup(m->group) : NULL,
+			.metric = nw_xstrdup(m->ru->metric),
+			.first_start = r->window_start, .first_end = r->window_end,
+			.last_end = r->window_end, .peak = m->value };
+		inc_insert(t, e);
+	}
+	if (r->window_end > e->last_end)
+		e->last_end = r->window_end;
+	if (m->value > e->peak || isnan(e->peak))
+		e->peak = m->value;
+	if (e->open || e->last_end - e->first_end < t->for_ms)
+		return;
+	e->open = true;
+	e->id = m->alert_id;
+	t->opened++;
+	/* The alert, with the incident's members before its closing brace. */
+	nw_buf_reset(&t->out);
+	nw_buf_add(&t->out, line, n - 1);
+	nw_buf_printf(&t->out, ",\"status\":\"firing\",\"incident_id\":\"%016"
+	              PRIx64 "\",\"incident_start\":%" PRId64 "}", e->id,
+	              e->first_start);
+	emit(t->out.p, t->out.len);
+}
+
+/* ---- snapshots: one JSON array of entries ------------------------------- */
+
+void inc_save(const struct inc_table *t, struct nw_buf *b)
+{
+	json_t *a = json_array();
+	char *s;
+
+	for (size_t i = 0; i < t->nb; i++)
+		for (const struct inc_entry *e = t->b[i]; e; e = e->next)
+			json_array_append_new(a, json_pack(
+				"{s:s,s:s,s:s,s:s,s:s*,s:s,s:I,s:I,s:I,s:b,s:I,s:f}",
+				"rule", e->rule, "key_field", e->key_field, "key", e->key,
+				"severity", e->severity, "group", e->group,
+				"metric", e->metric, "first_start", (json_int_t)e->first_start,
+				"first_end", (json_int_t)e->first_end,
+				"last_end", (json_int_t)e->last_end, "open", e->open,
+				"id", (json_int_t)e->id, "peak", isnan(e->peak) ? 0.0 : e->peak));
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	nw_buf_printf(b, "%" PRId64 "\n%s\n", t->now, s ? s : "[]");
+	free(s);
+}
+
+int inc_load(struct inc_table *t, const char *text, size_t n)
+{
+	const char *nl = memchr(text, '\n', n);
+	json_t *a, *o;
+	size_t i;
+	int rc = 0;
+
+	inc_clear(t);
+	t->now = INT64_MIN;
+	if (n == 0)
+		return 0;                        /* an empty state */
+	if (nl == NULL || sscanf(text, "%" SCNd64, &t->now) != 1)
+		return -1;
+	if ((a = json_loadb(nl + 1, n - (size_t)(nl + 1 - text), 0, NULL)) == NULL ||
+	    !json_is_array(a)) {
+		json_decref(a);
+		return -1;
+	}
+	json_array_foreach(a, i, o) {
+		const char *rule, *kf, *key, *sev, *group = NULL, *metric;
+		json_int_t fs, fe, le, id;
+		int open;
+		double peak;
+		if (json_unpack(o, "{s:s,s:s,s:s,s:s,s?s,s:s,s:I,s:I,s:I,s:b,s:I,s:F}",
+		                "rule", &rule, "key_field", &kf, "key", &key,
+		                "severity", &sev, "group", &group, "metric", &metric,
+		                "first_start", &fs, "first_end", &fe, "last_end", &le,
+		                "open", &open, "id", &id, "peak", &peak) != 0) {
+			rc = -1;
+			break;
+		}
+		struct inc_entry *e = nw_xcalloc(1, sizeof *e);
+		*e = (struct inc_entry){ .h = inc_hash(rule, kf, key, strlen(key)),
+			.rule = nw_xstrdup(rule), .key_field = nw_xstrdup(kf),
+			.key = nw_xstrdup(key), .severity = nw_xstrdup(sev),
+			.group = group ? nw_xstrdup(group) : NULL,
+			.metric = nw_xstrdup(metric), .first_start = fs, .first_end = fe,
+			.last_end = le, .open = open, .id = (uint64_t)id, .peak = peak };
+		inc_insert(t, e);
+	}
+	json_decref(a);
+	if (rc != 0)
+		inc_clear(t);
+	return rc;
+}
