@@ -158,24 +158,29 @@ san:
 # for N seconds on its committed seed corpus.
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps
-	$(MAKE) FUZZ=1 fuzz-build
+	$(MAKE) $(PAR) FUZZ=1 fuzz-build
 	$(FUZZ_RUN)
 
 deps:
 	@$(DEPS)
 
+# The entry targets build on every core unless make already runs parallel
+# (a jobserver is in MAKEFLAGS then).
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+PAR = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS))
+
 # The README's test command.  The suite runs against the sanitizer build.
 test: deps
-	$(MAKE) all
-	$(MAKE) SAN=1 all
+	$(MAKE) $(PAR) all
+	$(MAKE) $(PAR) SAN=1 all
 	$(TEST_RUN)
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) $(PAR) all
 	$(BENCH_RUN)
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) $(PAR) all
 	$(DEMO_RUN)
 
 clean:

@@ -20,7 +20,7 @@ exit 1
 SH
 printf '#!/bin/sh\necho deps-ran\ntouch "%s/installed"\n' "$T" >"$T/fakedeps"
 chmod +x "$T/shim/pkg-config" "$T/fakedeps"
-mk() { (cd "$W" && PATH=$T/shim:$PATH make -s DEPS="$T/fakedeps" \
+mk() { (cd "$W" && PATH=$T/shim:$PATH make -s -j"$(nproc)" DEPS="$T/fakedeps" \
 	TEST_RUN=true BENCH_RUN=true DEMO_RUN=true FUZZ_RUN=true "$@"); }
 
 # plain make before the packages are there: one line, the packages, the way out
@@ -36,7 +36,7 @@ check make_plain_builds_nothing [ ! -e "$W/bin/window" ]
 linked() {
 	local d p
 	for d in "$@"; do
-		for p in kcat-src kafka-devbroker window detect throttle notify gen ckpt exporter; do
+		for p in kcat-src kafka-devbroker window detect throttle notify gen ckpt exporter normalize; do
 			"$W/$d/$p" --version >/dev/null 2>&1 || { echo "$d/$p"; return 1; }
 		done
 	done
