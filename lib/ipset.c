@@ -1,5 +1,5 @@
-/* ipset.c - network sets: parsing addresses and CIDR networks, and the
- * sorted-range longest-prefix lookup (see ipset.h). */
+/* ipset.c - network sets: parsing addresses, CIDR networks and list files,
+ * and the sorted-range longest-prefix lookup (see ipset.h). */
 #include "ipset.h"
 #include "nw.h"
 
@@ -117,6 +117,16 @@ void ipset_add(struct ipset *s, ipset_addr addr, int plen, int val)
 	                                        plen, val };
 }
 
+/* Where a line's comment starts ('#', or ';' as in Spamhaus DROP
+ * "1.2.3.0/24 ; SBL123"), or e when it has none. */
+static const char *ipset_comment_start(const char *p, const char *e)
+{
+	for (; p < e; p++)
+		if (*p == '#' || *p == ';')
+			return p;
+	return e;
+}
+
 int ipset_add_list(struct ipset *s, const char *text, size_t n,
                    const char *origin, int val, char *err, size_t errlen)
 {
@@ -124,13 +134,12 @@ int ipset_add_list(struct ipset *s, const char *text, size_t n,
 
 	for (int line = 1; p < end; line++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end, *hash = memchr(p, '#', (size_t)(e - p));
+		const char *e = nl ? nl : end;
 		char why[200];
 		ipset_addr a;
 		int plen;
 
-		if (hash)
-			e = hash;
+		e = ipset_comment_start(p, e);
 		while (p < e && isspace((unsigned char)*p))
 			p++;
 		while (e > p && isspace((unsigned char)e[-1]))

@@ -1,6 +1,7 @@
 /*
- * ipset.h - sets of IPv4 and IPv6 networks with a longest-prefix lookup,
- * for rule sets (`key in @trusted`), the allowlist and host groups.
+ * ipset.h - sets of IPv4 and IPv6 networks with a longest-prefix lookup:
+ * detect's rule sets (`key in @trusted`), allowlist and host groups, and
+ * enrich's threat-intel lists and identity networks.
  *
  * One 128-bit address space holds both families: an IPv4 address a.b.c.d
  * is the IPv4-mapped IPv6 address ::ffff:a.b.c.d, and a.b.c.d/n is
@@ -44,7 +45,8 @@ bool ipset_parse_addr(const char *s, size_t n, ipset_addr *a);
 void ipset_fmt(ipset_addr addr, int plen, char *buf, size_t len);
 
 void ipset_add(struct ipset *s, ipset_addr addr, int plen, int val);
-/* Plain list: one address or network per line, '#' starts a comment,
+/* A list file: one address or network per line; '#' or ';' starts a
+ * comment (plain lists, FireHOL netsets, Spamhaus DROP's "net ; SBL…");
  * blank lines are ignored.  -1 with "origin:line: reason" in err. */
 int  ipset_add_list(struct ipset *s, const char *text, size_t n,
                     const char *origin, int val, char *err, size_t errlen);

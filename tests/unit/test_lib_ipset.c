@@ -1,4 +1,4 @@
-/* test_detect_ipset.c - network sets: parsing, longest prefix, both
+/* test_lib_ipset.c - network sets: parsing, longest prefix, both
  * families in one space, the edges (/0, /32, /128, the last address),
  * plain-list files and their errors. */
 #include <stdint.h>
@@ -230,6 +230,36 @@ TEST(plain_list)
 	ipset_free(&s);
 }
 
+/* Spamhaus DROP ("net ; SBL…", "; comment" lines) and a FireHOL netset
+ * ('#' headers, bare addresses and networks), IPv4 and IPv6. */
+TEST(drop_and_firehol)
+{
+	static const char drop[] =
+		"; Spamhaus DROP List 2026/12/01 - (c) 2026 The Spamhaus Project\n"
+		"; Last-Modified: Tue, 01 Dec 2026 10:00:00 GMT\n"
+		"1.10.16.0/20 ; SBL256894\n"
+		"2a06:5280::/29 ; SBL462300\n";
+	static const char firehol[] =
+		"#\n# firehol_level1\n#\n# Source : http://iplists.firehol.org/\n"
+		"0.0.0.0/8\n5.188.10.0/23\n203.0.113.7\n";
+	struct ipset s = { 0 };
+	char err[200];
+	int va, vb;
+
+	CHECK_INT(ipset_add_list(&s, drop, strlen(drop), "drop.txt", 0, err, sizeof err), 0);
+	CHECK_INT(ipset_add_list(&s, firehol, strlen(firehol), "l1.netset", 0, err, sizeof err), 0);
+	CHECK_INT(ipset_build(&s, &va, &vb, err, sizeof err), 0);
+	CHECK_INT(s.nnets, 5);
+	CHECK_INT(find(&s, "1.10.31.255"), 0);
+	CHECK_INT(find(&s, "1.10.32.0"), -1);
+	CHECK_INT(find(&s, "2a06:5287::1"), 0);
+	CHECK_INT(find(&s, "2a06:5288::1"), -1);
+	CHECK_INT(find(&s, "5.188.11.1"), 0);
+	CHECK_INT(find(&s, "203.0.113.7"), 0);
+	CHECK_INT(find(&s, "203.0.113.8"), -1);
+	ipset_free(&s);
+}
+
 /* xorshift64: a fixed sequence, so a failure repeats. */
 static uint64_t rnd_state = 88172645463325252ULL;
 static uint64_t rnd(void)
@@ -314,6 +344,7 @@ int main(void)
 	RUN(empty_set);
 	RUN(bad_input);
 	RUN(plain_list);
+	RUN(drop_and_firehol);
 	RUN(random_against_brute_force);
 	RUN(format);
 	return t_done();
