@@ -21,6 +21,7 @@
 #include "enr.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,11 +83,15 @@ static bool enr_mmdb_add(struct nw_buf *b, const char *name,
 		nw_buf_add_jstr(b, v.utf8_string, v.data_size);
 		return true;
 	case MMDB_DATA_TYPE_DOUBLE:
-		nw_buf_printf(b, ",\"%s\":%.6g", name, v.double_value);
+	case MMDB_DATA_TYPE_FLOAT: {
+		/* 10 digits: every coordinate a database holds, no float noise */
+		double d = v.type == MMDB_DATA_TYPE_DOUBLE ? v.double_value
+		                                           : (double)v.float_value;
+		if (!isfinite(d))
+			return false;
+		nw_buf_printf(b, ",\"%s\":%.10g", name, d);
 		return true;
-	case MMDB_DATA_TYPE_FLOAT:
-		nw_buf_printf(b, ",\"%s\":%.6g", name, (double)v.float_value);
-		return true;
+	}
 	case MMDB_DATA_TYPE_UINT16:
 		nw_buf_printf(b, ",\"%s\":%u", name, (unsigned)v.uint16);
 		return true;
