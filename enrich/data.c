@@ -5,7 +5,7 @@
  * so a SIGHUP reload swaps in only a complete set (main.c).
  *
  * Ownership: enr_data_load fills the caller's struct; enr_data_free
- * releases what it holds.  enr_read_file's buffer is the caller's.
+ * releases what it holds.
  */
 #include "enr.h"
 
@@ -13,33 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-char *enr_read_file(const char *path, size_t *n, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	struct nw_buf b = { 0 };
-	char chunk[65536];
-	size_t got;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 &&
-	       b.len + got <= ENR_MAX_BYTES)
-		nw_buf_add(&b, chunk, got);
-	if (ferror(f) || got > 0) {
-		snprintf(err, errlen, "%s: %s", path, ferror(f) ? strerror(errno) :
-		         "larger than 256M");
-		fclose(f);
-		nw_buf_free(&b);
-		return NULL;
-	}
-	fclose(f);
-	nw_buf_addc(&b, '\0');
-	*n = b.len - 1;
-	return b.p;
-}
 
 int enr_list_parse(struct ipset *s, const char *text, size_t n,
                    const char *origin, char *err, size_t errlen)
@@ -75,7 +48,7 @@ static int enr_parse_file(const char *path, struct ipset *list,
                           struct enr_ident *id, char *err, size_t errlen)
 {
 	size_t n;
-	char *text = enr_read_file(path, &n, err, errlen);
+	char *text = nw_read_file(path, ENR_MAX_BYTES, &n, err, errlen);
 	int rc;
 
 	if (text == NULL)

@@ -61,8 +61,6 @@ struct enr_counts {             /* stats */
 int  enr_data_load(const struct enr_src *src, struct enr_data *d, char *err,
                    size_t errlen);
 void enr_data_free(struct enr_data *d);
-/* The whole file, NUL-terminated (and *n), or NULL with "path: reason". */
-char *enr_read_file(const char *path, size_t *n, char *err, size_t errlen);
 /* A list file (plain, Spamhaus DROP, FireHOL netset) into a built set. */
 int  enr_list_parse(struct ipset *s, const char *text, size_t n,
                     const char *origin, char *err, size_t errlen);
