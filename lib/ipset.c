@@ -179,7 +179,10 @@ static void ipset_emit(struct ipset *s, ipset_addr lo, ipset_addr hi, int val)
 		last->hi = hi;
 		return;
 	}
-	s->r = nw_xreallocarray(s->r, (size_t)s->nr + 1, sizeof *s->r);
+	if (s->nr == s->capr) {       /* doubling: a million networks load */
+		s->capr = s->capr ? s->capr * 2 : 16;
+		s->r = nw_xreallocarray(s->r, (size_t)s->capr, sizeof *s->r);
+	}
 	s->r[s->nr++] = (struct ipset_range){ lo, hi, val };
 }
 
@@ -194,7 +197,7 @@ int ipset_build(struct ipset *s, int *va, int *vb, char *err, size_t errlen)
 
 	free(s->r);
 	s->r = NULL;
-	s->nr = 0;
+	s->nr = s->capr = 0;
 	if (s->nnet > 0)
 		qsort(s->net, (size_t)s->nnet, sizeof *s->net, ipset_cmp);
 	for (int i = 0; i < s->nnet; i++) {

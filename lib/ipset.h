@@ -31,7 +31,7 @@ struct ipset {
 	struct ipset_net   *net;    /* as added, until ipset_build */
 	int                 nnet, capnet;
 	struct ipset_range *r;      /* after ipset_build: sorted, disjoint */
-	int                 nr;
+	int                 nr, capr;
 	int                 nnets;  /* distinct networks built in */
 };
 
