@@ -86,6 +86,7 @@ struct enr_event {
 	const struct enr_src *src;          /* the list names */
 	struct jscan_paths paths;           /* slot 2i+1: field i, 2i+2: its _info */
 	const char *field[ENR_MAX_FIELDS];
+	struct nw_buf key[ENR_MAX_FIELDS];  /* "<field>_info": as JSON text */
 	int nfield;
 	struct jscan_val *vals;
 	char *scratch;

@@ -38,6 +38,8 @@ void enr_event_init(struct enr_event *e, const char *const *fields, int n)
 		jscan_paths_add(&e->paths, fields[i]);        /* slot 2i+1 */
 		snprintf(name, sizeof name, "%s_info", fields[i]);
 		jscan_paths_add(&e->paths, name);             /* slot 2i+2 */
+		nw_buf_add_jstr(&e->key[i], name, strlen(name));
+		nw_buf_addc(&e->key[i], ':');
 	}
 	e->vals = nw_xcalloc((size_t)e->paths.n, sizeof *e->vals);
 }
@@ -45,6 +47,8 @@ void enr_event_init(struct enr_event *e, const char *const *fields, int n)
 void enr_event_free(struct enr_event *e)
 {
 	jscan_paths_free(&e->paths);
+	for (int i = 0; i < e->nfield; i++)
+		nw_buf_free(&e->key[i]);
 	free(e->vals);
 	free(e->scratch);
 	memset(e, 0, sizeof *e);
@@ -193,15 +197,14 @@ static void enr_add_ident(struct enr_event *e, ipset_addr a, struct nw_buf *b,
 	c->identity++;
 }
 
-/* "<field>_info":{…} for the address a (after a comma when needed). */
-static void enr_add_info(struct enr_event *e, const char *field, ipset_addr a,
+/* "<field>_info":{…} for field i's address a. */
+static void enr_add_info(struct enr_event *e, int i, ipset_addr a,
                          struct nw_buf *b, struct enr_counts *c)
 {
 	const char *scope = enr_scope(a);
 
-	nw_buf_addc(b, '"');
-	nw_buf_adds(b, field);
-	nw_buf_adds(b, "_info\":{\"scope\":\"");
+	nw_buf_add(b, e->key[i].p, e->key[i].len);
+	nw_buf_adds(b, "{\"scope\":\"");
 	nw_buf_adds(b, scope ? scope : "public");
 	nw_buf_addc(b, '"');
 	if (scope == NULL) {
@@ -257,7 +260,7 @@ const char *enr_event(struct enr_event *e, const char *line, size_t n,
 		if (!empty)
 			nw_buf_addc(out, ',');
 		empty = false;
-		enr_add_info(e, e->field[i], a, out, c);
+		enr_add_info(e, i, a, out, c);
 	}
 	nw_buf_add(out, close, (size_t)(line + n - close));
 	c->events++;

@@ -183,6 +183,25 @@ TEST(events)
 	enr_data_free(&d);
 }
 
+/* A field name that needs escaping still gives valid JSON. */
+TEST(odd_field_name)
+{
+	static const char *const fields[] = { "a\"b" };
+	struct enr_data d = { 0 };
+	struct enr_src src = { 0 };
+	struct enr_event e;
+	struct enr_counts c = { 0 };
+	struct nw_buf b = { 0 };
+
+	enr_event_init(&e, fields, 1);
+	e.d = &d;
+	e.src = &src;
+	CHECK_STR(run(&e, "{\"a\\\"b\":\"127.0.0.1\"}", &b, &c),
+	          "{\"a\\\"b\":\"127.0.0.1\",\"a\\\"b_info\":{\"scope\":\"loopback\"}}");
+	nw_buf_free(&b);
+	enr_event_free(&e);
+}
+
 int main(void)
 {
 	RUN(scopes);
@@ -190,6 +209,7 @@ int main(void)
 	RUN(identity_json);
 	RUN(identity_errors);
 	RUN(events);
+	RUN(odd_field_name);
 	enr_scope_free();
 	return t_done();
 }
