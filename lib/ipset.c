@@ -186,6 +186,25 @@ static void ipset_emit(struct ipset *s, ipset_addr lo, ipset_addr hi, int val)
 	s->r[s->nr++] = (struct ipset_range){ lo, hi, val };
 }
 
+/* The IPv4 index: v4idx[b] is the number of ranges starting below the
+ * b-th /16 of IPv4 (b up to IPSET_V4_BUCKETS, the end of IPv4). */
+static void ipset_index(struct ipset *s)
+{
+	int j = 0;
+
+	free(s->v4idx);
+	s->v4idx = NULL;
+	if (s->nr < IPSET_INDEX_MIN)
+		return;
+	s->v4idx = nw_xreallocarray(NULL, IPSET_V4_BUCKETS + 1, sizeof (int));
+	for (int b = 0; b <= IPSET_V4_BUCKETS; b++) {
+		ipset_addr start = IPSET_V4MAPPED + ((ipset_addr)b << 16);
+		while (j < s->nr && s->r[j].lo < start)
+			j++;
+		s->v4idx[b] = j;
+	}
+}
+
 /* One sweep over the sorted networks with a stack of those that hold the
  * current position (at most 129 deep: one per prefix length).  Each
  * position belongs to the innermost network on the stack. */
@@ -231,6 +250,7 @@ int ipset_build(struct ipset *s, int *va, int *vb, char *err, size_t errlen)
 			cur = t->hi + 1;
 	}
 	s->nnets = uniq;
+	ipset_index(s);
 	free(s->net);
 	s->net = NULL;
 	s->nnet = s->capnet = 0;
@@ -240,6 +260,14 @@ int ipset_build(struct ipset *s, int *va, int *vb, char *err, size_t errlen)
 int ipset_find(const struct ipset *s, ipset_addr a)
 {
 	int lo = 0, hi = s->nr - 1, at = -1;
+
+	if (s->v4idx != NULL && (a >> 32) == 0xffff) {
+		/* only the range holding the /16's start or one inside it can
+		 * hold a: those from v4idx[b] - 1 to v4idx[b + 1] - 1 */
+		uint32_t b = (uint32_t)a >> 16;
+		lo = s->v4idx[b] > 0 ? s->v4idx[b] - 1 : 0;
+		hi = s->v4idx[b + 1] - 1;
+	}
 
 	while (lo <= hi) {             /* the last range starting at or below a */
 		int mid = lo + (hi - lo) / 2;
@@ -257,5 +285,6 @@ void ipset_free(struct ipset *s)
 {
 	free(s->net);
 	free(s->r);
+	free(s->v4idx);
 	memset(s, 0, sizeof *s);
 }

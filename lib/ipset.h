@@ -11,7 +11,9 @@
  * Networks are added with a value (a group's index; 0 for a plain set),
  * then ipset_build turns them into sorted disjoint ranges, each carrying
  * the value of the longest prefix that covers it, so a lookup is one
- * binary search.
+ * binary search.  A large set also gets an index by IPv4 /16, so an IPv4
+ * lookup searches only the ranges of its /16 (a million-prefix list
+ * answers in a few cache misses).
  *
  * Ownership: an ipset owns its arrays; ipset_free releases them.  A zeroed
  * struct ipset is an empty set.
@@ -24,6 +26,9 @@
 
 typedef unsigned __int128 ipset_addr;
 
+#define IPSET_V4_BUCKETS 65536   /* one per IPv4 /16 */
+#define IPSET_INDEX_MIN  4096    /* ranges from which a set is indexed */
+
 struct ipset_net   { ipset_addr lo, hi; int len, val; };
 struct ipset_range { ipset_addr lo, hi; int val; };
 
@@ -32,6 +37,8 @@ struct ipset {
 	int                 nnet, capnet;
 	struct ipset_range *r;      /* after ipset_build: sorted, disjoint */
 	int                 nr, capr;
+	int                *v4idx;  /* large sets: per /16 of IPv4, the ranges
+	                               starting below it (IPSET_V4_BUCKETS+1) */
 	int                 nnets;  /* distinct networks built in */
 };
 

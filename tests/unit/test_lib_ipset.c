@@ -280,6 +280,52 @@ static int naive(const struct ipset_net *nets, int n, ipset_addr a)
 	return best;
 }
 
+/* A set large enough for the IPv4 index: random IPv4 networks (some
+ * nested, some wider than a /16) and a few IPv6 ones, against brute force
+ * at every network's edges and at random addresses. */
+TEST(indexed_against_brute_force)
+{
+	enum { N = 6000 };
+	struct ipset_net *nets = calloc(N, sizeof *nets);
+	struct ipset s = { 0 };
+	int va, vb, bad = 0;
+	char err[100];
+
+	for (int i = 0; i < N; i++) {
+		int plen = i % 50 == 0 ? 96 + 8 + (int)(rnd() % 8)
+		                       : 96 + 16 + (int)(rnd() % 17);
+		ipset_addr a = (ipset_addr)0xffff << 32 | (uint32_t)rnd();
+		if (i % 100 == 1) {
+			a = (ipset_addr)0x2001 << 112 | (ipset_addr)rnd() << 64;
+			plen = 32 + (int)(rnd() % 33);
+		}
+		ipset_addr host = plen >= 128 ? 0 : ~(ipset_addr)0 >> plen;
+		a &= ~host;
+		/* the value from the network, so a repeat is no clash */
+		int val = (int)(((uint64_t)a ^ (uint64_t)(a >> 64) ^
+		                 (uint64_t)plen * 2654435761u) & 0x7fffffff);
+		nets[i] = (struct ipset_net){ a, a | host, plen, val };
+		ipset_add(&s, a, plen, val);
+	}
+	CHECK_INT(ipset_build(&s, &va, &vb, err, sizeof err), 0);
+	CHECK(s.v4idx != NULL);
+	for (int i = 0; i < N && bad < 5; i++) {
+		ipset_addr probe[4] = { nets[i].lo, nets[i].hi, nets[i].lo - 1,
+		                        nets[i].hi + 1 };
+		for (int k = 0; k < 4; k++)
+			if (ipset_find(&s, probe[k]) != naive(nets, N, probe[k]))
+				bad++;
+	}
+	for (int i = 0; i < 20000 && bad < 5; i++) {
+		ipset_addr a = (ipset_addr)0xffff << 32 | (uint32_t)rnd();
+		if (ipset_find(&s, a) != naive(nets, N, a))
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+	ipset_free(&s);
+	free(nets);
+}
+
 /* Random nested and overlapping networks, clustered so prefixes nest,
  * against brute force at every boundary and at random addresses. */
 TEST(random_against_brute_force)
@@ -346,6 +392,7 @@ int main(void)
 	RUN(plain_list);
 	RUN(drop_and_firehol);
 	RUN(random_against_brute_force);
+	RUN(indexed_against_brute_force);
 	RUN(format);
 	return t_done();
 }
