@@ -72,6 +72,14 @@ static const struct sockaddr *enr_sockaddr(ipset_addr a, struct sockaddr_storage
 	return (const struct sockaddr *)ss;
 }
 
+/* ,"name": (names are ours, plain ASCII); no printf on the hot path. */
+static void enr_add_name(struct nw_buf *b, const char *name)
+{
+	nw_buf_adds(b, ",\"");
+	nw_buf_adds(b, name);
+	nw_buf_adds(b, "\":");
+}
+
 /* ,"name":value for one value of a database entry at path (a NULL-ended
  * list of keys); false when the entry has no such value. */
 static bool enr_mmdb_add(struct nw_buf *b, const char *name,
@@ -83,7 +91,7 @@ static bool enr_mmdb_add(struct nw_buf *b, const char *name,
 		return false;
 	switch (v.type) {
 	case MMDB_DATA_TYPE_UTF8_STRING:
-		nw_buf_printf(b, ",\"%s\":", name);
+		enr_add_name(b, name);
 		nw_buf_add_jstr(b, v.utf8_string, v.data_size);
 		return true;
 	case MMDB_DATA_TYPE_DOUBLE:
@@ -179,7 +187,7 @@ static void enr_add_str(struct nw_buf *b, const char *name, const char *v)
 {
 	if (v == NULL)
 		return;
-	nw_buf_printf(b, ",\"%s\":", name);
+	enr_add_name(b, name);
 	nw_buf_add_jstr(b, v, strlen(v));
 }
 

@@ -187,21 +187,26 @@ static void ipset_emit(struct ipset *s, ipset_addr lo, ipset_addr hi, int val)
 }
 
 /* The IPv4 index: v4idx[b] is the number of ranges starting below the
- * b-th /16 of IPv4 (b up to IPSET_V4_BUCKETS, the end of IPv4). */
+ * b-th block of 2^(32 - v4bits) IPv4 addresses (b up to 2^v4bits, the end
+ * of IPv4).  About one range a block keeps each search one or two steps. */
 static void ipset_index(struct ipset *s)
 {
-	int j = 0;
+	int j = 0, bits = 12;
 
 	free(s->v4idx);
 	s->v4idx = NULL;
+	s->v4bits = 0;
 	if (s->nr < IPSET_INDEX_MIN)
 		return;
-	s->v4idx = nw_xreallocarray(NULL, IPSET_V4_BUCKETS + 1, sizeof (int));
-	for (int b = 0; b <= IPSET_V4_BUCKETS; b++) {
-		ipset_addr start = IPSET_V4MAPPED + ((ipset_addr)b << 16);
+	while (bits < 22 && (1 << bits) < s->nr)
+		bits++;
+	s->v4bits = bits;
+	s->v4idx = nw_xreallocarray(NULL, ((size_t)1 << bits) + 1, sizeof (int));
+	for (int64_t blk = 0; blk <= (int64_t)1 << bits; blk++) {
+		ipset_addr start = IPSET_V4MAPPED + ((ipset_addr)blk << (32 - bits));
 		while (j < s->nr && s->r[j].lo < start)
 			j++;
-		s->v4idx[b] = j;
+		s->v4idx[blk] = j;
 	}
 }
 
@@ -262,9 +267,9 @@ int ipset_find(const struct ipset *s, ipset_addr a)
 	int lo = 0, hi = s->nr - 1, at = -1;
 
 	if (s->v4idx != NULL && (a >> 32) == 0xffff) {
-		/* only the range holding the /16's start or one inside it can
+		/* only the range holding the block's start or one inside it can
 		 * hold a: those from v4idx[b] - 1 to v4idx[b + 1] - 1 */
-		uint32_t b = (uint32_t)a >> 16;
+		uint32_t b = (uint32_t)a >> (32 - s->v4bits);
 		lo = s->v4idx[b] > 0 ? s->v4idx[b] - 1 : 0;
 		hi = s->v4idx[b + 1] - 1;
 	}

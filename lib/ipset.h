@@ -11,9 +11,10 @@
  * Networks are added with a value (a group's index; 0 for a plain set),
  * then ipset_build turns them into sorted disjoint ranges, each carrying
  * the value of the longest prefix that covers it, so a lookup is one
- * binary search.  A large set also gets an index by IPv4 /16, so an IPv4
- * lookup searches only the ranges of its /16 (a million-prefix list
- * answers in a few cache misses).
+ * binary search.  A large set also gets an index by IPv4 block (a /20
+ * for a million ranges: about one range a block), so an IPv4 lookup
+ * searches only the ranges of its block: a million-prefix list answers in
+ * two or three cache misses.
  *
  * Ownership: an ipset owns its arrays; ipset_free releases them.  A zeroed
  * struct ipset is an empty set.
@@ -26,7 +27,6 @@
 
 typedef unsigned __int128 ipset_addr;
 
-#define IPSET_V4_BUCKETS 65536   /* one per IPv4 /16 */
 #define IPSET_INDEX_MIN  4096    /* ranges from which a set is indexed */
 
 struct ipset_net   { ipset_addr lo, hi; int len, val; };
@@ -37,8 +37,9 @@ struct ipset {
 	int                 nnet, capnet;
 	struct ipset_range *r;      /* after ipset_build: sorted, disjoint */
 	int                 nr, capr;
-	int                *v4idx;  /* large sets: per /16 of IPv4, the ranges
-	                               starting below it (IPSET_V4_BUCKETS+1) */
+	int                *v4idx;  /* large sets: per IPv4 block of v4bits
+	                               bits, the ranges starting below it */
+	int                 v4bits; /* 12 to 22: about one range a block */
 	int                 nnets;  /* distinct networks built in */
 };
 
