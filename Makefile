@@ -210,7 +210,9 @@ install: $(PROGS:%=bin/%) $(MAN_PAGES)
 	        $(D)$(unitdir) $(D)$(sysconfdir)/netwatch
 	for p in $(PROGS); do install -m 755 bin/$$p $(D)$(bindir)/$(INST_PREFIX)$$p || exit 1; done
 	for s in $(SCRIPTS); do \
-		sed 's/^prog_prefix=$$/prog_prefix=$(INST_PREFIX)/' scripts/$$s >$(D)$(bindir)/$(INST_PREFIX)$$s && \
+		sed -e 's/^prog_prefix=$$/prog_prefix=$(INST_PREFIX)/' \
+		    -e 's|^share_dir=$$|share_dir=$(datadir)/netwatch|' \
+		    scripts/$$s >$(D)$(bindir)/$(INST_PREFIX)$$s && \
 		chmod 755 $(D)$(bindir)/$(INST_PREFIX)$$s || exit 1; \
 	done
 	install -m 644 $(MAN_PAGES) $(D)$(mandir)/man1/

@@ -19,22 +19,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void usage(FILE *fp)
-{
-	fputs("usage: ckpt status DIR\n"
-	      "       ckpt savepoint DIR DEST\n"
-	      "       ckpt restore SAVEPOINT DIR\n"
-	      "\n"
-	      "  status     print the completed barrier id, the restore point and\n"
-	      "             every snapshot with its state (ok, or why it is not)\n"
-	      "  savepoint  copy the snapshot set of DIR's restore point into DEST\n"
-	      "             (created; must not hold snapshots yet)\n"
-	      "  restore    copy SAVEPOINT into the checkpoint dir DIR (created;\n"
-	      "             must not hold snapshots yet) so a chain starts from it\n"
-	      "\n"
-	      "  -h, --help     this text\n"
-	      "  -V, --version  print the version\n", fp);
-}
+/* ckpt has no flags of its own, only -h and -V, before the command. */
+static const struct nw_cli cli = {
+	.head =
+"usage: ckpt status DIR\n"
+"       ckpt savepoint DIR DEST\n"
+"       ckpt restore SAVEPOINT DIR\n"
+"\n"
+"  status     print the completed barrier id, the restore point and\n"
+"             every snapshot with its state (ok, or why it is not)\n"
+"  savepoint  copy the snapshot set of DIR's restore point into DEST\n"
+"             (created; must not hold snapshots yet)\n"
+"  restore    copy SAVEPOINT into the checkpoint dir DIR (created;\n"
+"             must not hold snapshots yet) so a chain starts from it\n"
+"\n",
+	.in_order = true,
+};
 
 /* A directory that exists and holds no snapshot and no completed marker. */
 static int ckpt_empty_dir(const char *dir)
@@ -150,10 +150,6 @@ static int cmd_copy(const char *src, const char *dst, bool print_id)
 
 int main(int argc, char **argv)
 {
-	/* "+": flags stop at the command; ckpt has only -h and -V */
-	static const struct option longopts[] = { NW_CLI_STD_OPTS,
-	                                          { NULL, 0, NULL, 0 } };
-	static const struct nw_cli cli = { "+", longopts, NULL, usage };
 	const char *cmd;
 
 	nw_log_init("ckpt");

@@ -18,48 +18,39 @@
 #include "rec.h"
 #include "rules.h"
 
-static const char usage_text[] =
+static const struct nw_flag det_flags[] = {
+	{ "rules", 'r', "FILE", "rules file (JSON); SIGHUP reloads it" },
+	{ "rule", 'e', "'NAME: EXPR'", "one more rule (severity warning, metric = first\n"
+	  "field of EXPR, threshold = the number it is\n"
+	  "compared with); may be repeated" },
+	{ "set", 'S', "NAME=FILE", "the network set @NAME for expressions (key in\n"
+	  "@NAME): a file of addresses and CIDR networks,\n"
+	  "one a line; may be repeated" },
+	{ "allow", 'a', "FILE", "keys in this list (same format) never alert" },
+	{ "groups", 'g', "FILE", "host groups (JSON): networks, per-rule thresholds" },
+	{ "check", 'c', NULL, "validate the rules, print them, exit 0 (or 2)" },
+	{ "dead-letter", 'd', "FILE", "write rejected input lines to FILE" },
+	{ "stats", 's', "FILE", "keep a JSON snapshot of the counters in FILE" },
+	{ "print-default-rules", 'p', NULL, "print the built-in rules file and exit" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct nw_cli det_cli = {
+	.head =
 "usage: detect [--rules FILE] [--rule 'NAME: EXPR']... [--check]\n"
 "              [--set NAME=FILE]... [--allow FILE] [--groups FILE]\n"
 "              [--dead-letter FILE] [--stats FILE] [--print-default-rules]\n"
 "\n"
 "Reads window records on stdin and writes an alert for every rule that\n"
 "matches one.  Without --rules or --rule the built-in rules are used.\n"
-"\n"
-"  -r, --rules FILE         rules file (JSON); SIGHUP reloads it\n"
-"  -e, --rule 'NAME: EXPR'  one more rule (severity warning, metric = first\n"
-"                           field of EXPR, threshold = the number it is\n"
-"                           compared with); may be repeated\n"
-"  -S, --set NAME=FILE      the network set @NAME for expressions (key in\n"
-"                           @NAME): a file of addresses and CIDR networks,\n"
-"                           one a line; may be repeated\n"
-"  -a, --allow FILE         keys in this list (same format) never alert\n"
-"  -g, --groups FILE        host groups (JSON): networks, per-rule thresholds\n"
-"  -c, --check              validate the rules, print them, exit 0 (or 2)\n"
-"  -d, --dead-letter FILE   write rejected input lines to FILE\n"
-"  -s, --stats FILE         keep a JSON snapshot of the counters in FILE\n"
-"  -p, --print-default-rules  print the built-in rules file and exit\n"
-"  -h, --help               this text\n"
-"  -V, --version            print the version\n"
+"\n",
+	.flags = det_flags,
+	.tail =
 "\n"
 "Expressions: fields of the window record, numbers (1e6), + - * /,\n"
 "< <= > >= == !=, && || !, parentheses, FIELD in @SET.  See README.md,\n"
-"section detect.\n";
-
-static const struct option det_longopts[] = {
-	{ "rules",               required_argument, NULL, 'r' },
-	{ "rule",                required_argument, NULL, 'e' },
-	{ "set",                 required_argument, NULL, 'S' },
-	{ "allow",               required_argument, NULL, 'a' },
-	{ "groups",              required_argument, NULL, 'g' },
-	{ "check",               no_argument,       NULL, 'c' },
-	{ "dead-letter",         required_argument, NULL, 'd' },
-	{ "stats",               required_argument, NULL, 's' },
-	{ "print-default-rules", no_argument,       NULL, 'p' },
-	NW_CLI_STD_OPTS,
-	{ NULL, 0, NULL, 0 }
+"section detect.\n",
 };
-static const struct nw_cli det_cli = { "r:e:S:a:g:cd:s:p", det_longopts, usage_text, NULL };
 
 struct det_opts {
 	const char *rules_path, *dlq_path, *stats_path;

@@ -27,42 +27,38 @@
 
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
-static const char usage_text[] =
+enum { O_CHAIN = 256, O_ONCE };
+
+static const struct nw_flag flags[] = {
+	{ "run-dir", 'd', "DIR", "the chain's run directory (its state and *.stats)" },
+	{ "listen", 'l', "HOST:PORT", "address to serve on (default " DEFAULT_LISTEN ");\n"
+	  "the host is required: 0.0.0.0:9464 for every\n"
+	  "interface, [::1]:9464 for IPv6" },
+	{ "chain", O_CHAIN, "NAME", "the chain label (default: DIR's last component)" },
+	{ "once", O_ONCE, NULL, "print the metrics once on stdout and exit" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct nw_cli cli = {
+	.head =
 "usage: exporter -d DIR [--listen HOST:PORT] [--chain NAME] [--once]\n"
 "                [-h|--help] [-V|--version]\n"
 "\n"
 "Serve a supervised chain's state and stage counters (the run directory of\n"
 "scripts/supervise -d DIR) as Prometheus metrics at http://HOST:PORT/metrics.\n"
-"\n"
-"  -d, --run-dir DIR     the chain's run directory (its state and *.stats)\n"
-"  -l, --listen HOST:PORT  address to serve on (default " DEFAULT_LISTEN ");\n"
-"                        the host is required: 0.0.0.0:9464 for every\n"
-"                        interface, [::1]:9464 for IPv6\n"
-"      --chain NAME      the chain label (default: DIR's last component)\n"
-"      --once            print the metrics once on stdout and exit\n"
-"  -h, --help, -V, --version\n"
-"\n"
-"Metrics are named netwatch_*; see the README (Prometheus metrics).\n";
-
-enum { O_CHAIN = 256, O_ONCE };
+"\n",
+	.flags = flags,
+	.tail = "\nMetrics are named netwatch_*; see the README (Prometheus metrics).\n",
+};
 
 struct opts {
 	const char *run_dir, *listen, *chain;
 	bool once;
 };
 
-/* Small on purpose: a table-driven flag API may replace this loop. */
+/* Defaults, then the flags; anything bad exits 2 with one line. */
 static void parse_flags(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-		{ "run-dir", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "chain", required_argument, NULL, O_CHAIN },
-		{ "once", no_argument, NULL, O_ONCE },
-		NW_CLI_STD_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	static const struct nw_cli cli = { "d:l:", longopts, usage_text, NULL };
 	char host[256], port[16], err[300];
 	int c;
 

@@ -10,59 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-static void usage(FILE *fp)
-{
-	fprintf(fp,
-"usage: gen [--eps N] [--count N] [--duration DUR] [--start-time T] [--rate N]\n"
-"           [--seed N] [--sources N] [--workers N] [--chaos on|off]\n"
-"           [--latency-spike-prob P] [--error-rate-prob P] [--data-exfil-prob P]\n"
-"           [--scenario NAME|FILE] [--truth FILE] [--realtime]\n"
-"           [--ooo-prob P] [--ooo-jitter DUR] [--late-prob P] [--late-max DUR]\n"
-"           [--dup-prob P] [--malformed-prob P] [--malformed-kinds LIST]\n"
-"           [--hold-max N] [--kafka BROKERS --topic T] [--stats FILE]\n"
-"           [--format json|rfc5424|rfc3164]\n"
-"\n"
-"Emits flow-telemetry events (NDJSON, the upstream producer's schema) on stdout,\n"
-"or syslog lines for the log path (--format).\n"
-"\n"
-"  --eps N              pace to N events/s of wall clock; 0 = as fast as possible\n"
-"                       (env EPS_TARGET, default 5000; default 0 with --scenario)\n"
-"  --count N            stop after N events\n"
-"  --duration DUR       stop after DUR (event time when synthetic, else wall clock)\n"
-"  --start-time T       synthetic event time from T (epoch s, or ms if > 1e11),\n"
-"                       advancing at the --eps rate (5000/s when --eps is 0)\n"
-"  --rate N             with --start-time: advance event time at N events/s\n"
-"                       instead, whatever the pacing\n"
-"  --seed N             PRNG seed; with --start-time the output is reproducible\n"
-"  --sources N          N distinct source addresses (default: the pool of 20)\n"
-"  --workers N          generator shards, each its own PRNG stream, interleaved\n"
-"                       (env WORKER_COUNT, default 10)\n"
-"  --chaos on|off       per-event anomalies (env CHAOS_MODE, default on;\n"
-"                       always off for a scenario's background)\n"
-"  --latency-spike-prob P  latency_ms 2000-7000 (env LATENCY_SPIKE_PROB, 0.1)\n"
-"  --error-rate-prob P     flags RST,ACK + status 503 (env ERROR_RATE_PROB, 0.05)\n"
-"  --data-exfil-prob P     bytes_sent 10-60 MiB to 53/UDP (env DATA_EXFIL_PROB, 0.02)\n"
-"  --scenario NAME|FILE attack episodes over clean background (built-in: %s)\n"
-"  --truth FILE         write one JSON line per episode (kind, key_field, key,\n"
-"                       start, end in epoch ms)\n"
-"  --realtime           with --scenario: pace by event time (1 s per second)\n"
-"  --ooo-prob P         deliver an event late by up to --ooo-jitter (default 3s)\n"
-"  --late-prob P        deliver an event 7s..--late-max (default 90s) late\n"
-"  --dup-prob P         deliver an event twice (same event_id)\n"
-"  --malformed-prob P   add a malformed line; kinds from --malformed-kinds\n"
-"                       (truncated,types,missing,utf8,long,empty; default all)\n"
-"  --hold-max N         events held back at most for ooo/late/dup (65536)\n"
-"  --kafka BROKERS      produce into Kafka via kcat-src -P, keyed by src_ip\n"
-"  --topic T            the topic for --kafka\n"
-"  --stats FILE         counters as one JSON line, replaced every second\n"
-"  --format F           json (telemetry), or rfc5424 / rfc3164: syslog lines of\n"
-"                       sshd, sudo, cron and firewall drops (each event a\n"
-"                       netfilter line), with the log kinds of the logs\n"
-"                       scenario  [json]\n"
-"  -h, --help           this text;  -V, --version  the version\n",
-	        gen_scenario_names());
-}
-
 static double parse_prob(const char *what, const char *s)
 {
 	return nw_flag_double(what, s, 0, 1);
@@ -133,40 +80,76 @@ enum { O_EPS = 256, O_COUNT, O_DURATION, O_START, O_SEED, O_SOURCES,
        O_BADKINDS, O_HOLD, O_KAFKA, O_TOPIC, O_STATS, O_RATE,
        O_FORMAT };
 
+/* "%s" in a help text is the list of built-in scenarios. */
+static const struct nw_flag flags[] = {
+	{ "eps", O_EPS, "N", "pace to N events/s of wall clock; 0 = as fast as\n"
+	  "possible (env EPS_TARGET, default 5000; default 0\n"
+	  "with --scenario)" },
+	{ "count", O_COUNT, "N", "stop after N events" },
+	{ "duration", O_DURATION, "DUR", "stop after DUR (event time when synthetic, else\n"
+	  "wall clock)" },
+	{ "start-time", O_START, "T", "synthetic event time from T (epoch s, or ms if\n"
+	  "> 1e11), advancing at the --eps rate (5000/s when\n"
+	  "--eps is 0)" },
+	{ "rate", O_RATE, "N", "with --start-time: advance event time at N\n"
+	  "events/s instead, whatever the pacing" },
+	{ "seed", O_SEED, "N", "PRNG seed; with --start-time the output is\n"
+	  "reproducible" },
+	{ "sources", O_SOURCES, "N", "N distinct source addresses (default: the pool of 20)" },
+	{ "workers", O_WORKERS, "N", "generator shards, each its own PRNG stream,\n"
+	  "interleaved (env WORKER_COUNT, default 10)" },
+	{ "chaos", O_CHAOS, "on|off", "per-event anomalies (env CHAOS_MODE, default on;\n"
+	  "always off for a scenario's background)" },
+	{ "latency-spike-prob", O_SPIKE, "P", "latency_ms 2000-7000 (env LATENCY_SPIKE_PROB, 0.1)" },
+	{ "error-rate-prob", O_ERROR, "P", "flags RST,ACK + status 503 (env ERROR_RATE_PROB,\n"
+	  "0.05)" },
+	{ "data-exfil-prob", O_EXFIL, "P", "bytes_sent 10-60 MiB to 53/UDP (env\n"
+	  "DATA_EXFIL_PROB, 0.02)" },
+	{ "scenario", O_SCENARIO, "NAME|FILE", "attack episodes over clean background\n"
+	  "(built-in: %s)" },
+	{ "truth", O_TRUTH, "FILE", "write one JSON line per episode (kind, key_field,\n"
+	  "key, start, end in epoch ms)" },
+	{ "realtime", O_REALTIME, NULL, "with --scenario: pace by event time (1 s per second)" },
+	{ "ooo-prob", O_OOO, "P", "deliver an event late by up to --ooo-jitter\n"
+	  "(default 3s)" },
+	{ "ooo-jitter", O_JITTER, "DUR", NULL },
+	{ "late-prob", O_LATE, "P", "deliver an event 7s..--late-max (default 90s) late" },
+	{ "late-max", O_LATEMAX, "DUR", NULL },
+	{ "dup-prob", O_DUP, "P", "deliver an event twice (same event_id)" },
+	{ "malformed-prob", O_BAD, "P", "add a malformed line; kinds from --malformed-kinds\n"
+	  "(truncated,types,missing,utf8,long,empty; default\n"
+	  "all)" },
+	{ "malformed-kinds", O_BADKINDS, "LIST", NULL },
+	{ "hold-max", O_HOLD, "N", "events held back at most for ooo/late/dup (65536)" },
+	{ "kafka", O_KAFKA, "BROKERS", "produce into Kafka via kcat-src -P, keyed by src_ip" },
+	{ "topic", O_TOPIC, "T", "the topic for --kafka" },
+	{ "stats", O_STATS, "FILE", "counters as one JSON line, replaced every second" },
+	{ "format", O_FORMAT, "F", "json (telemetry), or rfc5424 / rfc3164: syslog lines\n"
+	  "of sshd, sudo, cron and firewall drops (each event\n"
+	  "a netfilter line), with the log kinds of the logs\n"
+	  "scenario  [json]" },
+	{ NULL, 0, NULL, NULL },
+};
+
 static void parse_flags(struct gen_opts *o, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "eps", required_argument, NULL, O_EPS },
-		{ "rate", required_argument, NULL, O_RATE },
-		{ "count", required_argument, NULL, O_COUNT },
-		{ "duration", required_argument, NULL, O_DURATION },
-		{ "start-time", required_argument, NULL, O_START },
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "sources", required_argument, NULL, O_SOURCES },
-		{ "workers", required_argument, NULL, O_WORKERS },
-		{ "chaos", required_argument, NULL, O_CHAOS },
-		{ "latency-spike-prob", required_argument, NULL, O_SPIKE },
-		{ "error-rate-prob", required_argument, NULL, O_ERROR },
-		{ "data-exfil-prob", required_argument, NULL, O_EXFIL },
-		{ "scenario", required_argument, NULL, O_SCENARIO },
-		{ "truth", required_argument, NULL, O_TRUTH },
-		{ "realtime", no_argument, NULL, O_REALTIME },
-		{ "ooo-prob", required_argument, NULL, O_OOO },
-		{ "ooo-jitter", required_argument, NULL, O_JITTER },
-		{ "late-prob", required_argument, NULL, O_LATE },
-		{ "late-max", required_argument, NULL, O_LATEMAX },
-		{ "dup-prob", required_argument, NULL, O_DUP },
-		{ "malformed-prob", required_argument, NULL, O_BAD },
-		{ "malformed-kinds", required_argument, NULL, O_BADKINDS },
-		{ "hold-max", required_argument, NULL, O_HOLD },
-		{ "kafka", required_argument, NULL, O_KAFKA },
-		{ "topic", required_argument, NULL, O_TOPIC },
-		{ "stats", required_argument, NULL, O_STATS },
-		{ "format", required_argument, NULL, O_FORMAT },
-		NW_CLI_STD_OPTS,
-		{ NULL, 0, NULL, 0 },
+	const struct nw_cli cli = {
+		.head =
+"usage: gen [--eps N] [--count N] [--duration DUR] [--start-time T] [--rate N]\n"
+"           [--seed N] [--sources N] [--workers N] [--chaos on|off]\n"
+"           [--latency-spike-prob P] [--error-rate-prob P] [--data-exfil-prob P]\n"
+"           [--scenario NAME|FILE] [--truth FILE] [--realtime]\n"
+"           [--ooo-prob P] [--ooo-jitter DUR] [--late-prob P] [--late-max DUR]\n"
+"           [--dup-prob P] [--malformed-prob P] [--malformed-kinds LIST]\n"
+"           [--hold-max N] [--kafka BROKERS --topic T] [--stats FILE]\n"
+"           [--format json|rfc5424|rfc3164]\n"
+"\n"
+"Emits flow-telemetry events (NDJSON, the upstream producer's schema) on stdout,\n"
+"or syslog lines for the log path (--format).\n"
+"\n",
+		.flags = flags,
+		.subst = gen_scenario_names(),
 	};
-	static const struct nw_cli cli = { "", lo, NULL, usage };
 	int c;
 	uint64_t t;
 

@@ -25,45 +25,39 @@
 #include <errno.h>
 #include <unistd.h>
 
-static const char usage_text[] =
+enum { OPT_BROKERS = 256, OPT_TOPIC, OPT_BFILE, OPT_FAULT, OPT_DOWN_AFTER,
+       OPT_DOWN_FOR };
+
+static const struct nw_flag flags[] = {
+	{ "brokers", OPT_BROKERS, "N", "brokers in the cluster, ids 1..N (default 1)" },
+	{ "topic", OPT_TOPIC, "NAME:PARTS", "create topic NAME with PARTS partitions, each\n"
+	  "replicated on min(3, N) brokers; partition p is\n"
+	  "led by broker (p mod N) + 1 (repeatable; other\n"
+	  "topics are created on first use with 4 partitions)" },
+	{ "bootstrap-file", OPT_BFILE, "FILE", "also write the bootstrap address to FILE\n"
+	  "(atomically: a reader never sees half of it)" },
+	{ "fault-broker", OPT_FAULT, "ID", "the broker SIGUSR1 takes down and SIGUSR2 brings\n"
+	  "back up (default 1)" },
+	{ "down-after", OPT_DOWN_AFTER, "DUR", "take the fault broker down DUR after start..." },
+	{ "down-for", OPT_DOWN_FOR, "DUR", "...and bring it back DUR later (once)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct nw_cli cli = {
+	.head =
 "usage: kafka-devbroker [--brokers N] [--topic NAME:PARTITIONS]...\n"
 "                       [--bootstrap-file FILE] [--fault-broker ID]\n"
 "                       [--down-after DUR --down-for DUR]\n"
 "\n"
 "Run a local Kafka cluster (librdkafka's mock cluster) on 127.0.0.1; print\n"
 "its bootstrap address on stdout; run until SIGTERM or SIGINT.\n"
-"\n"
-"  --brokers N             brokers in the cluster, ids 1..N (default 1)\n"
-"  --topic NAME:PARTS      create topic NAME with PARTS partitions, each\n"
-"                          replicated on min(3, N) brokers; partition p is\n"
-"                          led by broker (p mod N) + 1 (repeatable; other\n"
-"                          topics are created on first use with 4 partitions)\n"
-"  --bootstrap-file FILE   also write the bootstrap address to FILE\n"
-"                          (atomically: a reader never sees half of it)\n"
-"  --fault-broker ID       the broker SIGUSR1 takes down and SIGUSR2 brings\n"
-"                          back up (default 1)\n"
-"  --down-after DUR        take the fault broker down DUR after start...\n"
-"  --down-for DUR          ...and bring it back DUR later (once)\n"
-"  -h, --help              this text\n"
-"  -V, --version           version\n"
+"\n",
+	.flags = flags,
+	.tail =
 "\n"
 "A partition keeps only its newest 5 MiB (and at most 100,000 produce\n"
-"batches); older messages are dropped.\n";
-
-enum { OPT_BROKERS = 256, OPT_TOPIC, OPT_BFILE, OPT_FAULT, OPT_DOWN_AFTER,
-       OPT_DOWN_FOR };
-
-static const struct option longopts[] = {
-	{ "brokers", required_argument, NULL, OPT_BROKERS },
-	{ "topic", required_argument, NULL, OPT_TOPIC },
-	{ "bootstrap-file", required_argument, NULL, OPT_BFILE },
-	{ "fault-broker", required_argument, NULL, OPT_FAULT },
-	{ "down-after", required_argument, NULL, OPT_DOWN_AFTER },
-	{ "down-for", required_argument, NULL, OPT_DOWN_FOR },
-	NW_CLI_STD_OPTS,
-	{ NULL, 0, NULL, 0 }
+"batches); older messages are dropped.\n",
 };
-static const struct nw_cli cli = { "", longopts, usage_text, NULL };
 
 #define MAX_TOPICS 64
 

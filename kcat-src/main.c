@@ -20,7 +20,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage_text[] =
+enum {
+	OPT_DEAD = 256, OPT_STATS, OPT_STATS_INT, OPT_COMMIT_INT, OPT_BATCH,
+	OPT_KEY, OPT_MAXLINE, OPT_CKPT_DIR, OPT_CKPT_INT, OPT_NO_MARKERS
+};
+
+static const struct nw_flag flags[] = {
+	{ "brokers", 'b', "LIST", "bootstrap servers, host:port[,host:port...]" },
+	{ "topic", 't', "TOPIC", "topic to read (repeatable; one with -P)" },
+	{ "group", 'G', "GROUP", "join balanced consumer group GROUP; commits the\n"
+	  "offsets of messages written to stdout" },
+	{ "partitions", 'p', "LIST", "read only these partitions, e.g. 0,2,4-7\n"
+	  "(default: every partition; not with -G)" },
+	{ "offset", 'o', "WHERE", "start at beginning (default), end, stored (-G),\n"
+	  "OFFSET, -N (N before the end) or @TIMESTAMP_MS;\n"
+	  "with -G: where a partition without a committed\n"
+	  "offset starts (beginning or end)" },
+	{ "exit", 'e', NULL, "exit once every partition is at its end" },
+	{ "count", 'c', "N", "exit after N messages" },
+	{ "property", 'X', "P=V", "any librdkafka property (SASL, TLS, fetch sizes)" },
+	{ "config", 'F', "FILE", "librdkafka properties, one P=V per line (keep\n"
+	  "secrets here: argv is visible to every user)" },
+	{ "dead-letter", OPT_DEAD, "FILE", "rejected payloads as NDJSON records (default: log)" },
+	{ "stats", OPT_STATS, "FILE", "JSON counters, rates and lag, replaced each second" },
+	{ "stats-interval", OPT_STATS_INT, "DUR", "how often --stats is written (default 1s)" },
+	{ "commit-interval", OPT_COMMIT_INT, "DUR", "how often -G commits (default 1s)" },
+	{ "batch", OPT_BATCH, "N", "messages taken per fetch call (default 4096)" },
+	{ "checkpoint-dir", OPT_CKPT_DIR, "DIR", "barrier checkpoints in DIR (default: env\n"
+	  "NW_CHECKPOINT_DIR; none: off); see\n"
+	  "docs/recovery.md" },
+	{ "checkpoint-interval", OPT_CKPT_INT, "DUR", "time between barriers (default 5s)" },
+	{ "no-partition-markers", OPT_NO_MARKERS, NULL, "no {\"@ctl\":{\"type\":\"partition\",…}} line\n"
+	  "before each run of one partition's messages (nor\n"
+	  "revoke lines); window needs them for a watermark\n"
+	  "per partition" },
+	{ "produce", 'P', NULL, "producer mode: one message per stdin line" },
+	{ "key-field", OPT_KEY, "FIELD", "-P: key each message by this top-level JSON field" },
+	{ "max-line", OPT_MAXLINE, "BYTES", "-P: longest line accepted (default 1048576)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct nw_cli cli = {
+	.head =
 "usage: kcat-src -b BROKERS -t TOPIC [-t TOPIC]... [-G GROUP | -p PARTITIONS]\n"
 "                [-o beginning|end|stored|OFFSET|-N|@TIMESTAMP_MS] [-e] [-c COUNT]\n"
 "                [-X prop=value]... [-F FILE] [--dead-letter FILE] [--stats FILE]\n"
@@ -28,76 +69,15 @@ static const char usage_text[] =
 "\n"
 "Consume Kafka topics to stdout, one message payload per line (NDJSON), or\n"
 "with -P produce stdin lines to a topic.\n"
-"\n"
-"  -b, --brokers LIST       bootstrap servers, host:port[,host:port...]\n"
-"  -t, --topic TOPIC        topic to read (repeatable; one with -P)\n"
-"  -G, --group GROUP        join balanced consumer group GROUP; commits the\n"
-"                           offsets of messages written to stdout\n"
-"  -p, --partitions LIST    read only these partitions, e.g. 0,2,4-7\n"
-"                           (default: every partition; not with -G)\n"
-"  -o, --offset WHERE       start at beginning (default), end, stored (-G),\n"
-"                           OFFSET, -N (N before the end) or @TIMESTAMP_MS;\n"
-"                           with -G: where a partition without a committed\n"
-"                           offset starts (beginning or end)\n"
-"  -e, --exit               exit once every partition is at its end\n"
-"  -c, --count N            exit after N messages\n"
-"  -X, --property P=V       any librdkafka property (SASL, TLS, fetch sizes)\n"
-"  -F, --config FILE        librdkafka properties, one P=V per line (keep\n"
-"                           secrets here: argv is visible to every user)\n"
-"      --dead-letter FILE   rejected payloads as NDJSON records (default: log)\n"
-"      --stats FILE         JSON counters, rates and lag, replaced each second\n"
-"      --stats-interval DUR how often --stats is written (default 1s)\n"
-"      --commit-interval DUR  how often -G commits (default 1s)\n"
-"      --batch N            messages taken per fetch call (default 4096)\n"
-"      --checkpoint-dir DIR barrier checkpoints in DIR (default: env\n"
-"                           NW_CHECKPOINT_DIR; none: off); see docs/recovery.md\n"
-"      --checkpoint-interval DUR  time between barriers (default 5s)\n"
-"      --no-partition-markers  no {\"@ctl\":{\"type\":\"partition\",…}} line\n"
-"                           before each run of one partition's messages (nor\n"
-"                           revoke lines); window needs them for a watermark\n"
-"                           per partition\n"
-"  -P, --produce            producer mode: one message per stdin line\n"
-"      --key-field FIELD    -P: key each message by this top-level JSON field\n"
-"      --max-line BYTES     -P: longest line accepted (default 1048576)\n"
-"  -h, --help               this text\n"
-"  -V, --version            version\n"
+"\n",
+	.flags = flags,
+	.tail =
 "\n"
 "Exit status: 0 done (end with -e/-c, or SIGTERM/SIGINT after a commit),\n"
 "1 runtime failure (authentication, unknown topic with -e, undelivered\n"
 "messages with -P), 2 bad flag, 3 stdout closed (EPIPE; nothing unwritten is\n"
-"committed).\n";
-
-enum {
-	OPT_DEAD = 256, OPT_STATS, OPT_STATS_INT, OPT_COMMIT_INT, OPT_BATCH,
-	OPT_KEY, OPT_MAXLINE, OPT_CKPT_DIR, OPT_CKPT_INT, OPT_NO_MARKERS
+"committed).\n",
 };
-
-static const struct option longopts[] = {
-	{ "brokers", required_argument, NULL, 'b' },
-	{ "topic", required_argument, NULL, 't' },
-	{ "group", required_argument, NULL, 'G' },
-	{ "partitions", required_argument, NULL, 'p' },
-	{ "offset", required_argument, NULL, 'o' },
-	{ "exit", no_argument, NULL, 'e' },
-	{ "count", required_argument, NULL, 'c' },
-	{ "property", required_argument, NULL, 'X' },
-	{ "config", required_argument, NULL, 'F' },
-	{ "produce", no_argument, NULL, 'P' },
-	{ "dead-letter", required_argument, NULL, OPT_DEAD },
-	{ "stats", required_argument, NULL, OPT_STATS },
-	{ "stats-interval", required_argument, NULL, OPT_STATS_INT },
-	{ "commit-interval", required_argument, NULL, OPT_COMMIT_INT },
-	{ "batch", required_argument, NULL, OPT_BATCH },
-	{ "checkpoint-dir", required_argument, NULL, OPT_CKPT_DIR },
-	{ "checkpoint-interval", required_argument, NULL, OPT_CKPT_INT },
-	{ "no-partition-markers", no_argument, NULL, OPT_NO_MARKERS },
-	{ "key-field", required_argument, NULL, OPT_KEY },
-	{ "max-line", required_argument, NULL, OPT_MAXLINE },
-	NW_CLI_STD_OPTS,
-	{ NULL, 0, NULL, 0 }
-};
-static const struct nw_cli cli = { "b:t:G:p:o:ec:X:F:P", longopts, usage_text,
-                                   NULL };
 
 /* "0,2,4-7" -> a list of partition ids. */
 static void parse_partitions(struct ksrc_conf *c, const char *s)

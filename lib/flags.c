@@ -1,5 +1,6 @@
-/* flags.c - the flag toolkit (cli.h): one getopt loop with one wording for
- * a bad flag, -h/-V on every program, and parsers for flag values. */
+/* flags.c - parsers for flag values (cli.h, nw.h): durations, counts,
+ * sizes, numbers; the nw_flag_* ones exit 2 with one line naming the flag.
+ * The getopt loop and --help built from a flag table are cli.c's. */
 #include "nw.h"
 #include "cli.h"
 
@@ -140,99 +141,4 @@ uint64_t nw_flag_size(const char *flag, const char *arg, uint64_t min,
 		               "%llu to %llu bytes, not \"%s\"", flag,
 		               (unsigned long long)min, (unsigned long long)max, arg);
 	return v;
-}
-
-/* The short flag getopt rejected, for the error line. */
-const char *nw_bad_flag(const char *arg)
-{
-	static char shortf[3] = "-?";
-
-	if (optopt == 0)
-		return arg;
-	shortf[1] = isprint((unsigned char)optopt) ? (char)optopt : '?';
-	return shortf;
-}
-
-/* Is the argument getopt just looked at the long flag whose val is optopt?
- * (Then the error is about it; otherwise about the short flag optopt, which
- * may sit in a group such as -qZ where argv[optind - 1] is an earlier
- * argument.)  name gets "--flag" without any "=value". */
-static bool cli_long_flag(int argc, char **argv, const struct option *lo,
-                          char *name, size_t cap)
-{
-	const char *arg = optind >= 1 && optind <= argc ? argv[optind - 1] : "";
-	size_t len;
-
-	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-		return false;
-	len = strcspn(arg, "=");
-	snprintf(name, cap, "%.*s", (int)len, arg);
-	if (optopt == 0)
-		return true;            /* unknown or ambiguous long flag */
-	for (; lo && lo->name; lo++)
-		if (lo->flag == NULL && lo->val == optopt &&
-		    strncmp(lo->name, arg + 2, len - 2) == 0)
-			return true;
-	return false;
-}
-
-/* One line, exit 2: the reason is "unknown flag", "needs a value" or
- * "takes no value". */
-static void cli_fail(int c, int argc, char **argv, const struct nw_cli *cli)
-{
-	char name[128];
-	const char *prog = nw_stage();
-
-	if (!cli_long_flag(argc, argv, cli->longopts, name, sizeof name))
-		snprintf(name, sizeof name, "%s", nw_bad_flag(NULL));
-	if (c == ':')
-		nw_usage_error("flag %s needs a value (see %s --help)", name, prog);
-	if (optopt != 0 && name[1] == '-')
-		nw_usage_error("flag %s takes no value (see %s --help)", name, prog);
-	nw_usage_error("unknown flag %s (see %s --help)", name, prog);
-}
-
-/* shortopts with ':' first (so a missing value is told apart) and hV. */
-static const char *cli_shortopts(const char *user, char *buf, size_t cap)
-{
-	const char *s = user ? user : "";
-	bool plus = *s == '+';
-
-	snprintf(buf, cap, "%s:%s%s%s", plus ? "+" : "", s + plus,
-	         strchr(s, 'h') ? "" : "h", strchr(s, 'V') ? "" : "V");
-	return buf;
-}
-
-int nw_getopt(int argc, char **argv, const struct nw_cli *cli)
-{
-	char shortopts[128];
-	int c;
-
-	opterr = 0;          /* the one error line is ours */
-	optopt = 0;
-	c = getopt_long(argc, argv,
-	                cli_shortopts(cli->shortopts, shortopts, sizeof shortopts),
-	                cli->longopts, NULL);
-	switch (c) {
-	case 'h':
-		if (cli->usage)
-			fputs(cli->usage, stdout);
-		else if (cli->usage_fn)
-			cli->usage_fn(stdout);
-		exit(fflush(stdout) == 0 ? NW_EXIT_OK : NW_EXIT_FAIL);
-	case 'V':
-		nw_print_version();
-		exit(fflush(stdout) == 0 ? NW_EXIT_OK : NW_EXIT_FAIL);
-	case '?':
-	case ':':
-		cli_fail(c, argc, argv, cli);
-	}
-	return c;
-}
-
-void nw_cli_no_args(int argc, char **argv)
-{
-	if (optind < argc)
-		nw_usage_error("unexpected argument \"%s\" (see %s --help)",
-		               argv[optind], nw_stage());
 }

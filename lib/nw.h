@@ -222,9 +222,6 @@ void nw_sig_init(void);   /* handlers without SA_RESTART; SIGPIPE ignored */
 void nw_sig_on(int sig, void (*handler)(int));
 
 /* ---- flags (lib/flags.c; the getopt loop itself is in cli.h) ---------- */
-/* The flag getopt_long just rejected: a short one is in optopt (it may sit
- * in a group like -eX), a long one is arg, the whole argument. */
-const char *nw_bad_flag(const char *arg);
 /* Durations: "250ms", "5s", "10m", "1h", "1d"; a bare number is seconds. */
 int nw_parse_duration_ms(const char *s, int64_t *out_ms);
 int nw_parse_u64(const char *s, uint64_t *out);

@@ -21,7 +21,30 @@
 #include "stage.h"
 #include "nz.h"
 
-static const char usage_text[] =
+enum { O_FORMAT = 256, O_YEAR, O_TZ, O_DLQ, O_STATS, O_MAXLINE, O_PATTERNS,
+       O_NOBUILTIN, O_UNMATCHED, O_CHECK, O_PRINT };
+
+static const struct nw_flag nz_flags[] = {
+	{ "format", O_FORMAT, "F", "auto (by the header), rfc5424, rfc3164, or none (each\n"
+	  "line is a message)  [auto]" },
+	{ "patterns", O_PATTERNS, "FILE", "a pattern file (JSON, see README), tried before the\n"
+	  "built-in patterns; may be repeated" },
+	{ "no-builtin", O_NOBUILTIN, NULL, "without the built-in patterns (sshd, sudo, netfilter)" },
+	{ "unmatched", O_UNMATCHED, "WHAT", "pass (header fields only) or dead-letter  [pass]" },
+	{ "check", O_CHECK, NULL, "load the patterns, list them, exit 0 (2 on error)" },
+	{ "print-builtin", O_PRINT, NULL, "print the built-in pattern file and exit" },
+	{ "year", O_YEAR, "YYYY", "the year of RFC 3164 stamps  [the clock's, or the one\n"
+	  "before for a stamp more than a week ahead]" },
+	{ "tz", O_TZ, "ZONE", "the zone of RFC 3164 stamps, e.g. UTC, Europe/Paris\n"
+	  "[the local zone]" },
+	{ "dead-letter", O_DLQ, "FILE", "rejected lines as {\"reason\":...,\"line\":...}" },
+	{ "stats", O_STATS, "FILE", "counters as one JSON line, replaced every second" },
+	{ "max-line", O_MAXLINE, "SIZE", "longest input line  [1M]" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct nw_cli nz_cli = {
+	.head =
 "usage: normalize [--format auto|rfc5424|rfc3164|none] [--patterns FILE]...\n"
 "                 [--no-builtin] [--unmatched pass|dead-letter] [--year YYYY]\n"
 "                 [--tz ZONE] [--dead-letter FILE] [--stats FILE]\n"
@@ -32,43 +55,9 @@ static const char usage_text[] =
 "severity_num, structured_data, message, and the pattern that matched the\n"
 "message with its named groups.  Malformed headers are dead letters;\n"
 "control lines pass in order.\n"
-"\n"
-"  --format F          auto (by the header), rfc5424, rfc3164, or none (each\n"
-"                      line is a message)  [auto]\n"
-"  --patterns FILE     a pattern file (JSON, see README), tried before the\n"
-"                      built-in patterns; may be repeated\n"
-"  --no-builtin        without the built-in patterns (sshd, sudo, netfilter)\n"
-"  --unmatched WHAT    pass (header fields only) or dead-letter  [pass]\n"
-"  --check             load the patterns, list them, exit 0 (2 on error)\n"
-"  --print-builtin     print the built-in pattern file and exit\n"
-"  --year YYYY         the year of RFC 3164 stamps  [the clock's, or the one\n"
-"                      before for a stamp more than a week ahead]\n"
-"  --tz ZONE           the zone of RFC 3164 stamps, e.g. UTC, Europe/Paris\n"
-"                      [the local zone]\n"
-"  --dead-letter FILE  rejected lines as {\"reason\":...,\"line\":...}\n"
-"  --stats FILE        counters as one JSON line, replaced every second\n"
-"  --max-line SIZE     longest input line  [1M]\n"
-"  -h, --help, -V, --version\n";
-
-enum { O_FORMAT = 256, O_YEAR, O_TZ, O_DLQ, O_STATS, O_MAXLINE, O_PATTERNS,
-       O_NOBUILTIN, O_UNMATCHED, O_CHECK, O_PRINT };
-
-static const struct option nz_longopts[] = {
-	{ "format", required_argument, NULL, O_FORMAT },
-	{ "year", required_argument, NULL, O_YEAR },
-	{ "tz", required_argument, NULL, O_TZ },
-	{ "dead-letter", required_argument, NULL, O_DLQ },
-	{ "stats", required_argument, NULL, O_STATS },
-	{ "max-line", required_argument, NULL, O_MAXLINE },
-	{ "patterns", required_argument, NULL, O_PATTERNS },
-	{ "no-builtin", no_argument, NULL, O_NOBUILTIN },
-	{ "unmatched", required_argument, NULL, O_UNMATCHED },
-	{ "check", no_argument, NULL, O_CHECK },
-	{ "print-builtin", no_argument, NULL, O_PRINT },
-	NW_CLI_STD_OPTS,
-	{ NULL, 0, NULL, 0 },
+"\n",
+	.flags = nz_flags,
 };
-static const struct nw_cli nz_cli = { "", nz_longopts, usage_text, NULL };
 
 static struct {
 	struct nz_opts o;

@@ -1,6 +1,6 @@
 /*
  * ntf.h - notify's modules, one idea per file:
- *   opts.c     the command line: flags, usage text, webhook URL, spool dir
+ *   opts.c     the command line: the flag table, webhook URL, spool dir
  *   queue.c    alerts in memory and the FIFO queues they wait in
  *   ids.c      a table of alert_ids (delivered, pending), oldest first
  *   spool.c    the durable journal of accepted and done alerts
@@ -10,7 +10,9 @@
  *   format.c   payload formats (Slack, Discord, generic), alert checks
  *   text.c     the readable one-line form for a terminal (--format text)
  *   http.c     one webhook post at a time over libcurl
- *   main.c     set up, the read/post loop, tear down
+ *   post.c     posting mode: spool and webhook opened, the loop that posts
+ *              while it reads, the drain at end of input
+ *   main.c     flags, what each input line does, --stdout, tear down
  *
  * Ownership: an ntf_alert is created by ntf_alert_new and freed by
  * ntf_alert_free; whoever holds it in a list owns it.  Strings returned by
@@ -187,7 +189,7 @@ struct ntf_dlv_cfg {
 	int64_t retry_min_ms, retry_max_ms;
 	uint64_t digest_max;          /* alerts in one digest, at most */
 };
-/* What the scheduler does not do itself; notify's are in main.c, the unit
+/* What the scheduler does not do itself; notify's are in post.c, the unit
  * tests bring fakes. */
 struct ntf_dlv_ops {
 	/* Start posting body with the post's Idempotency-Key (the callee
@@ -299,5 +301,25 @@ char *ntf_text_alert(const char *line, size_t len, bool colour);
 bool ntf_text_colour_ok(bool tty, const char *term, const char *no_colour);
 /* Readable lines or payloads on stdout, and colour, from the flags. */
 void ntf_text_choose(const struct ntf_opts *o, bool *text, bool *colour);
+
+/* ---- posting mode (post.c) ----------------------------------------------- */
+struct nw_stage;
+struct ntf_post {
+	const struct ntf_opts *o;     /* borrowed, as are the next three */
+	struct nw_stage *st;          /* the input; its callbacks fill dlv */
+	struct nw_dlq *dlq;
+	struct ntf_barrier *barrier;
+	enum ntf_format fmt;          /* resolved */
+	struct ntf_spool spool;
+	struct ntf_http *http;
+	struct ntf_dlv dlv;
+	bool reading, more_input, stopping, fatal;
+	int64_t drain_deadline;       /* monotonic ms, once reading stopped */
+};
+/* Post until done (see post.c): the exit status. */
+int ntf_post_run(struct ntf_post *p, const char *url, const char *where);
+/* Input ended (end of file, or why): deliver what is left until the
+ * drain timeout. */
+void ntf_post_input_ended(struct ntf_post *p, const char *why);
 
 #endif

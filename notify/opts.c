@@ -1,7 +1,8 @@
 /*
- * opts.c - notify's command line: the usage text (the flags and their
- * defaults, as the README's notify section lists them), flag parsing with
- * lib's toolkit (cli.h: one wording for every bad flag, -h and -V), and
+ * opts.c - notify's command line: the flag table (the flags and their
+ * defaults, as the README's notify section lists them; lib's toolkit,
+ * cli.h, builds both what notify accepts and --help from it), flag
+ * parsing, and
  * the two settings that come from outside argv: the webhook URL (never on
  * the command line, where ps shows it) and the default spool directory.
  *
@@ -17,7 +18,40 @@
 
 #define MAX_LINE_CAP ((uint64_t)1 << 32)   /* --max-line: 4 GiB at most */
 
-static const char usage_text[] =
+enum { O_FORMAT = 256, O_STDOUT, O_URLFILE, O_SPOOL, O_TIMEOUT, O_CONNECT,
+       O_RATE, O_DRAIN, O_RMIN, O_RMAX, O_REMEMBER, O_MAXQ, O_DIGEST,
+       O_DLQ, O_BARRIER, O_STATS, O_MAXLINE, O_CKPT };
+
+static const struct nw_flag flags[] = {
+	{ "format", O_FORMAT, "F", "payload format; auto picks by the webhook's URL\n"
+	  "(hooks.slack.com: slack, discord.com: discord,\n"
+	  "a path ending /api/v2/alerts: alertmanager,\n"
+	  "else generic); text: one readable line per alert\n"
+	  "on stdout (implies --stdout)  [auto]" },
+	{ "stdout", O_STDOUT, NULL, "print each alert on stdout, post nothing: readable\n"
+	  "lines on a terminal, else the payloads" },
+	{ "url-file", O_URLFILE, "FILE", "read the webhook URL from FILE (never from argv)" },
+	{ "spool", O_SPOOL, "DIR", "durable spool  [$XDG_STATE_HOME/netwatch/notify]" },
+	{ "timeout", O_TIMEOUT, "DUR", "total time of one attempt  [10s]" },
+	{ "connect-timeout", O_CONNECT, "DUR", "connect time of one attempt  [5s]" },
+	{ "rate", O_RATE, "N/s", "posts per second (N/m, N/h also)  [1/s]" },
+	{ "drain-timeout", O_DRAIN, "DUR", "at end of input, time to finish delivery  [30s]" },
+	{ "retry-min", O_RMIN, "DUR", "first backoff after a failure  [1s]" },
+	{ "retry-max", O_RMAX, "DUR", "longest backoff  [60s]" },
+	{ "remember", O_REMEMBER, "DUR", "how long delivered ids stay remembered  [1h]" },
+	{ "max-queue", O_MAXQ, "N", "alerts held before reading pauses  [100000]" },
+	{ "digest-max", O_DIGEST, "N", "alerts in one digest post  [10000]" },
+	{ "dead-letter", O_DLQ, "FILE", "rejected input and undeliverable alerts" },
+	{ "barrier-file", O_BARRIER, "FILE", "newest barrier id whose alerts are all spooled" },
+	{ "checkpoint-dir", O_CKPT, "DIR", "mark barriers complete there (default: env\n"
+	  "NW_CHECKPOINT_DIR); see docs/recovery.md" },
+	{ "stats", O_STATS, "FILE", "one-line JSON counters, replaced every second" },
+	{ "max-line", O_MAXLINE, "SIZE", "longest input line (64k, 1M: k = 1024)  [1M]" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct nw_cli cli = {
+	.head =
 "usage: notify [--format auto|slack|discord|generic|alertmanager|text]\n"
 "              [--stdout] [--url-file FILE] [--spool DIR] [--timeout DUR]\n"
 "              [--connect-timeout DUR] [--rate N/s] [--drain-timeout DUR]\n"
@@ -29,35 +63,13 @@ static const char usage_text[] =
 "Reads alerts (NDJSON) on stdin and posts each to the webhook in WEBHOOK_URL\n"
 "(or the first line of --url-file FILE); writes one delivery record per\n"
 "alert on stdout.  Control lines are consumed.\n"
-"\n"
-"  --format F            payload format; auto picks by the webhook's URL\n"
-"                        (hooks.slack.com: slack, discord.com: discord,\n"
-"                        a path ending /api/v2/alerts: alertmanager,\n"
-"                        else generic); text: one readable line per alert\n"
-"                        on stdout (implies --stdout)  [auto]\n"
-"  --stdout              print each alert on stdout, post nothing: readable\n"
-"                        lines on a terminal, else the payloads\n"
-"  --url-file FILE       read the webhook URL from FILE (never from argv)\n"
-"  --spool DIR           durable spool  [$XDG_STATE_HOME/netwatch/notify]\n"
-"  --timeout DUR         total time of one attempt  [10s]\n"
-"  --connect-timeout DUR connect time of one attempt  [5s]\n"
-"  --rate N/s            posts per second (N/m, N/h also)  [1/s]\n"
-"  --drain-timeout DUR   at end of input, time to finish delivery  [30s]\n"
-"  --retry-min DUR       first backoff after a failure  [1s]\n"
-"  --retry-max DUR       longest backoff  [60s]\n"
-"  --remember DUR        how long delivered ids stay remembered  [1h]\n"
-"  --max-queue N         alerts held before reading pauses  [100000]\n"
-"  --digest-max N        alerts in one digest post  [10000]\n"
-"  --dead-letter FILE    rejected input and undeliverable alerts\n"
-"  --barrier-file FILE   newest barrier id whose alerts are all spooled\n"
-"  --checkpoint-dir DIR  mark barriers complete there (default: env\n"
-"                        NW_CHECKPOINT_DIR); see docs/recovery.md\n"
-"  --stats FILE          one-line JSON counters, replaced every second\n"
-"  --max-line SIZE       longest input line (64k, 1M: k = 1024)  [1M]\n"
-"  -h, --help, -V, --version\n"
+"\n",
+	.flags = flags,
+	.tail =
 "\n"
 "Exit: 0 done or SIGTERM, 1 failure, 2 usage, 3 EPIPE, 4 end of input but\n"
-"alerts left in the spool after --drain-timeout.\n";
+"alerts left in the spool after --drain-timeout.\n",
+};
 
 /* "5/s", "30/m", "2" (per second) → posts per second. */
 int ntf_parse_rate(const char *s, double *out)
@@ -79,32 +91,6 @@ int ntf_parse_rate(const char *s, double *out)
 
 void ntf_opts_parse(int argc, char **argv, struct ntf_opts *o)
 {
-	enum { O_FORMAT = 256, O_STDOUT, O_URLFILE, O_SPOOL, O_TIMEOUT, O_CONNECT,
-	       O_RATE, O_DRAIN, O_RMIN, O_RMAX, O_REMEMBER, O_MAXQ, O_DIGEST,
-	       O_DLQ, O_BARRIER, O_STATS, O_MAXLINE, O_CKPT };
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "stdout", no_argument, NULL, O_STDOUT },
-		{ "url-file", required_argument, NULL, O_URLFILE },
-		{ "spool", required_argument, NULL, O_SPOOL },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "connect-timeout", required_argument, NULL, O_CONNECT },
-		{ "rate", required_argument, NULL, O_RATE },
-		{ "drain-timeout", required_argument, NULL, O_DRAIN },
-		{ "retry-min", required_argument, NULL, O_RMIN },
-		{ "retry-max", required_argument, NULL, O_RMAX },
-		{ "remember", required_argument, NULL, O_REMEMBER },
-		{ "max-queue", required_argument, NULL, O_MAXQ },
-		{ "digest-max", required_argument, NULL, O_DIGEST },
-		{ "dead-letter", required_argument, NULL, O_DLQ },
-		{ "barrier-file", required_argument, NULL, O_BARRIER },
-		{ "checkpoint-dir", required_argument, NULL, O_CKPT },
-		{ "stats", required_argument, NULL, O_STATS },
-		{ "max-line", required_argument, NULL, O_MAXLINE },
-		NW_CLI_STD_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	static const struct nw_cli cli = { "", longopts, usage_text, NULL };
 	int c;
 
 	*o = (struct ntf_opts){

@@ -12,16 +12,15 @@
  * pipelined round trip; output keeps input order.  While Redis is away,
  * "open" passes alerts through a local TTL table, "closed" holds them.
  *
- * This file is the program: flags, set-up, the read loop, tear-down.  The
- * queue, the claims and the outage handling are pipe.c's; Redis itself is
- * gate.c's; reading lines and telling control lines apart is lib's stage
- * skeleton (stage.h).  main owns the configuration, the stage and its
- * reader, the side outputs, the gate and the pipe, all static, for the
- * whole run.
+ * This file is the program: set-up, the read loop, tear-down.  The flags
+ * are opts.c's; the queue, the claims and the outage handling pipe.c's;
+ * Redis itself is gate.c's; reading lines and telling control lines apart
+ * is lib's stage skeleton (stage.h).  main owns the configuration, the
+ * stage and its reader, the side outputs, the gate and the pipe, all
+ * static, for the whole run.
  */
 #include "thr.h"
 #include "pipe.h"
-#include "cli.h"
 #include "stage.h"
 
 #include <errno.h>
@@ -31,43 +30,7 @@
 
 #define STATS_TICK_MS 1000
 
-static const char usage_text[] =
-"usage: throttle [--redis-url URL] [--ttl DUR] [--key-template T]\n"
-"                [--on-redis-down open|closed] [--queue-max N] [--local-max N]\n"
-"                [--timeout DUR] [--suppressed FILE] [--dead-letter FILE]\n"
-"                [--stats FILE] [--max-line BYTES] [--help] [--version]\n"
-"\n"
-"Pass each alert (NDJSON on stdin) once per Redis key per TTL; repeats are\n"
-"suppressed.  Control lines pass in order; other input is dead-lettered.\n"
-"\n"
-"  --redis-url URL         default $REDIS_URL, else redis://127.0.0.1:6379;\n"
-"                          redis://[[user]:password@]host[:port][/db] or\n"
-"                          unix://[[user]:password@]/path/redis.sock[?db=N]\n"
-"                          (prefer REDIS_URL for a password: argv is public)\n"
-"  --ttl DUR               how long a key suppresses repeats (default 900 = 15m)\n"
-"  --key-template T        Redis key (default alert:throttle:{key}); also\n"
-"                          {key_field} and {rule}; {{ and }} are braces\n"
-"  --on-redis-down MODE    open (default): pass, deduplicated in memory;\n"
-"                          closed: hold alerts until Redis is back\n"
-"  --queue-max N           alerts held in closed mode before input pauses\n"
-"                          (default 10000)\n"
-"  --local-max N           keys in the in-memory table (default 100000)\n"
-"  --timeout DUR           Redis connect and command timeout (default 1s)\n"
-"  --suppressed FILE       append suppressed alert lines to FILE\n"
-"  --dead-letter FILE      append rejected input as {\"reason\",\"line\"}\n"
-"  --stats FILE            one-line JSON counters, rewritten every second\n"
-"  --max-line BYTES        longest input line (default 1M; 64k, 2M, ...)\n"
-"  -h, --help              this text;  -V, --version\n";
-
-static struct {
-	struct thr_url url;
-	int64_t ttl_ms;
-	const char *tmpl;
-	bool closed;
-	uint64_t queue_max, local_max, max_line;
-	int timeout_ms;
-	const char *suppressed, *dead_letter, *stats;
-} cfg;
+static struct thr_opts cfg;
 
 static struct {
 	struct nw_stage st;
@@ -77,102 +40,6 @@ static struct {
 	struct thr_gate gate;
 	struct thr_pipe pipe;
 } g;
-
-/* ---- flags ----------------------------------------------------------------- */
-
-/* Every flag is long only (-h and -V come with the toolkit). */
-enum {
-	O_URL = 256, O_TTL, O_TMPL, O_MODE, O_QMAX, O_LMAX, O_TIMEOUT, O_SUPP,
-	O_DLQ, O_STATS, O_MAXLINE
-};
-static const struct option longopts[] = {
-	{ "redis-url", required_argument, NULL, O_URL },
-	{ "ttl", required_argument, NULL, O_TTL },
-	{ "key-template", required_argument, NULL, O_TMPL },
-	{ "on-redis-down", required_argument, NULL, O_MODE },
-	{ "queue-max", required_argument, NULL, O_QMAX },
-	{ "local-max", required_argument, NULL, O_LMAX },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
-	{ "suppressed", required_argument, NULL, O_SUPP },
-	{ "dead-letter", required_argument, NULL, O_DLQ },
-	{ "stats", required_argument, NULL, O_STATS },
-	{ "max-line", required_argument, NULL, O_MAXLINE },
-	NW_CLI_STD_OPTS,
-	{ NULL, 0, NULL, 0 },
-};
-static const struct nw_cli cli = { "", longopts, usage_text, NULL };
-
-/* A duration flag from 1 ms to max_ms, or exit 2. */
-static int64_t dur_flag(const char *flag, const char *arg, int64_t max_ms,
-                        const char *max_text)
-{
-	int64_t ms = nw_flag_duration_ms(flag, arg, 1);
-
-	if (ms > max_ms)
-		nw_usage_error("%s: at most %s, not \"%s\"", flag, max_text, arg);
-	return ms;
-}
-
-static void parse_flags(int argc, char **argv)
-{
-	const char *url = getenv("REDIS_URL");
-	bool url_in_argv = false;
-	char err[200];
-	int c;
-
-	cfg.ttl_ms = 900 * 1000;
-	cfg.tmpl = "alert:throttle:{key}";
-	cfg.queue_max = 10000;
-	cfg.local_max = 100000;
-	cfg.timeout_ms = 1000;
-	cfg.max_line = NW_MAX_LINE_DEFAULT;
-	if (url == NULL || *url == '\0')
-		url = "redis://127.0.0.1:6379";
-	while ((c = nw_getopt(argc, argv, &cli)) != -1) {
-		switch (c) {
-		case O_URL:
-			if (thr_url_parse(optarg, &cfg.url, err, sizeof err) < 0)
-				nw_usage_error("--redis-url: %s", err);
-			url = NULL;
-			url_in_argv = true;
-			thr_url_scrub_arg(optarg);
-			break;
-		case O_TTL:
-			cfg.ttl_ms = dur_flag("--ttl", optarg, 366LL * 86400000, "366d");
-			break;
-		case O_TMPL: cfg.tmpl = optarg; break;
-		case O_MODE:
-			if (strcmp(optarg, "open") != 0 && strcmp(optarg, "closed") != 0)
-				nw_usage_error("--on-redis-down: want open or closed, not "
-				               "\"%s\"", optarg);
-			cfg.closed = strcmp(optarg, "closed") == 0;
-			break;
-		case O_QMAX:
-			cfg.queue_max = nw_flag_count("--queue-max", optarg, 1, 10000000);
-			break;
-		case O_LMAX:
-			cfg.local_max = nw_flag_count("--local-max", optarg, 1, 100000000);
-			break;
-		case O_TIMEOUT:
-			cfg.timeout_ms = (int)dur_flag("--timeout", optarg, 600000, "10m");
-			break;
-		case O_SUPP: cfg.suppressed = optarg; break;
-		case O_DLQ: cfg.dead_letter = optarg; break;
-		case O_STATS: cfg.stats = optarg; break;
-		case O_MAXLINE:
-			cfg.max_line = nw_flag_size("--max-line", optarg, 64, 1u << 30);
-			break;
-		}
-	}
-	nw_cli_no_args(argc, argv);
-	if (url && thr_url_parse(url, &cfg.url, err, sizeof err) < 0)
-		nw_usage_error("bad REDIS_URL: %s", err);
-	if (thr_pipe_check_tmpl(cfg.tmpl, err, sizeof err) < 0)
-		nw_usage_error("--key-template: %s", err);
-	if (url_in_argv && cfg.url.has_password)
-		LOG_WARN("a password in --redis-url is visible to other users "
-		         "while the process starts; prefer REDIS_URL");
-}
 
 /* ---- outputs: stdout, --suppressed, the stats file ------------------------ */
 
@@ -272,7 +139,7 @@ static bool fill(void)
 int main(int argc, char **argv)
 {
 	nw_log_init("throttle");
-	parse_flags(argc, argv);
+	thr_opts_parse(argc, argv, &cfg);
 	setup();
 	if (thr_pipe_start(&g.pipe) < 0)
 		exit(NW_EXIT_FAIL);

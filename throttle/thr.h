@@ -2,8 +2,9 @@
  * thr.h - throttle's leaf modules: the Redis URL parser (thr_url_, url.c),
  * the key template and input lines (thr_tmpl_, thr_item_, item.c), the
  * local TTL table used while Redis is away (thr_local_, local.c) and the
- * Redis connection (thr_gate_, gate.c).  pipe.h joins them into the queue
- * between stdin and stdout; main.c is the program around it.
+ * Redis connection (thr_gate_, gate.c), and the command line (thr_opts_,
+ * opts.c).  pipe.h joins them into the queue between stdin and stdout;
+ * main.c is the program around it.
  */
 #ifndef THR_H
 #define THR_H
@@ -141,5 +142,19 @@ void thr_gate_close(struct thr_gate *g);
 enum thr_verdict thr_gate_verdict(const void *reply, const char *id,
                                   size_t idlen, char *holder, size_t holdersz,
                                   char *err, size_t errsz);
+
+/* ---- the command line (opts.c) ---------------------------------------- */
+struct thr_opts {
+	struct thr_url url;              /* --redis-url, REDIS_URL or local */
+	int64_t ttl_ms;
+	const char *tmpl;                /* --key-template */
+	bool closed;                     /* --on-redis-down closed */
+	uint64_t queue_max, local_max, max_line;
+	int timeout_ms;
+	const char *suppressed, *dead_letter, *stats;   /* files, or NULL */
+};
+
+/* Defaults, REDIS_URL, then the flags; anything bad exits 2. */
+void thr_opts_parse(int argc, char **argv, struct thr_opts *o);
 
 #endif

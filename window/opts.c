@@ -1,7 +1,7 @@
 /*
- * opts.c - window's command line: the usage text and option table, flag
- * parsing with lib's toolkit (cli.h: one wording for every bad flag, -h
- * and -V), the checks between flags, and the aggregate list the --agg
+ * opts.c - window's command line: the flag table (what window accepts and
+ * what --help lists, both built from it by lib's toolkit, cli.h), flag
+ * parsing, the checks between flags, and the aggregate list the --agg
  * flags make (see opts.h).
  */
 #include "opts.h"
@@ -9,78 +9,62 @@
 
 #include <string.h>
 
-static const char usage_text[] =
+enum { O_KEY = 256, O_TFIELD, O_TUNIT, O_SIZE, O_SLIDE, O_OOO, O_LATENESS,
+       O_IDLE, O_AGG, O_MAXKEYS, O_LATE, O_DLQ, O_STATS, O_PARSE_ONLY, O_CKPT,
+       O_MISSING };
+
+static const struct nw_flag flags[] = {
+	{ "key", O_KEY, "FIELD", "key field (dotted path); repeat for one record\n"
+	  "stream per field (default src_ip)" },
+	{ "time-field", O_TFIELD, "FIELD", "event timestamp field (default timestamp)" },
+	{ "time-unit", O_TUNIT, "UNIT", "auto (by magnitude; strings as RFC 3339), s, ms,\n"
+	  "us, ns or rfc3339 (default auto)" },
+	{ "size", O_SIZE, "DUR", "window size (default 60s)" },
+	{ "slide", O_SLIDE, "DUR", "window slide; equal to size for tumbling windows\n"
+	  "(default 10s)" },
+	{ "out-of-orderness", O_OOO, "DUR", "watermark bound (default 5s)" },
+	{ "allowed-lateness", O_LATENESS, "DUR", "re-fire updated windows for events this late\n"
+	  "(default 0s)" },
+	{ "idle-timeout", O_IDLE, "DUR", "a partition without events for this long stops\n"
+	  "holding the watermark back; when every one is\n"
+	  "quiet, wall-clock advances it (default off)" },
+	{ "agg", O_AGG, "SPEC", "count | sum(F) | min(F) | max(F) | avg(F) |\n"
+	  "distinct(F) | NAME=count_if(F OP VALUE), OP one of\n"
+	  "= != < <= > >= contains; repeatable (default: the\n"
+	  "set detect's rules need, see README)" },
+	{ "max-keys", O_MAXKEYS, "N", "live keys over all key fields (default 1000000);\n"
+	  "events of new keys beyond it are dead letters" },
+	{ "missing-key", O_MISSING, "WHAT", "an event without one of the key fields:\n"
+	  "dead-letter, or skip (counted under the keys it\n"
+	  "has; with none, counted as unkeyed)  (default\n"
+	  "dead-letter)" },
+	{ "late", O_LATE, "FILE", "late events, one line each (\"-\": stderr)" },
+	{ "dead-letter", O_DLQ, "FILE", "rejected lines as {\"reason\":…,\"line\":…}" },
+	{ "stats", O_STATS, "FILE", "counters as one JSON line, replaced every second" },
+	{ "checkpoint-dir", O_CKPT, "DIR", "snapshot the state at barriers, restore it at a\n"
+	  "restore line (default: env NW_CHECKPOINT_DIR;\n"
+	  "none: off); see docs/recovery.md" },
+	/* benchmark only: parse and check events, nothing else */
+	{ "parse-only", O_PARSE_ONLY, NULL, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct nw_cli cli = {
+	.head =
 "usage: window [--key FIELD]... [--time-field FIELD]\n"
 "              [--time-unit auto|s|ms|us|ns|rfc3339] [--size DUR] [--slide DUR]\n"
 "              [--out-of-orderness DUR] [--allowed-lateness DUR]\n"
 "              [--idle-timeout DUR] [--agg SPEC]... [--max-keys N]\n"
 "              [--missing-key dead-letter|skip]\n"
 "              [--late FILE] [--dead-letter FILE] [--stats FILE]\n"
-"              [-h|--help] [-V|--version]\n"
+"              [--checkpoint-dir DIR] [-h|--help] [-V|--version]\n"
 "\n"
 "Event-time sliding windows over NDJSON telemetry on stdin; window records\n"
 "on stdout.\n"
-"\n"
-"  --key FIELD             key field (dotted path); repeat for one record\n"
-"                          stream per field (default src_ip)\n"
-"  --time-field FIELD      event timestamp field (default timestamp)\n"
-"  --time-unit UNIT        auto (by magnitude; strings as RFC 3339), s, ms,\n"
-"                          us, ns or rfc3339 (default auto)\n"
-"  --size DUR              window size (default 60s)\n"
-"  --slide DUR             window slide; equal to size for tumbling windows\n"
-"                          (default 10s)\n"
-"  --out-of-orderness DUR  watermark bound (default 5s)\n"
-"  --allowed-lateness DUR  re-fire updated windows for events this late\n"
-"                          (default 0s)\n"
-"  --idle-timeout DUR      a partition without events for this long stops\n"
-"                          holding the watermark back; when every one is\n"
-"                          quiet, wall-clock advances it (default off)\n"
-"  --agg SPEC              count | sum(F) | min(F) | max(F) | avg(F) |\n"
-"                          distinct(F) | NAME=count_if(F OP VALUE), OP one of\n"
-"                          = != < <= > >= contains; repeatable (default: the\n"
-"                          set detect's rules need, see README)\n"
-"  --max-keys N            live keys over all key fields (default 1000000);\n"
-"                          events of new keys beyond it are dead letters\n"
-"  --missing-key WHAT      an event without one of the key fields:\n"
-"                          dead-letter, or skip (counted under the keys it\n"
-"                          has; with none, counted as unkeyed)  (default\n"
-"                          dead-letter)\n"
-"  --late FILE             late events, one line each (\"-\": stderr)\n"
-"  --dead-letter FILE      rejected lines as {\"reason\":…,\"line\":…}\n"
-"  --stats FILE            counters as one JSON line, replaced every second\n"
-"  --checkpoint-dir DIR    snapshot the state at barriers, restore it at a\n"
-"                          restore line (default: env NW_CHECKPOINT_DIR;\n"
-"                          none: off); see docs/recovery.md\n"
-"  -h, --help, -V, --version\n"
-"\n"
-"DUR: 250ms, 5s, 10m, 1h, 1d (a bare number is seconds).\n";
-
-enum { O_KEY = 256, O_TFIELD, O_TUNIT, O_SIZE, O_SLIDE, O_OOO, O_LATENESS,
-       O_IDLE, O_AGG, O_MAXKEYS, O_LATE, O_DLQ, O_STATS, O_PARSE_ONLY, O_CKPT,
-       O_MISSING };
-
-static const struct option longopts[] = {
-	{ "key", required_argument, NULL, O_KEY },
-	{ "time-field", required_argument, NULL, O_TFIELD },
-	{ "time-unit", required_argument, NULL, O_TUNIT },
-	{ "size", required_argument, NULL, O_SIZE },
-	{ "slide", required_argument, NULL, O_SLIDE },
-	{ "out-of-orderness", required_argument, NULL, O_OOO },
-	{ "allowed-lateness", required_argument, NULL, O_LATENESS },
-	{ "idle-timeout", required_argument, NULL, O_IDLE },
-	{ "agg", required_argument, NULL, O_AGG },
-	{ "max-keys", required_argument, NULL, O_MAXKEYS },
-	{ "late", required_argument, NULL, O_LATE },
-	{ "dead-letter", required_argument, NULL, O_DLQ },
-	{ "stats", required_argument, NULL, O_STATS },
-	{ "checkpoint-dir", required_argument, NULL, O_CKPT },
-	{ "missing-key", required_argument, NULL, O_MISSING },
-	/* benchmark only: parse and check events, nothing else */
-	{ "parse-only", no_argument, NULL, O_PARSE_ONLY },
-	NW_CLI_STD_OPTS,
-	{ NULL, 0, NULL, 0 },
+"\n",
+	.flags = flags,
+	.tail = "\nDUR: 250ms, 5s, 10m, 1h, 1d (a bare number is seconds).\n",
 };
-static const struct nw_cli cli = { "", longopts, usage_text, NULL };
 
 /* Defaults, then the flags; anything bad exits 2 with one line. */
 void win_opts_parse(int argc, char **argv, struct win_opts *o)

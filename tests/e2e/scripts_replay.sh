@@ -95,3 +95,16 @@ check_eq replay_missing_file 2 $?
 "$REPLAY" -W "--size nonsense" "$T/part1" >/dev/null 2>"$T/e9"
 check_eq replay_stage_failure_status 1 $?
 check replay_stage_failure_named grep -q 'replay: window exited with status 2' "$T/e9"
+
+# --normalize: a captured sshd brute force (RFC 3164, as /var/log holds it)
+# gives its alert with no other flag.
+for k in $(seq 0 29); do
+	printf 'Dec  1 08:0%d:%02d gw sshd[7]: Failed password for root from 203.0.113.9 port %d ssh2\n' \
+		$((k / 10)) $((k % 10 * 6)) $((40000 + k))
+done >"$T/auth.log"
+echo 'Dec  1 08:30:00 gw sudo:  bob : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/id' >>"$T/auth.log"
+"$ROOT/scripts/replay" --no-throttle --normalize "$T/auth.log" >"$T/log-alerts" 2>"$T/log.err"
+check_eq replay_normalize_exit 0 $?
+check_eq replay_normalize_alert "ssh_brute_force 203.0.113.9" \
+	"$(jq -r '"\(.rule) \(.key)"' "$T/log-alerts" | sort -u)"
+check replay_normalize_summary grep -qE '^replay: events 31, late 0, dead-lettered 0,' "$T/log.err"

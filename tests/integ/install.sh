@@ -74,6 +74,16 @@ PATH=$IPATH netwatch-replay --no-throttle "$T/events" >"$T/alerts" 2>"$T/replay.
 check_eq install_replay_exit 0 $?
 check install_replay_alerts test -s "$T/alerts"
 check install_replay_finds_installed_programs grep -qE '^replay: events 5000,' "$T/replay.err"
+# --normalize finds the installed log rules and normalize.
+for k in $(seq 0 29); do
+	printf 'Dec  1 08:0%d:%02d gw sshd[7]: Failed password for root from 203.0.113.9 port %d ssh2\n' \
+		$((k / 10)) $((k % 10 * 6)) $((40000 + k))
+done >"$T/auth.log"
+check install_replay_share_dir_set grep -qx "share_dir=$P/share/netwatch" "$B/netwatch-replay"
+PATH=$IPATH NETWATCH_SHARE_DIR=$D$P/share/netwatch \
+	netwatch-replay --no-throttle --normalize "$T/auth.log" >"$T/log-alerts" 2>"$T/log.err"
+check_eq install_replay_normalize_alert "ssh_brute_force 203.0.113.9" \
+	"$(jq -r '"\(.rule) \(.key)"' "$T/log-alerts" 2>/dev/null | sort -u)"
 PATH=$IPATH timeout 30 netwatch-supervise -d "$T/run" -i "$T/events" -- \
 	netwatch-window -- netwatch-detect >"$T/sup.out" 2>"$T/sup.err"
 check_eq install_supervise_exit 0 $?

@@ -6,6 +6,7 @@
  * proves nothing, so it fails with "no check". */
 #ifndef T_H
 #define T_H
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,5 +60,17 @@ static void t_run(const char *name, void (*fn)(void))
 static int t_done(void)
 {
 	return t_nfail ? 1 : 0;
+}
+/* A case's scratch directory (from mkdtemp) and all in it removed, without
+ * a shell: 0, or -1 when something could not be. */
+static int t_rm_one(const char *path, const struct stat *st, int type,
+                    struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static inline int t_rm_rf(const char *dir)
+{
+	return nftw(dir, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 #endif

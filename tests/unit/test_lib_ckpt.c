@@ -15,12 +15,8 @@ static char dir[64];
 
 static void fresh_dir(void)
 {
-	char cmd[128];
-	if (dir[0]) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			abort();
-	}
+	if (dir[0] && t_rm_rf(dir) != 0)
+		abort();
 	strcpy(dir, "/tmp/nwckptXXXXXX");
 	if (mkdtemp(dir) == NULL)
 		abort();
@@ -380,9 +376,7 @@ int main(void)
 	RUN(write_to_missing_dir_fails_with_error);
 	RUN(control_lines);
 	RUN(dir_from_flag_or_environment);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (t_rm_rf(dir) != 0)
 		return 1;
 	return t_done();
 }

@@ -1,5 +1,6 @@
-/* Unit tests for lib/flags.c: nw_getopt's one wording for a bad flag, -h
- * and -V, and the flag value parsers.  Anything that exits runs in a
+/* Unit tests for lib/cli.c and lib/flags.c: nw_getopt over a flag table,
+ * its one wording for a bad flag, -h and -V, the --help layout built from
+ * the table, and the flag value parsers.  Anything that exits runs in a
  * child whose status, stdout and stderr are checked. */
 #include "nw.h"
 #include "cli.h"
@@ -9,14 +10,26 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { O_SIZE = 256, O_QUIET };
-static const struct option longopts[] = {
-	{ "size", required_argument, NULL, O_SIZE },
-	{ "quiet", no_argument, NULL, 'q' },
-	NW_CLI_STD_OPTS,
-	{ NULL, 0, NULL, 0 },
+enum { O_SIZE = 256, O_HIDDEN };
+static const struct nw_flag flags[] = {
+	{ "size", O_SIZE, "N", "the size" },
+	{ "quiet", 'q', NULL, "say less" },
+	{ "key", 'k', "K", "a key" },
+	{ "hidden", O_HIDDEN, NULL, NULL },
+	{ NULL, 0, NULL, NULL },
 };
-static const struct nw_cli cli = { "qk:", longopts, "usage: prog [-q]\n", NULL };
+static const struct nw_cli cli = { .head = "usage: prog [-q]\n\n",
+                                   .flags = flags, .tail = "\nThe end.\n" };
+static const char help_text[] =
+	"usage: prog [-q]\n"
+	"\n"
+	"      --size N   the size\n"
+	"  -q, --quiet    say less\n"
+	"  -k, --key K    a key\n"
+	"  -h, --help     this text\n"
+	"  -V, --version  print the version\n"
+	"\n"
+	"The end.\n";
 
 struct run { int status; char out[512], err[512]; };
 
@@ -93,10 +106,12 @@ TEST(bad_flags_have_one_wording)
 
 TEST(good_flags_come_through)
 {
-	struct run r = run_argv(ARGV("-q", "--size", "5", "-kv", "--si=6"));
+	struct run r = run_argv(ARGV("-q", "--size", "5", "-kv", "--si=6",
+	                             "--key=w", "--hidden"));
 	CHECK_INT(r.status, 0);
 	CHECK_STR(r.err, "");
-	CHECK_STR(r.out, "c=113 arg=-\nc=256 arg=5\nc=107 arg=v\nc=256 arg=6\n");
+	CHECK_STR(r.out, "c=113 arg=-\nc=256 arg=5\nc=107 arg=v\nc=256 arg=6\n"
+	                 "c=107 arg=w\nc=257 arg=-\n");
 }
 
 TEST(help_and_version)
@@ -106,12 +121,39 @@ TEST(help_and_version)
 	for (int i = 0; i < 2; i++) {
 		r = run_argv(ARGV(helps[i], "--foo"));
 		CHECK_INT(r.status, 0);
-		CHECK_STR(r.out, "usage: prog [-q]\n");
+		CHECK_STR(r.out, help_text);
 		CHECK_STR(r.err, "");
 		r = run_argv(ARGV(vers[i]));
 		CHECK_INT(r.status, 0);
 		CHECK_STR(r.out, "prog (netwatch) " NW_VERSION "\n");
 	}
+}
+
+/* The help list: one column for every text, continuation lines in it, a
+ * label too long for the column followed by two spaces, "%s" replaced,
+ * no letter column when no flag has a letter. */
+TEST(help_layout)
+{
+	static const struct nw_flag wide[] = {
+		{ "a", 256, "X", "one\ntwo %s" },
+		{ "a-flag-name-far-too-long", 257, "VALUE", "text" },
+		{ NULL, 0, NULL, NULL },
+	};
+	const struct nw_cli c = { .head = "usage: w (%s)\n", .flags = wide,
+	                          .subst = "s1, s2" };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	nw_cli_usage(&c, fp);
+	fclose(fp);
+	CHECK_STR(buf, "usage: w (s1, s2)\n"
+	               "  --a X          one\n"
+	               "                 two s1, s2\n"
+	               "  --a-flag-name-far-too-long VALUE  text\n"
+	               "  -h, --help     this text\n"
+	               "  -V, --version  print the version\n");
+	free(buf);
 }
 
 TEST(sizes)
@@ -189,6 +231,7 @@ int main(void)
 	RUN(bad_flags_have_one_wording);
 	RUN(good_flags_come_through);
 	RUN(help_and_version);
+	RUN(help_layout);
 	RUN(sizes);
 	RUN(value_helpers);
 	return t_done();

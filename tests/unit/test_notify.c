@@ -245,9 +245,7 @@ TEST(spool_replay_torn_tail_and_lock)
 	CHECK(ntf_ids_has(s.delivered, "a2"));
 	ntf_spool_close(&s);
 	ntf_queue_clear(&q);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	CHECK(t_rm_rf(dir) == 0);
 }
 
 int main(void)

@@ -76,14 +76,12 @@ static void rig_open(struct rig *r, double rate, uint64_t digest_max)
 
 static void rig_close(struct rig *r)
 {
-	char cmd[64];
 	ntf_dlv_free(&r->d);
 	ntf_spool_close(&r->spool);
 	nw_dlq_close(&r->dlq);
 	nw_buf_free(&r->f.records);
 	free(r->f.body);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", r->dir);
-	CHECK(system(cmd) == 0);
+	CHECK(t_rm_rf(r->dir) == 0);
 }
 
 static const char *alert_line(const char *id)

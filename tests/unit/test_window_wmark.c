@@ -346,9 +346,7 @@ TEST(snapshot_carries_the_partitions)
 	CHECK_INT(e.src.parts[0].max_ts, 7000);
 	CHECK_INT(e.wm, 6999);
 	win_engine_free(&e);
-	char cmd[96];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	CHECK(system(cmd) == 0);
+	CHECK(t_rm_rf(tmpdir) == 0);
 }
 
 int main(void)
