@@ -20,34 +20,6 @@
 #include "stage.h"
 #include "enr.h"
 
-static const char usage_text[] =
-"usage: enrich [--field NAME]... [--geoip FILE.mmdb] [--asn FILE.mmdb]\n"
-"              [--list NAME=FILE]... [--identity FILE] [--dead-letter FILE]\n"
-"              [--stats FILE] [--max-line SIZE] [--check]\n"
-"\n"
-"Reads JSON events on stdin and writes each with a \"<field>_info\" object\n"
-"for every address field: scope, country, city, lat, lon, asn, as_org,\n"
-"lists, host, user, owner, team.  SIGHUP reloads every file.  Lines that\n"
-"are not JSON objects are dead letters; control lines pass in order.\n"
-"\n"
-"  --field NAME        a top-level member holding an IP address; may be\n"
-"                      repeated  [src_ip and dst_ip]\n"
-"  --geoip FILE        a MaxMind-format city database (GeoLite2-City,\n"
-"                      DB-IP lite city)\n"
-"  --asn FILE          a MaxMind-format ASN database (GeoLite2-ASN, DB-IP\n"
-"                      lite ASN)\n"
-"  --list NAME=FILE    a threat-intel list: one IP or CIDR a line, '#' or\n"
-"                      ';' comments (plain, Spamhaus DROP, FireHOL); may be\n"
-"                      repeated\n"
-"  --identity FILE     ip_or_cidr,host,user,owner,team as CSV with a header\n"
-"                      or as JSON lines\n"
-"  --check             load every file, print what was loaded, exit 0 (2 on\n"
-"                      error)\n"
-"  --dead-letter FILE  rejected lines as {\"reason\":...,\"line\":...}\n"
-"  --stats FILE        counters as one JSON line, replaced every second\n"
-"  --max-line SIZE     longest input line  [1M]\n"
-"  -h, --help, -V, --version\n";
-
 struct enr_opts {
 	const char *fields[ENR_MAX_FIELDS];
 	int nfield;
@@ -69,20 +41,38 @@ static struct {
 enum { O_FIELD = 256, O_GEOIP, O_ASN, O_LIST, O_IDENTITY, O_DLQ, O_STATS,
        O_MAXLINE, O_CHECK };
 
-static const struct option enr_longopts[] = {
-	{ "field", required_argument, NULL, O_FIELD },
-	{ "geoip", required_argument, NULL, O_GEOIP },
-	{ "asn", required_argument, NULL, O_ASN },
-	{ "list", required_argument, NULL, O_LIST },
-	{ "identity", required_argument, NULL, O_IDENTITY },
-	{ "dead-letter", required_argument, NULL, O_DLQ },
-	{ "stats", required_argument, NULL, O_STATS },
-	{ "max-line", required_argument, NULL, O_MAXLINE },
-	{ "check", no_argument, NULL, O_CHECK },
-	NW_CLI_STD_OPTS,
-	{ NULL, 0, NULL, 0 },
+static const struct nw_flag enr_flags[] = {
+	{ "field", O_FIELD, "NAME", "a top-level member holding an IP address; may be\n"
+	  "repeated  [src_ip and dst_ip]" },
+	{ "geoip", O_GEOIP, "FILE", "a MaxMind-format city database (GeoLite2-City,\n"
+	  "DB-IP lite city)" },
+	{ "asn", O_ASN, "FILE", "a MaxMind-format ASN database (GeoLite2-ASN, DB-IP\n"
+	  "lite ASN)" },
+	{ "list", O_LIST, "NAME=FILE", "a threat-intel list: one IP or CIDR a line, '#' or\n"
+	  "';' comments (plain, Spamhaus DROP, FireHOL); may be\nrepeated" },
+	{ "identity", O_IDENTITY, "FILE", "ip_or_cidr,host,user,owner,team as CSV with a\n"
+	  "header or as JSON lines" },
+	{ "check", O_CHECK, NULL, "load every file, print what was loaded, exit 0 (2\n"
+	  "on error)" },
+	{ "dead-letter", O_DLQ, "FILE", "rejected lines as {\"reason\":...,\"line\":...}" },
+	{ "stats", O_STATS, "FILE", "counters as one JSON line, replaced every second" },
+	{ "max-line", O_MAXLINE, "SIZE", "longest input line  [1M]" },
+	{ NULL, 0, NULL, NULL },
 };
-static const struct nw_cli enr_cli = { "", enr_longopts, usage_text, NULL };
+
+static const struct nw_cli enr_cli = {
+	.head =
+"usage: enrich [--field NAME]... [--geoip FILE.mmdb] [--asn FILE.mmdb]\n"
+"              [--list NAME=FILE]... [--identity FILE] [--dead-letter FILE]\n"
+"              [--stats FILE] [--max-line SIZE] [--check]\n"
+"\n"
+"Reads JSON events on stdin and writes each with a \"<field>_info\" object\n"
+"for every address field: scope, country, city, lat, lon, asn, as_org,\n"
+"lists, host, user, owner, team.  SIGHUP reloads every file.  Lines that\n"
+"are not JSON objects are dead letters; control lines pass in order.\n"
+"\n",
+	.flags = enr_flags,
+};
 
 /* --field: a top-level name (a dot would make "<field>_info" a path). */
 static void enr_flag_field(struct enr_opts *o, const char *arg)
