@@ -51,7 +51,8 @@ LDFLAGS := $(MODEFLAGS)
 # The libraries every build needs: pkg-config name:Debian package.
 PKG_DEBS := jansson:libjansson-dev rdkafka:librdkafka-dev \
             hiredis:libhiredis-dev libcurl:libcurl4-openssl-dev \
-            libpcre2-8:libpcre2-dev libmicrohttpd:libmicrohttpd-dev
+            libpcre2-8:libpcre2-dev libmicrohttpd:libmicrohttpd-dev \
+            libmaxminddb:libmaxminddb-dev
 DEPS     ?= scripts/deps
 # What the entry targets run once the programs are built (a test of the
 # Makefile itself swaps them for `true`).

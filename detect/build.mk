@@ -1,7 +1,7 @@
 # detect: threshold rules over window records -> alerts.
 PROGS += detect
-detect_SRCS := detect/main.c detect/incident.c detect/rules.c detect/expr.c detect/sym.c \
-               detect/rec.c detect/defrules.c detect/ipset.c \
+detect_SRCS := detect/main.c detect/incident.c detect/rules.c detect/expr.c \
+               detect/sym.c detect/rec.c detect/defrules.c \
                detect/hosts.c detect/cfg.c
 detect_MAIN := detect/main.c
 detect_PKGS :=

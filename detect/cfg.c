@@ -23,37 +23,7 @@ bool cfg_name_ok(const char *s)
 
 char *cfg_read(const char *path, size_t *n, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "rb");
-	struct nw_buf b = { 0 };
-	char chunk[8192];
-	size_t got;
-
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-		nw_buf_add(&b, chunk, got);
-		if (b.len > CFG_MAX_BYTES) {
-			snprintf(err, errlen, "%s: larger than %u MiB", path,
-			         CFG_MAX_BYTES >> 20);
-			goto fail;
-		}
-	}
-	if (ferror(fp)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	fclose(fp);
-	*n = b.len;
-	if (b.p == NULL)
-		return nw_xstrdup("");
-	nw_buf_addc(&b, '\0');
-	return b.p;
-fail:
-	fclose(fp);
-	nw_buf_free(&b);
-	return NULL;
+	return nw_read_file(path, CFG_MAX_BYTES, n, err, errlen);
 }
 
 char *cfg_path_near(const char *base, const char *path)

@@ -141,6 +141,19 @@ static const struct fld table[] = {
 	CTR("normalize", "type_errors", "Captured values that did not fit "
 	    "their pattern's type."),
 
+	/* enrich */
+	CTR("enrich", "events", "Events enriched and written."),
+	CTR("enrich", "fields_enriched", "Address fields given an _info object."),
+	CTR("enrich", "geo_hits", "Addresses the GeoIP database knew."),
+	CTR("enrich", "asn_hits", "Addresses the ASN database knew."),
+	CTR("enrich", "list_hits", "Addresses on at least one --list."),
+	CTR("enrich", "identity_hits", "Addresses the identity file knew."),
+	CTR("enrich", "not_public", "Private, loopback and other addresses "
+	    "not looked up."),
+	CTR("enrich", "not_ip", "Fields that held no IP address."),
+	CTR("enrich", "reloads", "Data files reloaded."),
+	CTR("enrich", "reload_failures", "Reloads rejected (the old data kept)."),
+
 	/* gen */
 	CTR("gen", "events", "Events generated."),
 	CTR("gen", "bytes", "Bytes written."),

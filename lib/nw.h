@@ -233,6 +233,11 @@ int nw_parse_double(const char *s, double *out);
 int nw_write_all(int fd, const void *p, size_t n);
 /* fsync a directory, so a rename or create in it survives a crash. */
 int nw_fsync_dir(const char *dir);
+/* A whole file (configuration, lists) at most max bytes: a NUL-terminated
+ * buffer the caller frees, and its length in *n; or NULL with "path:
+ * reason" in err (lib/readfile.c). */
+char *nw_read_file(const char *path, size_t max, size_t *n, char *err,
+                   size_t errlen);
 
 /* ---- time -------------------------------------------------------------- */
 int64_t nw_wall_ms(void);   /* wall clock, epoch ms: logs and stats only */

@@ -6,7 +6,7 @@ set -o pipefail
 . "$(dirname "$0")/../lib.sh"
 version=$(sed -n 's/^VERSION *:= *//p' "$ROOT/Makefile")
 
-for prog in window detect kcat-src kafka-devbroker gen ckpt throttle notify normalize exporter; do
+for prog in window detect kcat-src kafka-devbroker gen ckpt throttle notify normalize enrich exporter; do
 	for bad in --no-such-flag -Z; do
 		"$prog" "$bad" </dev/null >"$T/out" 2>"$T/err"
 		rc=$?

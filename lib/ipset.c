@@ -1,5 +1,5 @@
-/* ipset.c - network sets: parsing addresses and CIDR networks, and the
- * sorted-range longest-prefix lookup (see ipset.h). */
+/* ipset.c - network sets: parsing addresses, CIDR networks and list files,
+ * and the sorted-range longest-prefix lookup (see ipset.h). */
 #include "ipset.h"
 #include "nw.h"
 
@@ -117,6 +117,16 @@ void ipset_add(struct ipset *s, ipset_addr addr, int plen, int val)
 	                                        plen, val };
 }
 
+/* Where a line's comment starts ('#', or ';' as in Spamhaus DROP
+ * "1.2.3.0/24 ; SBL123"), or e when it has none. */
+static const char *ipset_comment_start(const char *p, const char *e)
+{
+	for (; p < e; p++)
+		if (*p == '#' || *p == ';')
+			return p;
+	return e;
+}
+
 int ipset_add_list(struct ipset *s, const char *text, size_t n,
                    const char *origin, int val, char *err, size_t errlen)
 {
@@ -124,13 +134,12 @@ int ipset_add_list(struct ipset *s, const char *text, size_t n,
 
 	for (int line = 1; p < end; line++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end, *hash = memchr(p, '#', (size_t)(e - p));
+		const char *e = nl ? nl : end;
 		char why[200];
 		ipset_addr a;
 		int plen;
 
-		if (hash)
-			e = hash;
+		e = ipset_comment_start(p, e);
 		while (p < e && isspace((unsigned char)*p))
 			p++;
 		while (e > p && isspace((unsigned char)e[-1]))
@@ -170,8 +179,35 @@ static void ipset_emit(struct ipset *s, ipset_addr lo, ipset_addr hi, int val)
 		last->hi = hi;
 		return;
 	}
-	s->r = nw_xreallocarray(s->r, (size_t)s->nr + 1, sizeof *s->r);
+	if (s->nr == s->capr) {       /* doubling: a million networks load */
+		s->capr = s->capr ? s->capr * 2 : 16;
+		s->r = nw_xreallocarray(s->r, (size_t)s->capr, sizeof *s->r);
+	}
 	s->r[s->nr++] = (struct ipset_range){ lo, hi, val };
+}
+
+/* The IPv4 index: v4idx[b] is the number of ranges starting below the
+ * b-th block of 2^(32 - v4bits) IPv4 addresses (b up to 2^v4bits, the end
+ * of IPv4).  About one range a block keeps each search one or two steps. */
+static void ipset_index(struct ipset *s)
+{
+	int j = 0, bits = 12;
+
+	free(s->v4idx);
+	s->v4idx = NULL;
+	s->v4bits = 0;
+	if (s->nr < IPSET_INDEX_MIN)
+		return;
+	while (bits < 22 && (1 << bits) < s->nr)
+		bits++;
+	s->v4bits = bits;
+	s->v4idx = nw_xreallocarray(NULL, ((size_t)1 << bits) + 1, sizeof (int));
+	for (int64_t blk = 0; blk <= (int64_t)1 << bits; blk++) {
+		ipset_addr start = IPSET_V4MAPPED + ((ipset_addr)blk << (32 - bits));
+		while (j < s->nr && s->r[j].lo < start)
+			j++;
+		s->v4idx[blk] = j;
+	}
 }
 
 /* One sweep over the sorted networks with a stack of those that hold the
@@ -185,7 +221,7 @@ int ipset_build(struct ipset *s, int *va, int *vb, char *err, size_t errlen)
 
 	free(s->r);
 	s->r = NULL;
-	s->nr = 0;
+	s->nr = s->capr = 0;
 	if (s->nnet > 0)
 		qsort(s->net, (size_t)s->nnet, sizeof *s->net, ipset_cmp);
 	for (int i = 0; i < s->nnet; i++) {
@@ -219,6 +255,7 @@ int ipset_build(struct ipset *s, int *va, int *vb, char *err, size_t errlen)
 			cur = t->hi + 1;
 	}
 	s->nnets = uniq;
+	ipset_index(s);
 	free(s->net);
 	s->net = NULL;
 	s->nnet = s->capnet = 0;
@@ -228,6 +265,14 @@ int ipset_build(struct ipset *s, int *va, int *vb, char *err, size_t errlen)
 int ipset_find(const struct ipset *s, ipset_addr a)
 {
 	int lo = 0, hi = s->nr - 1, at = -1;
+
+	if (s->v4idx != NULL && (a >> 32) == 0xffff) {
+		/* only the range holding the block's start or one inside it can
+		 * hold a: those from v4idx[b] - 1 to v4idx[b + 1] - 1 */
+		uint32_t b = (uint32_t)a >> (32 - s->v4bits);
+		lo = s->v4idx[b] > 0 ? s->v4idx[b] - 1 : 0;
+		hi = s->v4idx[b + 1] - 1;
+	}
 
 	while (lo <= hi) {             /* the last range starting at or below a */
 		int mid = lo + (hi - lo) / 2;
@@ -245,5 +290,6 @@ void ipset_free(struct ipset *s)
 {
 	free(s->net);
 	free(s->r);
+	free(s->v4idx);
 	memset(s, 0, sizeof *s);
 }

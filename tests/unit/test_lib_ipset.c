@@ -1,4 +1,4 @@
-/* test_detect_ipset.c - network sets: parsing, longest prefix, both
+/* test_lib_ipset.c - network sets: parsing, longest prefix, both
  * families in one space, the edges (/0, /32, /128, the last address),
  * plain-list files and their errors. */
 #include <stdint.h>
@@ -230,6 +230,36 @@ TEST(plain_list)
 	ipset_free(&s);
 }
 
+/* Spamhaus DROP ("net ; SBL…", "; comment" lines) and a FireHOL netset
+ * ('#' headers, bare addresses and networks), IPv4 and IPv6. */
+TEST(drop_and_firehol)
+{
+	static const char drop[] =
+		"; Spamhaus DROP List 2026/12/01 - (c) 2026 The Spamhaus Project\n"
+		"; Last-Modified: Tue, 01 Dec 2026 10:00:00 GMT\n"
+		"1.10.16.0/20 ; SBL256894\n"
+		"2a06:5280::/29 ; SBL462300\n";
+	static const char firehol[] =
+		"#\n# firehol_level1\n#\n# Source : http://iplists.firehol.org/\n"
+		"0.0.0.0/8\n5.188.10.0/23\n203.0.113.7\n";
+	struct ipset s = { 0 };
+	char err[200];
+	int va, vb;
+
+	CHECK_INT(ipset_add_list(&s, drop, strlen(drop), "drop.txt", 0, err, sizeof err), 0);
+	CHECK_INT(ipset_add_list(&s, firehol, strlen(firehol), "l1.netset", 0, err, sizeof err), 0);
+	CHECK_INT(ipset_build(&s, &va, &vb, err, sizeof err), 0);
+	CHECK_INT(s.nnets, 5);
+	CHECK_INT(find(&s, "1.10.31.255"), 0);
+	CHECK_INT(find(&s, "1.10.32.0"), -1);
+	CHECK_INT(find(&s, "2a06:5287::1"), 0);
+	CHECK_INT(find(&s, "2a06:5288::1"), -1);
+	CHECK_INT(find(&s, "5.188.11.1"), 0);
+	CHECK_INT(find(&s, "203.0.113.7"), 0);
+	CHECK_INT(find(&s, "203.0.113.8"), -1);
+	ipset_free(&s);
+}
+
 /* xorshift64: a fixed sequence, so a failure repeats. */
 static uint64_t rnd_state = 88172645463325252ULL;
 static uint64_t rnd(void)
@@ -248,6 +278,52 @@ static int naive(const struct ipset_net *nets, int n, ipset_addr a)
 		if (a >= nets[i].lo && a <= nets[i].hi && nets[i].len > len)
 			best = nets[i].val, len = nets[i].len;
 	return best;
+}
+
+/* A set large enough for the IPv4 index: random IPv4 networks (some
+ * nested, some wider than a /16) and a few IPv6 ones, against brute force
+ * at every network's edges and at random addresses. */
+TEST(indexed_against_brute_force)
+{
+	enum { N = 6000 };
+	struct ipset_net *nets = calloc(N, sizeof *nets);
+	struct ipset s = { 0 };
+	int va, vb, bad = 0;
+	char err[100];
+
+	for (int i = 0; i < N; i++) {
+		int plen = i % 50 == 0 ? 96 + 8 + (int)(rnd() % 8)
+		                       : 96 + 16 + (int)(rnd() % 17);
+		ipset_addr a = (ipset_addr)0xffff << 32 | (uint32_t)rnd();
+		if (i % 100 == 1) {
+			a = (ipset_addr)0x2001 << 112 | (ipset_addr)rnd() << 64;
+			plen = 32 + (int)(rnd() % 33);
+		}
+		ipset_addr host = plen >= 128 ? 0 : ~(ipset_addr)0 >> plen;
+		a &= ~host;
+		/* the value from the network, so a repeat is no clash */
+		int val = (int)(((uint64_t)a ^ (uint64_t)(a >> 64) ^
+		                 (uint64_t)plen * 2654435761u) & 0x7fffffff);
+		nets[i] = (struct ipset_net){ a, a | host, plen, val };
+		ipset_add(&s, a, plen, val);
+	}
+	CHECK_INT(ipset_build(&s, &va, &vb, err, sizeof err), 0);
+	CHECK(s.v4idx != NULL);
+	for (int i = 0; i < N && bad < 5; i++) {
+		ipset_addr probe[4] = { nets[i].lo, nets[i].hi, nets[i].lo - 1,
+		                        nets[i].hi + 1 };
+		for (int k = 0; k < 4; k++)
+			if (ipset_find(&s, probe[k]) != naive(nets, N, probe[k]))
+				bad++;
+	}
+	for (int i = 0; i < 20000 && bad < 5; i++) {
+		ipset_addr a = (ipset_addr)0xffff << 32 | (uint32_t)rnd();
+		if (ipset_find(&s, a) != naive(nets, N, a))
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+	ipset_free(&s);
+	free(nets);
 }
 
 /* Random nested and overlapping networks, clustered so prefixes nest,
@@ -314,7 +390,9 @@ int main(void)
 	RUN(empty_set);
 	RUN(bad_input);
 	RUN(plain_list);
+	RUN(drop_and_firehol);
 	RUN(random_against_brute_force);
+	RUN(indexed_against_brute_force);
 	RUN(format);
 	return t_done();
 }

@@ -1,0 +1,7 @@
+# enrich: events -> events with GeoIP, ASN, threat-intel list and identity
+# facts for their address fields, from local files (libmaxminddb).
+PROGS += enrich
+enrich_SRCS := enrich/main.c enrich/event.c enrich/data.c enrich/ident.c \
+               enrich/scope.c
+enrich_MAIN := enrich/main.c
+enrich_PKGS := libmaxminddb
