@@ -36,7 +36,7 @@ check make_plain_builds_nothing [ ! -e "$W/bin/window" ]
 linked() {
 	local d p
 	for d in "$@"; do
-		for p in kcat-src kafka-devbroker window detect throttle notify gen ckpt exporter normalize; do
+		for p in kcat-src kafka-devbroker window detect throttle notify gen ckpt exporter normalize enrich; do
 			"$W/$d/$p" --version >/dev/null 2>&1 || { echo "$d/$p"; return 1; }
 		done
 	done
