@@ -379,6 +379,73 @@ TEST(patterns_apply)
 	nz_pat_free(o.pats);
 }
 
+/* The built-in patterns on the wordings real machines write: OpenSSH from
+ * 6.x to 9.x, sudo, iptables LOG and nftables log (IPv4 and IPv6). */
+TEST(builtin_patterns_real_lines)
+{
+	static const struct { const char *line, *pattern, *want; } cases[] = {
+		{ "Dec  1 08:00:01 gw sshd[4242]: Failed password for root from 203.0.113.9 port 52144 ssh2",
+		  "sshd_failed", "root 203.0.113.9 52144 auth_failure" },
+		{ "Dec  1 08:00:01 gw sshd[4242]: Failed password for invalid user admin from 203.0.113.9 port 52144 ssh2",
+		  "sshd_failed_invalid_user", "admin 203.0.113.9 52144 auth_failure" },
+		{ "Dec  1 08:00:01 gw sshd[4242]: Failed publickey for git from 2001:db8::5 port 40022 ssh2: RSA SHA256:abc",
+		  "sshd_failed", "git 2001:db8::5 40022 auth_failure" },
+		{ "Dec  1 08:00:01 gw sshd[4242]: Failed none for invalid user  from 203.0.113.9 port 1 ssh2",
+		  "sshd_failed_invalid_user", " 203.0.113.9 1 auth_failure" },
+		{ "Dec  1 08:00:02 gw sshd[4242]: Invalid user oracle from 203.0.113.9 port 52146",
+		  "sshd_invalid_user", "oracle 203.0.113.9 52146 invalid_user" },
+		{ "Dec  1 08:00:02 gw sshd[4242]: Invalid user oracle from 203.0.113.9",
+		  "sshd_invalid_user", "oracle 203.0.113.9 - invalid_user" },
+		{ "Dec  1 08:00:03 gw sshd[1]: Accepted password for bob from 198.51.100.8 port 40000 ssh2",
+		  "sshd_accepted", "bob 198.51.100.8 40000 auth_success" },
+		{ "Dec  1 08:00:03 gw sshd[1]: Accepted publickey for alice from 198.51.100.7 port 50022 ssh2: ED25519 SHA256:x",
+		  "sshd_accepted", "alice 198.51.100.7 50022 auth_success" },
+		{ "Dec  1 08:00:04 gw sshd[1]: Connection closed by authenticating user root 203.0.113.9 port 52150 [preauth]",
+		  "sshd_closed_authenticating", "root 203.0.113.9 52150 auth_abandoned" },
+		{ "Dec  1 08:00:04 gw sshd[1]: Disconnected from authenticating user root 203.0.113.9 port 52150 [preauth]",
+		  "sshd_closed_authenticating", "root 203.0.113.9 52150 auth_abandoned" },
+		{ "Dec  1 08:00:05 gw sshd[1]: error: maximum authentication attempts exceeded for invalid user admin from 203.0.113.9 port 52151 ssh2 [preauth]",
+		  "sshd_max_attempts", "admin 203.0.113.9 52151 auth_max_attempts" },
+		{ "Dec  1 08:00:06 gw sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id",
+		  "sudo_command", "alice - - sudo" },
+		{ "Dec  1 08:00:07 fw kernel: [123.456] DROP: IN=eth0 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC=203.0.113.9 DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=29200 RES=0x00 SYN URGP=0",
+		  "netfilter", "- 203.0.113.9 40000 netfilter" },
+		{ "Dec  1 08:00:07 fw kernel: nft-drop: IN=eth0 OUT= SRC=2001:db8::9 DST=2001:db8::1 LEN=80 TC=0 HOPLIMIT=64 FLOWLBL=0 PROTO=TCP SPT=40001 DPT=443 WINDOW=64800 RES=0x00 ACK RST URGP=0",
+		  "netfilter", "- 2001:db8::9 40001 netfilter" },
+	};
+	char err[256];
+	struct nz_opts o = { .format = NZ_AUTO };
+	struct nz_counts c = { 0 };
+	struct nw_buf b = { 0 }, got = { 0 };
+
+	o.pats = nz_pat_load(NULL, 0, nz_builtin_json, err, sizeof err);
+	CHECK(o.pats != NULL);
+	for (size_t k = 0; o.pats && k < sizeof cases / sizeof cases[0]; k++) {
+		nw_buf_reset(&b);
+		CHECK(nz_line(&o, cases[k].line, strlen(cases[k].line), T2026, &b, &c) == NULL);
+		json_t *j = json_loadb(b.p, b.len, JSON_REJECT_DUPLICATES, NULL);
+		json_t *port = json_object_get(j, "src_port");
+		nw_buf_reset(&got);
+		if (json_is_integer(port))
+			nw_buf_printf(&got, "%s %s %lld %s", s(j, "user") ? s(j, "user") : "-",
+			              s(j, "src_ip") ? s(j, "src_ip") : "-",
+			              (long long)json_integer_value(port), s(j, "event"));
+		else
+			nw_buf_printf(&got, "%s %s - %s", s(j, "user") ? s(j, "user") : "-",
+			              s(j, "src_ip") ? s(j, "src_ip") : "-", s(j, "event"));
+		CHECK_STR(s(j, "pattern"), cases[k].pattern);
+		CHECK_STR(got.p, cases[k].want);
+		json_decref(j);
+	}
+	/* nftables' flags, in the order the kernel writes them */
+	nw_buf_reset(&b);
+	CHECK(nz_line(&o, cases[13].line, strlen(cases[13].line), T2026, &b, &c) == NULL);
+	CHECK(strstr(b.p, "\"flags\":[\"ACK\",\"RST\"]") != NULL);
+	nw_buf_free(&b);
+	nw_buf_free(&got);
+	nz_pat_free(o.pats);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -391,5 +458,6 @@ int main(void)
 	RUN(property_format_then_normalize);
 	RUN(pattern_file_errors);
 	RUN(patterns_apply);
+	RUN(builtin_patterns_real_lines);
 	return t_done();
 }
