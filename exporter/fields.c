@@ -128,6 +128,8 @@ static const struct fld table[] = {
 	CTR("notify", "digests", "Digest posts made."),
 	CTR("notify", "post_failures", "HTTP posts that failed."),
 	CTR("notify", "barriers", "Checkpoint barriers completed."),
+	CTR("notify", "resend_posts", "Re-sends of the open incidents (--resend)."),
+	CTR("notify", "resend_failures", "Re-sends of the open incidents that failed."),
 	GAU("notify", "waiting", "notify_queue_alerts",
 	    "Alerts in the spool not yet delivered or given up on."),
 

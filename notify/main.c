@@ -71,6 +71,8 @@ static void on_line(struct nw_stage *st, char *line, size_t len)
 		return;
 	}
 	ntf_dlv_take(&g.post.dlv, id, line, len);
+	if (g.o.resend_ms > 0)
+		ntf_resend_note(&g.post.resend, line, len);
 }
 
 static void on_end(struct nw_stage *st)
@@ -123,6 +125,8 @@ int main(int argc, char **argv)
 		nw_usage_error("no webhook URL: set WEBHOOK_URL or give "
 		               "--url-file FILE (or use --stdout)");
 	g.fmt = g.o.format != NTF_FMT_AUTO ? g.o.format : ntf_format_for_url(url, host);
+	if (g.o.resend_ms > 0 && (g.fmt != NTF_FMT_AM || g.o.to_stdout))
+		nw_usage_error("--resend: only when posting in the alertmanager format");
 	ntf_text_choose(&g.o, &g.text, &g.colour);
 	g.barrier.file = g.o.barrier_file;
 	g.barrier.ckpt_dir = nw_ckpt_dir(g.o.ckpt_dir);

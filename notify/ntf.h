@@ -285,6 +285,7 @@ struct ntf_opts {
 	const char *url_file, *spool_dir, *dead_letter, *barrier_file, *stats;
 	const char *ckpt_dir;
 	const char *generator_url;    /* --generator-url template, or NULL */
+	int64_t resend_ms;            /* --resend, 0: off */
 	int64_t timeout_ms, connect_ms, drain_ms, retry_min_ms, retry_max_ms,
 	        remember_ms;
 	double rate;                  /* posts per second */
@@ -311,6 +312,22 @@ void ntf_text_choose(const struct ntf_opts *o, bool *text, bool *colour);
 
 /* ---- posting mode (post.c) ----------------------------------------------- */
 struct nw_stage;
+/* ---- re-sending open incidents to Alertmanager (resend.c) --------------- */
+struct curl_slist;
+struct ntf_resend {
+	json_t *open;                 /* incident_id -> its firing alert line */
+	void *easy;                   /* CURL *, its own connection */
+	struct curl_slist *hdrs;
+	int64_t every_ms, next;       /* monotonic ms */
+	uint64_t posts, failures;     /* counters (stats) */
+};
+int  ntf_resend_init(struct ntf_resend *r, const char *url, int64_t every_ms);
+void ntf_resend_free(struct ntf_resend *r);
+/* An alert read: a firing one opens its incident, a resolution ends it. */
+void ntf_resend_note(struct ntf_resend *r, const char *line, size_t len);
+/* Post the open incidents when due (blocks for at most 2 s). */
+void ntf_resend_tick(struct ntf_resend *r, int64_t now_ms);
+
 struct ntf_post {
 	const struct ntf_opts *o;     /* borrowed, as are the next three */
 	struct nw_stage *st;          /* the input; its callbacks fill dlv */
@@ -320,6 +337,7 @@ struct ntf_post {
 	struct ntf_spool spool;
 	struct ntf_http *http;
 	struct ntf_dlv dlv;
+	struct ntf_resend resend;     /* --resend */
 	bool reading, more_input, stopping, fatal;
 	int64_t drain_deadline;       /* monotonic ms, once reading stopped */
 };

@@ -20,7 +20,7 @@
 
 enum { O_FORMAT = 256, O_STDOUT, O_URLFILE, O_SPOOL, O_TIMEOUT, O_CONNECT,
        O_RATE, O_DRAIN, O_RMIN, O_RMAX, O_REMEMBER, O_MAXQ, O_DIGEST,
-       O_DLQ, O_BARRIER, O_STATS, O_MAXLINE, O_CKPT, O_GENURL };
+       O_DLQ, O_BARRIER, O_STATS, O_MAXLINE, O_CKPT, O_GENURL, O_RESEND };
 
 static const struct nw_flag flags[] = {
 	{ "format", O_FORMAT, "F", "payload format; auto picks by the webhook's URL\n"
@@ -50,6 +50,9 @@ static const struct nw_flag flags[] = {
 	{ "generator-url", O_GENURL, "URL", "alertmanager: each alert's generatorURL, with\n"
 	  "{rule}, {key}, {key_field}, {alert_id} replaced\n"
 	  "(URL-encoded)" },
+	{ "resend", O_RESEND, "DUR", "alertmanager: post the open incidents (from\n"
+	  "detect's incidents mode) again every DUR, as\n"
+	  "Alertmanager asks of its clients  [off]" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -132,6 +135,7 @@ void ntf_opts_parse(int argc, char **argv, struct ntf_opts *o)
 		case O_BARRIER: o->barrier_file = optarg; break;
 		case O_CKPT: o->ckpt_dir = optarg; break;
 		case O_STATS: o->stats = optarg; break;
+		case O_RESEND: o->resend_ms = nw_flag_duration_ms("--resend", optarg, 100); break;
 		case O_GENURL:
 			if (strncmp(optarg, "http://", 7) != 0 &&
 			    strncmp(optarg, "https://", 8) != 0)

@@ -135,10 +135,13 @@ static int post_loop(struct ntf_post *p)
 		}
 		if (!p->stopping && !draining_over && ntf_dlv_step(&p->dlv, now) < 0)
 			DIE("cannot start a post (out of memory)");
+		if (!ntf_dlv_busy(&p->dlv))
+			ntf_resend_tick(&p->resend, now);
 		wait_and_read(p, now);
 		if (ntf_dlv_compact_due(&p->dlv))
 			ntf_dlv_compact(&p->dlv);
-		nw_stats_tick();
+		nw_stats_idle();       /* a loop turn is a batch or a 200 ms wait:
+		                          the clock is cheap here */
 		nw_out_flush();
 	}
 }
@@ -161,6 +164,14 @@ int ntf_post_run(struct ntf_post *p, const char *url, const char *where)
 	    (p->http = ntf_http_new(url, p->o->timeout_ms, p->o->connect_ms)) == NULL)
 		DIE("cannot start (spool %s)", spool_dir ? spool_dir : "?");
 	ops.arg = p->http;
+	if (p->o->resend_ms > 0) {
+		if (ntf_resend_init(&p->resend, url, p->o->resend_ms) != 0)
+			DIE("cannot start (out of memory)");
+		for (struct ntf_alert *a = replayed.head; a; a = a->next)
+			ntf_resend_note(&p->resend, a->line, a->len);
+		nw_stats_u64("resend_posts", &p->resend.posts);
+		nw_stats_u64("resend_failures", &p->resend.failures);
+	}
 	ntf_dlv_init(&p->dlv, &cfg, &ops, &p->spool, p->dlq, &replayed);
 	p->reading = true;
 	nw_stage_init(p->st);
@@ -179,6 +190,8 @@ int ntf_post_run(struct ntf_post *p, const char *url, const char *where)
 	         (unsigned long long)p->dlv.posts, (unsigned long long)p->dlv.digests,
 	         (unsigned long long)(p->dlv.queue.count + p->dlv.flight.count), rc);
 	ntf_dlv_free(&p->dlv);
+	if (p->o->resend_ms > 0)
+		ntf_resend_free(&p->resend);
 	ntf_http_free(p->http);
 	ntf_spool_close(&p->spool);
 	curl_global_cleanup();
