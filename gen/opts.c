@@ -197,17 +197,12 @@ static void parse_flags(struct gen_opts *o, int argc, char **argv)
 		case O_KAFKA:    o->kafka = optarg; break;
 		case O_TOPIC:    o->topic = optarg; break;
 		case O_STATS:    o->stats = optarg; break;
-		case O_FORMAT:
-			if (strcmp(optarg, "json") == 0)
-				o->format = GEN_FMT_JSON;
-			else if (strcmp(optarg, "rfc5424") == 0)
-				o->format = GEN_FMT_RFC5424;
-			else if (strcmp(optarg, "rfc3164") == 0)
-				o->format = GEN_FMT_RFC3164;
-			else
-				nw_usage_error("--format: want json, rfc5424 or rfc3164, "
-				               "not \"%s\"", optarg);
+		case O_FORMAT: {   /* in enum gen_format's order */
+			static const char *const fmts[] = { "json", "rfc5424", "rfc3164" };
+			o->format = (enum gen_format)nw_flag_choice("--format", optarg,
+			                                            fmts, 3);
 			break;
+		}
 		}
 	}
 	nw_cli_no_args(argc, argv);

@@ -95,7 +95,9 @@ void nw_cli_no_args(int argc, char **argv);
  *   count:    a decimal integer in [min, max]
  *   double:   a finite decimal number in [min, max] (rates, probabilities)
  *   size:     bytes with an optional binary suffix: 512, 64k, 16M, 1G, 2T
- *             (k = 1024), in [min, max] */
+ *             (k = 1024), in [min, max]
+ *   choice:   one of n names; returns its index ("--format: want json,
+ *             rfc5424 or rfc3164, not "x"") */
 int64_t  nw_flag_duration_ms(const char *flag, const char *arg, int64_t min_ms);
 uint64_t nw_flag_count(const char *flag, const char *arg, uint64_t min,
                        uint64_t max);
@@ -103,6 +105,8 @@ uint64_t nw_flag_size(const char *flag, const char *arg, uint64_t min,
                       uint64_t max);
 double   nw_flag_double(const char *flag, const char *arg, double min,
                         double max);
+size_t   nw_flag_choice(const char *flag, const char *arg,
+                        const char *const *names, size_t n);
 
 /* The size parser alone: 0, or -1 on a malformed or overflowing value. */
 int nw_parse_size(const char *s, uint64_t *out);

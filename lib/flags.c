@@ -131,6 +131,20 @@ double nw_flag_double(const char *flag, const char *arg, double min,
 	return v;
 }
 
+size_t nw_flag_choice(const char *flag, const char *arg,
+                      const char *const *names, size_t n)
+{
+	struct nw_buf want = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(arg, names[i]) == 0)
+			return i;
+	for (size_t i = 0; i < n; i++)      /* "a, b or c" */
+		nw_buf_printf(&want, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+		              names[i]);
+	nw_usage_error("%s: want %s, not \"%s\"", flag, want.p, arg);
+}
+
 uint64_t nw_flag_size(const char *flag, const char *arg, uint64_t min,
                       uint64_t max)
 {

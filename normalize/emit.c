@@ -15,22 +15,12 @@
 
 #include <string.h>
 
-static const char *const format_names[] = {
+const char *const nz_format_names[NZ_FORMATS] = {
 	[NZ_AUTO] = "auto", [NZ_RFC5424] = "rfc5424",
 	[NZ_RFC3164] = "rfc3164", [NZ_NONE] = "none",
 };
 
-int nz_format_parse(const char *s, enum nz_format *out)
-{
-	for (size_t i = 0; i < sizeof format_names / sizeof format_names[0]; i++)
-		if (strcmp(s, format_names[i]) == 0) {
-			*out = (enum nz_format)i;
-			return 0;
-		}
-	return -1;
-}
-
-const char *nz_format_name(enum nz_format f) { return format_names[f]; }
+const char *nz_format_name(enum nz_format f) { return nz_format_names[f]; }
 
 /* "<digits>1 ": the RFC 5424 VERSION right after a PRI. */
 static bool looks_5424(const char *p, size_t n)

@@ -76,9 +76,8 @@ static void nz_parse_flags(int argc, char **argv, struct nz_opts *o)
 	while ((c = nw_getopt(argc, argv, &nz_cli)) != -1) {
 		switch (c) {
 		case O_FORMAT:
-			if (nz_format_parse(optarg, &o->format) != 0)
-				nw_usage_error("--format: want auto, rfc5424, rfc3164 "
-				               "or none, not \"%s\"", optarg);
+			o->format = (enum nz_format)nw_flag_choice("--format", optarg,
+			                                           nz_format_names, NZ_FORMATS);
 			break;
 		case O_YEAR:
 			o->year = (int)nw_flag_count("--year", optarg, 1970, 9999);
@@ -92,12 +91,11 @@ static void nz_parse_flags(int argc, char **argv, struct nz_opts *o)
 			break;
 		case O_PATTERNS: o->pattern_files[o->npattern_files++] = optarg; break;
 		case O_NOBUILTIN: o->no_builtin = true; break;
-		case O_UNMATCHED:
-			if (strcmp(optarg, "pass") != 0 && strcmp(optarg, "dead-letter") != 0)
-				nw_usage_error("--unmatched: want pass or dead-letter, "
-				               "not \"%s\"", optarg);
-			o->unmatched_dlq = optarg[0] == 'd';
+		case O_UNMATCHED: {
+			static const char *const what[] = { "pass", "dead-letter" };
+			o->unmatched_dlq = nw_flag_choice("--unmatched", optarg, what, 2) == 1;
 			break;
+		}
 		case O_CHECK: o->check = true; break;
 		case O_PRINT: fputs(nz_builtin_json, stdout); exit(NW_EXIT_OK);
 		}

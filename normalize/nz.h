@@ -16,7 +16,9 @@
 #include "nw.h"
 #include "syslog.h"
 
-enum nz_format { NZ_AUTO, NZ_RFC5424, NZ_RFC3164, NZ_NONE };
+enum nz_format { NZ_AUTO, NZ_RFC5424, NZ_RFC3164, NZ_NONE, NZ_FORMATS };
+/* Their names, in the enum's order ("auto", "rfc5424", ...). */
+extern const char *const nz_format_names[NZ_FORMATS];
 
 struct nz_patterns;
 
@@ -36,7 +38,6 @@ struct nz_counts {              /* stats */
 	uint64_t matched, unmatched, type_errors;
 };
 
-int nz_format_parse(const char *s, enum nz_format *out);
 const char *nz_format_name(enum nz_format f);
 
 /* One input line (no newline) -> one JSON object appended to out.  Returns

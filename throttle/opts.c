@@ -82,12 +82,11 @@ static void opts_flag(struct thr_opts *o, int c, bool *url_in_argv)
 		o->ttl_ms = dur_flag("--ttl", optarg, 366LL * 86400000, "366d");
 		break;
 	case O_TMPL: o->tmpl = optarg; break;
-	case O_MODE:
-		if (strcmp(optarg, "open") != 0 && strcmp(optarg, "closed") != 0)
-			nw_usage_error("--on-redis-down: want open or closed, not "
-			               "\"%s\"", optarg);
-		o->closed = strcmp(optarg, "closed") == 0;
+	case O_MODE: {
+		static const char *const modes[] = { "open", "closed" };
+		o->closed = nw_flag_choice("--on-redis-down", optarg, modes, 2) == 1;
 		break;
+	}
 	case O_QMAX:
 		o->queue_max = nw_flag_count("--queue-max", optarg, 1, 10000000);
 		break;

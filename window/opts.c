@@ -85,12 +85,11 @@ void win_opts_parse(int argc, char **argv, struct win_opts *o)
 			break;
 		case O_TFIELD: o->time_field = optarg; break;
 		case O_CKPT: o->ckpt_dir = optarg; break;
-		case O_MISSING:
-			if (strcmp(optarg, "skip") != 0 && strcmp(optarg, "dead-letter") != 0)
-				nw_usage_error("--missing-key: want dead-letter or skip, "
-				               "not \"%s\"", optarg);
-			o->skip_missing = optarg[0] == 's';
+		case O_MISSING: {
+			static const char *const how[] = { "dead-letter", "skip" };
+			o->skip_missing = nw_flag_choice("--missing-key", optarg, how, 2) == 1;
 			break;
+		}
 		case O_TUNIT:
 			if (win_tunit_parse(optarg, &o->unit) < 0)
 				nw_usage_error("--time-unit: want auto, s, ms, us, ns or rfc3339, not \"%s\"", optarg);

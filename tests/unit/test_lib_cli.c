@@ -193,6 +193,10 @@ static struct run run_value(int which, const char *arg)
 			exit((int)nw_flag_count("--n", arg, 1, 10));
 		if (which == 3)
 			exit((int)(nw_flag_double("--p", arg, 0, 1) * 100));
+		if (which == 4) {
+			static const char *const fmts[] = { "json", "rfc5424", "rfc3164" };
+			exit((int)nw_flag_choice("--format", arg, fmts, 3));
+		}
 		exit((int)(nw_flag_size("--buf", arg, 1024, 1 << 20) >> 10));
 	}
 	close(err[1]);
@@ -223,6 +227,11 @@ TEST(value_helpers)
 	r = run_value(2, "2M");
 	CHECK_INT(r.status, 2);
 	CHECK(strncmp(r.err, "prog: --buf: want a size", 24) == 0);
+	CHECK_INT(run_value(4, "rfc3164").status, 2);
+	CHECK_INT(run_value(4, "json").status, 0);
+	r = run_value(4, "xml");
+	CHECK_INT(r.status, 2);
+	CHECK_STR(r.err, "prog: --format: want json, rfc5424 or rfc3164, not \"xml\"\n");
 }
 
 int main(void)
