@@ -29,17 +29,13 @@ struct inc_entry {
 	double peak;
 };
 
+/* The three parts, each followed by a 0xff byte (never in UTF-8). */
 static uint64_t inc_hash(const char *a, const char *b, const char *c, size_t cn)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const char *p[3] = { a, b, c };
-	size_t n[3] = { strlen(a), strlen(b), cn };
-	for (int i = 0; i < 3; i++) {
-		for (size_t j = 0; j < n[i]; j++)
-			h = (h ^ (unsigned char)p[i][j]) * 0x100000001b3ULL;
-		h = (h ^ 0xff) * 0x100000001b3ULL;     /* separator */
-	}
-	return h;
+	uint64_t h = nw_fnv1a(NW_FNV1A_INIT, a, strlen(a));
+	h = nw_fnv1a(h, "\xff", 1);
+	h = nw_fnv1a(nw_fnv1a(h, b, strlen(b)), "\xff", 1);
+	return nw_fnv1a(nw_fnv1a(h, c, cn), "\xff", 1);
 }
 
 void inc_init(struct inc_table *t, int64_t for_ms, int64_t keep_ms)

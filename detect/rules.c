@@ -534,25 +534,13 @@ uint64_t rule_alert_id(const char *rule, const char *key, size_t klen,
                        int64_t window_end)
 {
 	char num[24];
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const char *parts[3];
-	size_t lens[3];
+	uint64_t h = nw_fnv1a(NW_FNV1A_INIT, rule, strlen(rule));
 
 	snprintf(num, sizeof num, "%" PRId64, window_end);
-	parts[0] = rule, lens[0] = strlen(rule);
-	parts[1] = key, lens[1] = klen;
-	parts[2] = num, lens[2] = strlen(num);
-	for (int i = 0; i < 3; i++) {
-		if (i > 0) {
-			h ^= '\n';
-			h *= 0x100000001b3ULL;
-		}
-		for (size_t j = 0; j < lens[i]; j++) {
-			h ^= (unsigned char)parts[i][j];
-			h *= 0x100000001b3ULL;
-		}
-	}
-	return h;
+	h = nw_fnv1a(h, "\n", 1);
+	h = nw_fnv1a(h, key, klen);
+	h = nw_fnv1a(h, "\n", 1);
+	return nw_fnv1a(h, num, strlen(num));
 }
 
 /* ---- applying ---------------------------------------------------------- */

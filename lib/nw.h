@@ -87,6 +87,17 @@ void nw_buf_free(struct nw_buf *b);
 size_t nw_utf8_seq(const unsigned char *s, size_t n);
 /* Length of the valid UTF-8 prefix of s (== n when all of it is valid). */
 size_t nw_utf8_valid_prefix(const char *s, size_t n);
+/* 64-bit FNV-1a over n bytes, continuing from h (start from
+ * NW_FNV1A_INIT): the hash behind alert ids, incident ids and digest keys,
+ * which must stay the same from release to release. */
+#define NW_FNV1A_INIT 0xcbf29ce484222325ULL
+static inline uint64_t nw_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const unsigned char *)p)[i]) * 0x100000001b3ULL;
+	return h;
+}
+
 static inline bool nw_utf8_valid(const char *s, size_t n)
 {
 	return nw_utf8_valid_prefix(s, n) == n;

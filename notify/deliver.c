@@ -160,18 +160,14 @@ static uint64_t post_size(const struct ntf_dlv *d)
 void ntf_dlv_key(const struct ntf_alert *head, uint64_t n,
                  char key[NTF_KEY_MAX + 1])
 {
-	uint64_t h = 0xcbf29ce484222325u;
+	uint64_t h = NW_FNV1A_INIT;
 
 	if (n == 1) {
 		memcpy(key, head->id, strlen(head->id) + 1);
 		return;
 	}
 	for (const struct ntf_alert *a = head; a && n > 0; a = a->next, n--)
-		for (const char *p = a->id; ; p++) {
-			h = (h ^ (unsigned char)*p) * 0x100000001b3u;
-			if (*p == '\0')
-				break;              /* the NUL separates the ids */
-		}
+		h = nw_fnv1a(h, a->id, strlen(a->id) + 1);   /* the NUL separates */
 	snprintf(key, NTF_KEY_MAX + 1, "digest-%016llx", (unsigned long long)h);
 }
 
