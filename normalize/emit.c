@@ -57,6 +57,10 @@ static void add_pri(struct nw_buf *b, int pri)
 	nw_buf_add(b, text[pri], len[pri]);
 }
 
+/* An SD-ID given twice: RFC 5424 forbids it, and JSON would name a member
+ * twice.  The line is refused rather than merged. */
+static const char sd_repeated[] = "invalid STRUCTURED-DATA: SD-ID repeated";
+
 /* The header members, the pattern's, then raw_base64 if needed. */
 static const char *render(const struct nz_opts *o, struct nw_buf *b,
                           const struct sl_msg *m, const char *line, size_t n,
@@ -79,7 +83,8 @@ static const char *render(const struct nz_opts *o, struct nw_buf *b,
 		add_pri(b, m->pri);
 	if (m->sd.n > 0) {
 		nw_buf_adds(b, ",\"structured_data\":");
-		sl_sd_json(b, m->sd.p, m->sd.n);   /* checked by the caller */
+		if (!sl_sd_json(b, m->sd.p, m->sd.n))
+			return sd_repeated;
 	}
 	nw_buf_adds(b, ",\"message\":");
 	ok &= nw_buf_add_jstr(b, m->msg.p ? m->msg.p : "", m->msg.n);
@@ -117,18 +122,10 @@ const char *nz_line(const struct nz_opts *o, const char *line, size_t n,
 	case NZ_RFC5424:
 		if ((why = sl_parse_5424(line, n, &m)) != NULL)
 			return why;
-		if (m.sd.n > 0) {         /* a repeated SD-ID: refuse, not merge */
-			size_t mark = out->len;
-			if (!sl_sd_json(out, m.sd.p, m.sd.n))
-				return "invalid STRUCTURED-DATA: SD-ID repeated";
-			out->len = mark;
-		}
-		c->rfc5424++;
 		break;
 	case NZ_RFC3164:
 		if ((why = sl_parse_3164(line, n, &clk, &m)) != NULL)
 			return why;
-		c->rfc3164++;
 		break;
 	default:
 		memset(&m, 0, sizeof m);
@@ -136,7 +133,12 @@ const char *nz_line(const struct nz_opts *o, const char *line, size_t n,
 		m.msg = (struct sl_str){ line, n };
 		break;
 	}
-	if ((why = render(o, out, &m, line, n, c)) != NULL)
+	why = render(o, out, &m, line, n, c);
+	if (why == sd_repeated)
+		return why;                /* not a good RFC 5424 line after all */
+	c->rfc5424 += f == NZ_RFC5424;
+	c->rfc3164 += f == NZ_RFC3164;
+	if (why != NULL)
 		return why;
 	c->signals++;
 	return NULL;
