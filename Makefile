@@ -221,7 +221,8 @@ install: $(PROGS:%=bin/%) $(MAN_PAGES)
 		chmod 755 $(D)$(bindir)/$(INST_PREFIX)$$s || exit 1; \
 	done
 	install -m 644 $(MAN_PAGES) $(D)$(mandir)/man1/
-	install -m 644 detect/rules.json detect/auth.json $(D)$(datadir)/netwatch/
+	install -m 644 detect/rules.json detect/auth.json detect/auth.window \
+	        $(D)$(datadir)/netwatch/
 	install -m 644 normalize/patterns.json $(D)$(datadir)/netwatch/patterns.json
 	$(DIST_SED) dist/chain.conf.example >$(D)$(datadir)/netwatch/chain.conf.example
 	$(DIST_SED) dist/netwatch@.service >$(D)$(unitdir)/netwatch@.service
@@ -236,6 +237,7 @@ uninstall:
 	rm -f $(INST_NAMES:%=$(D)$(bindir)/$(INST_PREFIX)%) \
 	      $(INST_NAMES:%=$(D)$(mandir)/man1/$(INST_PREFIX)%.1) \
 	      $(D)$(datadir)/netwatch/rules.json $(D)$(datadir)/netwatch/auth.json \
+	      $(D)$(datadir)/netwatch/auth.window \
 	      $(D)$(datadir)/netwatch/patterns.json \
 	      $(D)$(datadir)/netwatch/chain.conf.example \
 	      $(D)$(unitdir)/netwatch@.service
