@@ -92,6 +92,11 @@ struct enr_event {
 	char *scratch;
 	size_t scratch_cap;
 	char why[320];                      /* a dead-letter reason */
+	/* The public addresses of the last event (the ones --lookup asks
+	 * about): field index, address, and where in out the '}' that closes
+	 * their "<field>_info" object is. */
+	struct enr_look { int field; size_t at; ipset_addr a; } look[ENR_MAX_FIELDS];
+	int nlook;
 };
 void enr_event_init(struct enr_event *e, const char *const *fields, int n);
 void enr_event_free(struct enr_event *e);

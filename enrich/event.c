@@ -223,6 +223,8 @@ static void enr_add_info(struct enr_event *e, int i, ipset_addr a,
 	}
 	enr_add_lists(e, a, b, c);
 	enr_add_ident(e, a, b, c);
+	if (scope == NULL)
+		e->look[e->nlook++] = (struct enr_look){ i, b->len, a };
 	nw_buf_addc(b, '}');
 	c->fields++;
 }
@@ -234,6 +236,7 @@ const char *enr_event(struct enr_event *e, const char *line, size_t n,
 	const char *close = line + n;
 	bool empty;
 
+	e->nlook = 0;
 	if (n > e->scratch_cap) {
 		free(e->scratch);
 		e->scratch_cap = n;

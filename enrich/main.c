@@ -8,7 +8,9 @@
  * comes from local files (data.c); the per-event work is event.c.
  * SIGHUP reloads every file and swaps the new data in only when all of it
  * loaded.  Lines that are not JSON objects are dead letters; control lines
- * pass in order.
+ * pass in order.  With --lookup, each public address is also asked of an
+ * HTTP service, asynchronously (async.c); the flags and the headers'
+ * secrets (from the environment or a file, never argv) are read here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "cli.h"
 #include "stage.h"
 #include "enr.h"
+#include "lk.h"
 
 struct enr_opts {
 	const char *fields[ENR_MAX_FIELDS];
@@ -27,6 +30,12 @@ struct enr_opts {
 	const char *dlq_path, *stats_path;
 	uint64_t max_line;
 	bool check;
+	/* --lookup */
+	struct enr_async_cfg async;
+	const char *failed_path;
+	const char **hdr_arg;          /* --lookup-header as given */
+	char **hdr;                    /* resolved, NULL-ended */
+	int nhdr;
 };
 
 static struct {
@@ -36,10 +45,12 @@ static struct {
 	struct nw_dlq dlq;
 	struct nw_buf out;
 	struct enr_counts n;
+	struct enr_async async;
 } E;
 
 enum { O_FIELD = 256, O_GEOIP, O_ASN, O_LIST, O_IDENTITY, O_DLQ, O_STATS,
-       O_MAXLINE, O_CHECK };
+       O_MAXLINE, O_CHECK, O_LOOKUP, O_HEADER, O_CONC, O_CACHE, O_TTL,
+       O_TIMEOUT, O_UNORDERED, O_MAXPEND, O_FAILED };
 
 static const struct nw_flag enr_flags[] = {
 	{ "field", O_FIELD, "NAME", "a top-level member holding an IP address; may be\n"
@@ -52,6 +63,23 @@ static const struct nw_flag enr_flags[] = {
 	  "';' comments (plain, Spamhaus DROP, FireHOL); may be\nrepeated" },
 	{ "identity", O_IDENTITY, "FILE", "ip_or_cidr,host,user,owner,team as CSV with a\n"
 	  "header or as JSON lines" },
+	{ "lookup", O_LOOKUP, "URL", "ask an HTTP service about each public address:\n"
+	  "GET URL with {ip} replaced; the JSON answer goes in\n"
+	  "<field>_info.lookup" },
+	{ "lookup-header", O_HEADER, "H", "a request header 'Name: value'; 'Name: env:VAR'\n"
+	  "or 'Name: @FILE' takes the value from the\n"
+	  "environment or a file (keys never in argv); may be\n"
+	  "repeated" },
+	{ "concurrency", O_CONC, "N", "lookups in flight at most  [32]" },
+	{ "cache", O_CACHE, "N", "answers kept, least recently used dropped first\n"
+	  "[100000]" },
+	{ "cache-ttl", O_TTL, "DUR", "how long an answer is used  [1h]" },
+	{ "timeout", O_TIMEOUT, "DUR", "per lookup; then it fails  [5s]" },
+	{ "max-pending", O_MAXPEND, "N", "events waiting for lookups at most; past that\n"
+	  "reading pauses  [10000]" },
+	{ "unordered", O_UNORDERED, NULL, "an event leaves when its lookups are done, not\n"
+	  "in input order (control lines still in order)" },
+	{ "failed", O_FAILED, "FILE", "a copy of each event with a failed lookup" },
 	{ "check", O_CHECK, NULL, "load every file, print what was loaded, exit 0 (2\n"
 	  "on error)" },
 	{ "dead-letter", O_DLQ, "FILE", "rejected lines as {\"reason\":...,\"line\":...}" },
@@ -63,14 +91,19 @@ static const struct nw_flag enr_flags[] = {
 static const struct nw_cli enr_cli = {
 	.head =
 "usage: enrich [--field NAME]... [--geoip FILE.mmdb] [--asn FILE.mmdb]\n"
-"              [--list NAME=FILE]... [--identity FILE] [--dead-letter FILE]\n"
+"              [--list NAME=FILE]... [--identity FILE] [--lookup URL]\n"
+"              [--lookup-header H]... [--concurrency N] [--cache N]\n"
+"              [--cache-ttl DUR] [--timeout DUR] [--max-pending N]\n"
+"              [--unordered] [--failed FILE] [--dead-letter FILE]\n"
 "              [--stats FILE] [--max-line SIZE] [--check]\n"
 "\n"
 "Reads JSON events on stdin and writes each with a \"<field>_info\" object\n"
 "for every address field: scope, country, city, lat, lon, asn, as_org,\n"
-"lists, host, user, owner, team.  SIGHUP reloads every file.  Lines that\n"
+"lists, host, user, owner, team, and with --lookup the service's answer\n"
+"(lookup) or \"enrich_errors\".  SIGHUP reloads every file.  Lines that\n"
 "are not JSON objects are dead letters; control lines pass in order.\n"
 "\n",
+	.tail = "\nDUR: 250ms, 5s, 10m, 1h.\n",
 	.flags = enr_flags,
 };
 
@@ -97,11 +130,89 @@ static void enr_flag_list(struct enr_src *src, char *arg)
 	src->list_path[src->nlist++] = eq + 1;
 }
 
+/* The --lookup flags. */
+static void enr_flag_lookup(struct enr_opts *o, int c, const char *arg)
+{
+	struct enr_async_cfg *a = &o->async;
+
+	switch (c) {
+	case O_LOOKUP:
+		if (strstr(arg, "{ip}") == NULL)
+			nw_usage_error("--lookup: want a URL with {ip} in it");
+		a->lk.url = arg;
+		break;
+	case O_HEADER: o->hdr_arg[o->nhdr++] = arg; break;
+	case O_CONC:
+		a->lk.concurrency = (int)nw_flag_count("--concurrency", arg, 1, 10000);
+		break;
+	case O_CACHE:
+		a->cache_max = nw_flag_count("--cache", arg, 1, 100000000);
+		break;
+	case O_TTL: a->cache_ttl_ms = nw_flag_duration_ms("--cache-ttl", arg, 1); break;
+	case O_TIMEOUT: a->lk.timeout_ms = nw_flag_duration_ms("--timeout", arg, 1); break;
+	case O_MAXPEND:
+		a->max_pending = nw_flag_count("--max-pending", arg, 1, 100000000);
+		break;
+	case O_UNORDERED: a->unordered = true; break;
+	case O_FAILED: o->failed_path = arg; break;
+	}
+}
+
+/* A header's value: "env:VAR" from the environment, "@FILE" the file's
+ * first line, anything else as given.  The result is the caller's. */
+static char *enr_header_value(const char *name, const char *v)
+{
+	char err[512];
+	size_t n;
+	char *s;
+
+	if (strncmp(v, "env:", 4) == 0) {
+		const char *e = getenv(v + 4);
+		if (e == NULL || *e == '\0')
+			nw_usage_error("--lookup-header %s: %s is not set", name, v + 4);
+		s = nw_xstrdup(e);
+	} else if (v[0] == '@') {
+		if ((s = nw_read_file(v + 1, 65536, &n, err, sizeof err)) == NULL)
+			nw_usage_error("--lookup-header %s: %s", name, err);
+		s[strcspn(s, "\r\n")] = '\0';
+	} else {
+		s = nw_xstrdup(v);
+	}
+	if (strpbrk(s, "\r\n") != NULL)
+		nw_usage_error("--lookup-header %s: the value has a line break", name);
+	return s;
+}
+
+/* --lookup-header "Name: value" -> "Name: resolved value" for curl. */
+static void enr_resolve_headers(struct enr_opts *o)
+{
+	o->hdr = nw_xcalloc((size_t)o->nhdr + 1, sizeof *o->hdr);
+	for (int i = 0; i < o->nhdr; i++) {
+		const char *h = o->hdr_arg[i], *colon = strchr(h, ':');
+		struct nw_buf b = { 0 };
+		char *v;
+		if (colon == NULL || colon == h)
+			nw_usage_error("--lookup-header: want 'Name: value', not \"%s\"", h);
+		nw_buf_add(&b, h, (size_t)(colon - h));
+		v = enr_header_value(b.p, colon + 1 + strspn(colon + 1, " \t"));
+		nw_buf_adds(&b, ": ");
+		nw_buf_adds(&b, v);
+		nw_buf_addc(&b, '\0');
+		free(v);
+		o->hdr[i] = b.p;
+	}
+	o->async.lk.headers = (const char *const *)o->hdr;
+}
+
 static void enr_parse_flags(int argc, char **argv, struct enr_opts *o)
 {
 	int c;
 
-	*o = (struct enr_opts){ .max_line = NW_MAX_LINE_DEFAULT };
+	*o = (struct enr_opts){ .max_line = NW_MAX_LINE_DEFAULT,
+		.async = { .lk = { .concurrency = 32, .timeout_ms = 5000, .max_429 = 5 },
+		           .cache_max = 100000, .cache_ttl_ms = 3600 * 1000,
+		           .max_pending = 10000 } };
+	o->hdr_arg = nw_xcalloc((size_t)argc + 1, sizeof (char *));
 	o->src.list_name = nw_xcalloc((size_t)argc + 1, sizeof (char *));
 	o->src.list_path = nw_xcalloc((size_t)argc + 1, sizeof (char *));
 	while ((c = nw_getopt(argc, argv, &enr_cli)) != -1) {
@@ -118,9 +229,13 @@ static void enr_parse_flags(int argc, char **argv, struct enr_opts *o)
 			                           (uint64_t)1 << 32);
 			break;
 		case O_CHECK: o->check = true; break;
+		default: enr_flag_lookup(o, c, optarg); break;
 		}
 	}
 	nw_cli_no_args(argc, argv);
+	if (o->async.lk.url == NULL && (o->nhdr > 0 || o->failed_path))
+		nw_usage_error("--lookup-header and --failed need --lookup");
+	enr_resolve_headers(o);
 	if (o->nfield == 0) {
 		o->fields[o->nfield++] = "src_ip";
 		o->fields[o->nfield++] = "dst_ip";
@@ -167,6 +282,23 @@ static void enr_on_tick(struct nw_stage *st)
 	}
 }
 
+/* --lookup: the --failed file and the lookuper (the URL is not logged:
+ * some services take a key in it). */
+static void enr_lookup_setup(void)
+{
+	E.async.ev = &E.ev;
+	E.async.dlq = &E.dlq;
+	E.async.n = &E.n;
+	if (E.o.failed_path &&
+	    (E.async.failed = nw_sink_open(E.o.failed_path)) == NULL)
+		nw_usage_error("--failed %s: %s", E.o.failed_path, strerror(errno));
+	if (enr_async_init(&E.async, &E.o.async) < 0) {
+		LOG_ERROR("cannot start libcurl");
+		exit(NW_EXIT_FAIL);
+	}
+	enr_async_stats(&E.async);
+}
+
 /* --check: what was loaded, one line a source. */
 static void enr_check_report(void)
 {
@@ -206,6 +338,10 @@ static void enr_cleanup(void)
 	nw_buf_free(&E.out);
 	free(E.o.src.list_name);
 	free(E.o.src.list_path);
+	for (int i = 0; i < E.o.nhdr; i++)
+		free(E.o.hdr[i]);
+	free(E.o.hdr);
+	free(E.o.hdr_arg);
 }
 
 int main(int argc, char **argv)
@@ -230,20 +366,32 @@ int main(int argc, char **argv)
 	if (nw_dlq_open(&E.dlq, E.o.dlq_path) < 0)
 		nw_usage_error("--dead-letter %s: %s", E.o.dlq_path, strerror(errno));
 	enr_stats_setup();
-	LOG_INFO("started fields=%d geoip=%s asn=%s lists=%d identities=%d",
-	         E.o.nfield, E.o.src.geoip ? "yes" : "no",
-	         E.o.src.asn ? "yes" : "no", E.data.nlist, E.data.ident.n);
+	if (E.o.async.lk.url)
+		enr_lookup_setup();
+	LOG_INFO("started fields=%d geoip=%s asn=%s lists=%d identities=%d "
+	         "lookup=%s", E.o.nfield, E.o.src.geoip ? "yes" : "no",
+	         E.o.src.asn ? "yes" : "no", E.data.nlist, E.data.ident.n,
+	         E.o.async.lk.url ? "yes" : "no");
 
 	struct nw_stage st = { .on_line = enr_on_line, .on_tick = enr_on_tick,
 	                       .dlq = &E.dlq, .max_line = E.o.max_line };
-	rc = nw_stage_run(&st);
+	rc = E.o.async.lk.url ? enr_async_run(&E.async, &st) : nw_stage_run(&st);
 
 	LOG_INFO("done lines=%llu events=%llu fields=%llu dead_letters=%llu",
 	         (unsigned long long)nw_std.lines_in,
 	         (unsigned long long)E.n.events, (unsigned long long)E.n.fields,
 	         (unsigned long long)nw_std.dead_letters);
+	if (E.o.async.lk.url)
+		LOG_INFO("lookups=%llu answers=%llu failures=%llu cache_hits=%llu "
+		         "events_failed=%llu", (unsigned long long)E.async.lkn.requests,
+		         (unsigned long long)E.async.lkn.ok,
+		         (unsigned long long)E.async.lkn.failures,
+		         (unsigned long long)E.async.lkn.cache_hits,
+		         (unsigned long long)E.async.failed_events);
 	nw_stats_close();
 	nw_dlq_close(&E.dlq);
+	enr_async_free(&E.async);
+	nw_sink_close(E.async.failed);
 	enr_cleanup();
 	return rc;
 }

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""lookup_service.py - a local IP-reputation service for enrich's tests and
+benchmark (127.0.0.1 only, one thread per connection, keep-alive).
+
+usage: lookup_service.py --port-file FILE [--delay MS]
+
+Listens on a free port of 127.0.0.1 (written to --port-file once bound).
+GET /check?ip=ADDR answers by the address:
+
+  198.51.100.*      500
+  192.0.2.*         hangs (no answer until the client gives up)
+  203.0.113.2xx     the first request for it: 429 with Retry-After: 1
+  203.0.113.1xx     after a 300 ms delay, as 203.0.113.*
+  203.0.113.99      200 with a body that is not JSON
+  anything else     after --delay MS: 200 {"ip": ADDR, "score": N,
+                    "seen": [..]} (N from the address), pretty-printed
+                    over several lines
+
+GET /__count answers {"total": N, "max_in_flight": M, "per_ip": {ADDR: n},
+"keys": [..]} (the requests counted so far, the most answered at the same
+time, the X-Key header values seen).
+Stop it with SIGTERM.
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse, parse_qs
+
+lock = threading.Lock()
+per_ip = {}
+state = {"total": 0, "in_flight": 0, "max_in_flight": 0}
+keys = set()
+stop = threading.Event()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def send(self, status, body, extra=None):
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        u = urlparse(self.path)
+        if u.path == "/__count":
+            with lock:
+                self.send(200, json.dumps(dict(per_ip=per_ip, total=state["total"],
+                          max_in_flight=state["max_in_flight"], keys=sorted(keys))))
+            return
+        ip = parse_qs(u.query).get("ip", [""])[0]
+        with lock:
+            n = per_ip[ip] = per_ip.get(ip, 0) + 1
+            keys.add(self.headers.get("X-Key", ""))
+            state["total"] += 1
+            state["in_flight"] += 1
+            state["max_in_flight"] = max(state["max_in_flight"], state["in_flight"])
+        try:
+            self.answer(ip, n)
+        finally:
+            with lock:
+                state["in_flight"] -= 1
+
+    def answer(self, ip, n):
+        last = ip.rsplit(".", 1)[-1]
+        if ip.startswith("198.51.100."):
+            return self.send(500, '{"error":"boom"}')
+        if ip.startswith("192.0.2."):
+            stop.wait(60)
+            return
+        if ip.startswith("203.0.113.") and len(last) == 3 and last[0] == "2" and n == 1:
+            return self.send(429, '{"error":"slow down"}', {"Retry-After": "1"})
+        if ip.startswith("203.0.113.") and len(last) == 3 and last[0] == "1":
+            time.sleep(0.3)
+        elif args.delay:
+            time.sleep(args.delay / 1000)
+        if ip == "203.0.113.99":
+            return self.send(200, "<html>not json</html>")
+        score = sum(ord(c) for c in ip) % 100
+        self.send(200, json.dumps({"ip": ip, "score": score, "seen": ["ssh", "web"]},
+                                  indent=2))
+
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--port-file", required=True)
+ap.add_argument("--delay", type=float, default=0)
+args = ap.parse_args()
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+
+srv = Server(("127.0.0.1", 0), Handler)
+signal.signal(signal.SIGTERM, lambda *a: (stop.set(), sys.exit(0)))
+tmp = args.port_file + ".tmp"
+with open(tmp, "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(tmp, args.port_file)
+srv.serve_forever()
