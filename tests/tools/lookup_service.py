@@ -8,7 +8,7 @@ Listens on a free port of 127.0.0.1 (written to --port-file once bound).
 GET /check?ip=ADDR answers by the address:
 
   198.51.100.*      500
-  192.0.2.*         hangs (no answer until the client gives up)
+  192.0.2.*         hangs (no answer until the client closes)
   203.0.113.2xx     the first request for it: 429 with Retry-After: 1
   203.0.113.1xx     after a 300 ms delay, as 203.0.113.*
   203.0.113.99      200 with a body that is not JSON
@@ -16,14 +16,17 @@ GET /check?ip=ADDR answers by the address:
                     "seen": [..]} (N from the address), pretty-printed
                     over several lines
 
-GET /__count answers {"total": N, "max_in_flight": M, "per_ip": {ADDR: n},
-"keys": [..]} (the requests counted so far, the most answered at the same
-time, the X-Key header values seen).
+GET /__count answers {"total": N, "in_flight": I, "max_in_flight": M,
+"per_ip": {ADDR: n}, "keys": [..]} (the requests counted so far, those
+being answered now and the most at the same time, the X-Key header values
+seen); GET /__reset starts max_in_flight again from in_flight.
 Stop it with SIGTERM.
 """
 import argparse
 import json
 import os
+import select
+import socket
 import signal
 import sys
 import threading
@@ -56,10 +59,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         u = urlparse(self.path)
+        if u.path == "/__reset":
+            with lock:
+                state["max_in_flight"] = state["in_flight"]
+            self.send(200, "{}")
+            return
         if u.path == "/__count":
             with lock:
                 self.send(200, json.dumps(dict(per_ip=per_ip, total=state["total"],
-                          max_in_flight=state["max_in_flight"], keys=sorted(keys))))
+                          max_in_flight=state["max_in_flight"],
+                          in_flight=state["in_flight"], keys=sorted(keys))))
             return
         ip = parse_qs(u.query).get("ip", [""])[0]
         with lock:
@@ -74,13 +83,22 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 state["in_flight"] -= 1
 
+    def hang(self):
+        """No answer until the client closes the connection (or 60 s)."""
+        for _ in range(1200):
+            r, _w, _x = select.select([self.connection], [], [], 0.05)
+            if r and not self.connection.recv(1, socket.MSG_PEEK):
+                self.close_connection = True
+                return
+            if stop.is_set():
+                return
+
     def answer(self, ip, n):
         last = ip.rsplit(".", 1)[-1]
         if ip.startswith("198.51.100."):
             return self.send(500, '{"error":"boom"}')
         if ip.startswith("192.0.2."):
-            stop.wait(60)
-            return
+            return self.hang()
         if ip.startswith("203.0.113.") and len(last) == 3 and last[0] == "2" and n == 1:
             return self.send(429, '{"error":"slow down"}', {"Retry-After": "1"})
         if ip.startswith("203.0.113.") and len(last) == 3 and last[0] == "1":
