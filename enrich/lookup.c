@@ -1,7 +1,10 @@
 /*
  * lookup.c - the external lookups (--lookup URL): one HTTP GET per
  * distinct address over a libcurl multi handle, at most `concurrency` in
- * flight, however many events wait for the answer.  A lookup is created
+ * flight, however many events wait for the answer.  curl's socket API
+ * (curl_multi_socket_action) with one poll(2) on its sockets and the
+ * caller's descriptor (stdin): a turn costs per transfer with news, not
+ * per transfer in flight.  A lookup is created
  * by the first slot that wants its address (queued, in a table by
  * address), started when there is room, and on its end every waiting slot
  * gets the answer or the reason it failed.
@@ -25,6 +28,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +65,12 @@ struct enr_lkr {
 	struct enr_lk *qhead, *qtail;
 	int64_t paused_until;           /* mono ms: a 429's Retry-After */
 	struct nw_buf url;
+	/* curl's sockets and timer (the socket API: only the transfers with
+	 * news are touched, however many are in flight); pfd[0] is the
+	 * caller's descriptor */
+	struct pollfd *pfd;
+	int npfd, cappfd;
+	int64_t timer_at;               /* mono ms, -1: none */
 };
 
 bool enr_lk_url(struct nw_buf *b, const char *tmpl, const char *ip)
@@ -346,27 +356,87 @@ static void lk_done(struct enr_lkr *l, CURL *e, CURLcode code)
 	lk_finish(l, k, NULL, 0, why);
 }
 
-bool enr_lk_poll(struct enr_lkr *l, int fd, int wait_ms)
+/* CURLMOPT_SOCKETFUNCTION: keep pfd[1..] in step with what curl wants
+ * to wait for on each of its sockets. */
+static int lk_on_socket(CURL *e, curl_socket_t fd, int what, void *arg,
+                        void *sockp)
 {
-	struct curl_waitfd in = { .fd = fd, .events = CURL_WAIT_POLLIN };
-	int running, left;
+	struct enr_lkr *l = arg;
+	int i = 1;
+
+	while (i < l->npfd && l->pfd[i].fd != fd)
+		i++;
+	if (what == CURL_POLL_REMOVE) {
+		if (i < l->npfd)
+			l->pfd[i] = l->pfd[--l->npfd];
+		return 0;
+	}
+	if (i == l->npfd) {
+		if (l->npfd == l->cappfd) {
+			l->cappfd *= 2;
+			l->pfd = nw_xreallocarray(l->pfd, (size_t)l->cappfd, sizeof *l->pfd);
+		}
+		l->npfd++;
+	}
+	l->pfd[i] = (struct pollfd){ .fd = fd,
+		.events = (short)((what & CURL_POLL_IN ? POLLIN : 0) |
+		                  (what & CURL_POLL_OUT ? POLLOUT : 0)) };
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: when curl wants to be called without news. */
+static int lk_on_timer(CURLM *m, long ms, void *arg)
+{
+	struct enr_lkr *l = arg;
+
+	l->timer_at = ms < 0 ? -1 : nw_mono_ms() + ms;
+	return 0;
+}
+
+/* Hand curl the sockets with news and its timer if due; take what ended. */
+static void lk_act(struct enr_lkr *l)
+{
+	int running, left, n = l->npfd;
 	CURLMsg *m;
 
-	lk_start_due(l);
-	if (l->qhead && l->n->inflight < (uint64_t)l->cfg->concurrency) {
-		int64_t till = l->paused_until - nw_mono_ms();   /* a 429 pause */
-		if (till < wait_ms)
-			wait_ms = till > 0 ? (int)till : 0;
+	for (int i = n - 1; i >= 1; i--) {      /* curl may shrink pfd meanwhile */
+		if (i >= l->npfd || l->pfd[i].revents == 0)
+			continue;
+		short r = l->pfd[i].revents;
+		l->pfd[i].revents = 0;
+		curl_multi_socket_action(l->multi, l->pfd[i].fd,
+		                         (r & POLLIN ? CURL_CSELECT_IN : 0) |
+		                         (r & POLLOUT ? CURL_CSELECT_OUT : 0) |
+		                         (r & (POLLERR | POLLHUP) ? CURL_CSELECT_ERR : 0),
+		                         &running);
 	}
-	curl_multi_perform(l->multi, &running);
-	curl_multi_poll(l->multi, fd >= 0 ? &in : NULL, fd >= 0 ? 1 : 0, wait_ms,
-	                NULL);
-	curl_multi_perform(l->multi, &running);
+	if (l->timer_at >= 0 && nw_mono_ms() >= l->timer_at) {
+		l->timer_at = -1;
+		curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
 	while ((m = curl_multi_info_read(l->multi, &left)) != NULL)
 		if (m->msg == CURLMSG_DONE)
 			lk_done(l, m->easy_handle, m->data.result);
+}
+
+bool enr_lk_poll(struct enr_lkr *l, int fd, int wait_ms)
+{
+	int64_t now;
+
 	lk_start_due(l);
-	return fd >= 0 && (in.revents & CURL_WAIT_POLLIN);
+	lk_act(l);                        /* the timers of what just started */
+	now = nw_mono_ms();
+	if (l->timer_at >= 0 && l->timer_at - now < wait_ms)
+		wait_ms = l->timer_at > now ? (int)(l->timer_at - now) : 0;
+	if (l->qhead && l->n->inflight < (uint64_t)l->cfg->concurrency &&
+	    l->paused_until - now < wait_ms)   /* a 429 pause ends */
+		wait_ms = l->paused_until > now ? (int)(l->paused_until - now) : 0;
+	l->pfd[0] = (struct pollfd){ .fd = fd, .events = POLLIN };   /* < 0: unused */
+	if (poll(l->pfd, (nfds_t)l->npfd, wait_ms) < 0)
+		return false;                 /* a signal: the caller looks */
+	lk_act(l);
+	lk_start_due(l);
+	return fd >= 0 && (l->pfd[0].revents & (POLLIN | POLLHUP | POLLERR));
 }
 
 bool enr_lk_busy(const struct enr_lkr *l)
@@ -387,6 +457,14 @@ struct enr_lkr *enr_lk_new(const struct enr_lk_cfg *cfg, struct enr_cache *cache
 		return NULL;
 	}
 	l->bucket = nw_xcalloc(l->nbucket, sizeof *l->bucket);
+	l->cappfd = 16;
+	l->npfd = 1;
+	l->pfd = nw_xcalloc((size_t)l->cappfd, sizeof *l->pfd);
+	l->timer_at = -1;
+	curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, lk_on_socket);
+	curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
+	curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, lk_on_timer);
+	curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
 	for (int i = 0; cfg->headers && cfg->headers[i]; i++)
 		l->hdrs = curl_slist_append(l->hdrs, cfg->headers[i]);
 	return l;
@@ -410,6 +488,7 @@ void enr_lk_free(struct enr_lkr *l)
 	free(l->bucket);
 	curl_slist_free_all(l->hdrs);
 	curl_multi_cleanup(l->multi);
+	free(l->pfd);
 	nw_buf_free(&l->url);
 	free(l);
 	curl_global_cleanup();

@@ -67,3 +67,33 @@ row "enrich events/s, all local data (vs window)" "$c_enr" "$c_win"
 row "  the same vs cat" "$c_enr" "$c_cat"
 echo "  ($N events, $P prefixes; loading the files took ${c_load}s CPU; $out out, $listed on the list)"
 [ "$out" -eq "$N" ] && [ "$listed" -gt 0 ]
+ok_local=$?
+
+# External lookups: distinct public addresses against the loopback lookup
+# service (tests/tools/lookup_service.py, a thread per connection) that
+# answers each after 50 ms, with --concurrency 64: the limit is 64 / 0.05 s
+# = 1,280 addresses/s.  Wall-clock time, start to the last line out.
+L=${ENRICH_BENCH_LOOKUPS:-3840}
+python3 "$ROOT/tests/tools/lookup_service.py" --port-file "$D/port" --delay 50 &
+spid=$!
+trap 'kill $spid 2>/dev/null' EXIT
+for _ in $(seq 400); do [ -s "$D/port" ] && break; sleep 0.05; done
+url="http://127.0.0.1:$(cat "$D/port")/check?ip={ip}"
+python3 - "$L" >"$D/lk.events" <<'PY'
+import sys
+for i in range(int(sys.argv[1])):   # 11.0.0.0/8 upwards: public, distinct
+    print('{"src_ip":"%d.%d.%d.%d","dst_ip":"10.0.0.1"}' % (11 + (i >> 24), i >> 16 & 255, i >> 8 & 255, i & 255))
+PY
+"$BIN/enrich" --lookup "$url" --concurrency 64 <"$D/lk.events" >/dev/null 2>&1   # warm-up: connections
+t0=${EPOCHREALTIME/./}
+"$BIN/enrich" --lookup "$url" --concurrency 64 --cache 1 --stats "$D/lk.stats" \
+	<"$D/lk.events" >"$D/lk.out" 2>/dev/null
+t1=${EPOCHREALTIME/./}
+kill $spid 2>/dev/null
+secs=$(echo "($t1 - $t0) / 1000000" | bc -l)
+answered=$(grep -c '"lookup":' "$D/lk.out")
+rate=$(echo "$L / $secs" | bc)
+printf '%-44s %16s %16s %8s\n' "enrich --lookup distinct IPs/s (vs 64/50ms)" "$rate" 1280 \
+	"$(echo "scale=2; $rate / 1280" | bc)"
+echo "  ($L distinct addresses in $(printf %.2f "$secs")s wall, $answered answered, --concurrency 64)"
+[ "$ok_local" -eq 0 ] && [ "$answered" -eq "$L" ]
