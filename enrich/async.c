@@ -97,6 +97,8 @@ static void async_on_line(struct nw_stage *st, char *line, size_t n)
 		return;
 	}
 	async_queue_event(a, a->out.p, a->out.len);
+	if (a->pq.count > a->pending_peak)
+		a->pending_peak = a->pq.count;
 }
 
 /* A control line waits behind the events before it, if any. */
@@ -142,6 +144,7 @@ void enr_async_stats(struct enr_async *a)
 	nw_stats_gauge("lookups_queued", &a->lkn.queued);
 	nw_stats_gauge("cache_entries", &a->cache_entries);
 	nw_stats_gauge("pending", &a->pq.count);
+	nw_stats_gauge("pending_peak", &a->pending_peak);
 }
 
 int enr_async_init(struct enr_async *a, const struct enr_async_cfg *cfg)

@@ -160,6 +160,7 @@ struct enr_async {
 	struct enr_lkr *lk;
 	struct enr_lk_counts lkn;
 	uint64_t max_pending, failed_events, cache_entries;
+	uint64_t pending_peak;           /* the most entries queued at once */
 	struct nw_buf out, line;
 };
 /* -1 when curl cannot start (logged by the caller). */

@@ -155,6 +155,30 @@ static const struct fld table[] = {
 	CTR("enrich", "not_ip", "Fields that held no IP address."),
 	CTR("enrich", "reloads", "Data files reloaded."),
 	CTR("enrich", "reload_failures", "Reloads rejected (the old data kept)."),
+	CTR("enrich", "lookups", "Lookup requests sent (--lookup), retries "
+	    "after a 429 included."),
+	CTR("enrich", "lookup_answers", "Lookups answered with JSON (cached)."),
+	CTR("enrich", "lookup_failures", "Lookups that failed: an HTTP error, a "
+	    "timeout, no JSON, no connection."),
+	CTR("enrich", "lookup_timeouts", "Lookups that failed by --timeout."),
+	CTR("enrich", "lookup_throttled", "429 answers waited out (Retry-After)."),
+	CTR("enrich", "lookup_coalesced", "Addresses wanted again while their "
+	    "lookup was queued or in flight (no new request)."),
+	CTR("enrich", "cache_hits", "Addresses answered from the lookup cache."),
+	CTR("enrich", "cache_evicted", "Cached answers dropped for room (--cache)."),
+	CTR("enrich", "cache_expired", "Cached answers dropped by age (--cache-ttl)."),
+	CTR("enrich", "events_failed", "Events written with enrich_errors (and "
+	    "to --failed)."),
+	GAU("enrich", "lookups_in_flight", "enrich_lookups_in_flight",
+	    "Lookup requests in flight."),
+	GAU("enrich", "lookups_queued", "enrich_lookups_queued",
+	    "Lookups waiting for a free --concurrency slot or a 429 pause."),
+	GAU("enrich", "cache_entries", "enrich_cache_entries",
+	    "Answers in the lookup cache."),
+	GAU("enrich", "pending", "enrich_pending",
+	    "Events and control lines waiting for lookups (at most --max-pending)."),
+	GAU("enrich", "pending_peak", "enrich_pending_peak",
+	    "The most events and control lines that waited at once."),
 
 	/* gen */
 	CTR("gen", "events", "Events generated."),

@@ -66,6 +66,11 @@ check_eq lk_one_request_per_ip '{"192.0.2.1":1,"198.51.100.1":1,"2001:db8::5":1,
 check_eq lk_header_from_env '["s3cret-from-env"]' "$(jq -c .keys <<<"$c")"
 check_eq lk_secret_not_logged 0 "$(grep -c s3cret "$T/err")"
 check_eq lk_stats '8 4 3 1 1 3 3 0 0' "$(jq -r '[.lookups,.lookup_answers,.lookup_failures,.lookup_timeouts,.lookup_throttled,.lookup_coalesced,.events_failed,.pending,.lookups_in_flight]|map(tostring)|join(" ")' "$T/st")"
+# every new stats field is in the exporter's table (no untyped metric)
+mkdir -p "$T/sd" && cp "$T/st" "$T/sd/1-enrich.stats"
+exporter -d "$T/sd" --once >"$T/page" 2>/dev/null
+check_eq lk_exporter_no_untyped "" "$(grep '^# TYPE .* untyped' "$T/page")"
+check lk_exporter_lookups grep -q '^netwatch_enrich_lookup_failures_total{.*} 3$' "$T/page"
 
 # 2. The cache: an address answered before is not asked again (one run,
 # the second event written once the first is out); the key from a file.
@@ -103,16 +108,19 @@ check_eq lk_unordered '3 2 1 B1 4' \
 check_eq lk_unordered_nothing_lost 5 "$(wc -l <"$T/uout")"
 
 # 4. --max-pending 4 with 12 hanging addresses and --concurrency 64: at
-# most 4 requests at once (reading paused), every event out with its error.
+# most 4 events wait (reading paused), every event out with its error.
 wait_until 20 '[ "$(count | jq .in_flight)" = 0 ]'
 curl -s "http://127.0.0.1:$(cat "$T/port")/__reset" >/dev/null
 for i in $(seq 10 21); do echo "{\"n\":$i,\"src_ip\":\"192.0.2.$i\"}"; done >"$T/pin"
 enrich --lookup "$URL" --timeout 300ms --max-pending 4 --concurrency 64 \
-	--failed "$T/pfailed" <"$T/pin" >"$T/pout" 2>/dev/null
+	--failed "$T/pfailed" --stats "$T/pst" <"$T/pin" >"$T/pout" 2>/dev/null
 check_eq lk_pending_exit 0 $?
 check_eq lk_pending_all_out 12 "$(jq -r .n "$T/pout" | sort -n | uniq | wc -l)"
 check_eq lk_pending_all_failed 12 "$(wc -l <"$T/pfailed")"
 check_eq lk_pending_order "$(seq 10 21 | paste -sd' ')" "$(jq -r .n "$T/pout" | paste -sd' ')"
 hung=$(count | jq '[.per_ip | to_entries[] | select(.key | startswith("192.0.2.")) | .value] | add')
 check_eq lk_pending_requests 13 "$hung"   # 192.0.2.1 of part 1 too
-check_eq lk_pending_bounded 4 "$(count | jq .max_in_flight)"
+check_eq lk_pending_peak 4 "$(stat_get "$T/pst" pending_peak)"
+# the service may still count a timed-out request while the next arrives;
+# without the bound all 12 would be in flight together
+check lk_pending_bounded test "$(count | jq .max_in_flight)" -le 8
