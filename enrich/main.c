@@ -146,7 +146,7 @@ static void enr_flag_lookup(struct enr_opts *o, int c, const char *arg)
 		a->lk.concurrency = (int)nw_flag_count("--concurrency", arg, 1, 10000);
 		break;
 	case O_CACHE:
-		a->cache_max = nw_flag_count("--cache", arg, 1, 100000000);
+		a->cache_max = nw_flag_count("--cache", arg, 1, 10000000);
 		break;
 	case O_TTL: a->cache_ttl_ms = nw_flag_duration_ms("--cache-ttl", arg, 1); break;
 	case O_TIMEOUT: a->lk.timeout_ms = nw_flag_duration_ms("--timeout", arg, 1); break;
