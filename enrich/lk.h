@@ -1,10 +1,11 @@
 /*
  * lk.h - enrich's external lookups (--lookup), shared by main.c and the
  * tests: the response cache (cache.c), the queue of events waiting for
- * their lookups in input order (pending.c), and the HTTP side over a
- * libcurl multi handle (lookup.c).
+ * their lookups in input order (pending.c), the answers put into a
+ * leaving event (splice.c), the HTTP side over a libcurl multi handle
+ * (lookup.c), and the loop that runs them beside stdin (async.c).
  *
- * How they meet: main.c enriches an event with local data (event.c),
+ * How they meet: async.c enriches an event with local data (event.c),
  * then asks the cache for each public address; the misses become waiters
  * of one lookup per distinct address (lookup.c), the event an entry of the
  * pending queue.  A finished lookup fills its waiters' slots (and the
