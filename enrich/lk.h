@@ -110,7 +110,7 @@ struct enr_lk_cfg {
 	const char *const *headers; /* "Name: value" resolved, NULL-ended */
 	int concurrency;
 	int64_t timeout_ms;
-	int max_429;                /* 429 answers before a lookup fails */
+	int max_429;                /* retries after a 429, at most */
 };
 struct enr_lk_counts {
 	uint64_t requests, ok, failures, timeouts, throttled, cache_hits,

@@ -14,7 +14,7 @@
  *   429                    no new request starts before Retry-After
  *                          (seconds or an HTTP date; 1 s without one,
  *                          60 s at most) and the lookup goes first in
- *                          line again; after max_429 of them it fails
+ *                          line again, max_429 times; then it fails
  *   anything else          fails: "timeout" (--timeout), "HTTP 500",
  *                          "response is not JSON", curl's reason
  *
@@ -307,7 +307,7 @@ static bool lk_throttled(struct enr_lkr *l, struct enr_lk *k)
 {
 	int64_t wait = k->retry_ms >= 0 ? k->retry_ms : LK_WAIT_429_MS;
 
-	if (++k->n429 >= l->cfg->max_429)
+	if (++k->n429 > l->cfg->max_429)
 		return false;
 	if (wait > LK_WAIT_MAX_MS)
 		wait = LK_WAIT_MAX_MS;
