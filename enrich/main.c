@@ -383,11 +383,13 @@ int main(int argc, char **argv)
 	         (unsigned long long)nw_std.dead_letters);
 	if (E.o.async.lk.url)
 		LOG_INFO("lookups=%llu answers=%llu failures=%llu cache_hits=%llu "
-		         "events_failed=%llu", (unsigned long long)E.async.lkn.requests,
+		         "events_failed=%llu left_waiting=%llu",
+		         (unsigned long long)E.async.lkn.requests,
 		         (unsigned long long)E.async.lkn.ok,
 		         (unsigned long long)E.async.lkn.failures,
 		         (unsigned long long)E.async.lkn.cache_hits,
-		         (unsigned long long)E.async.failed_events);
+		         (unsigned long long)E.async.failed_events,
+		         (unsigned long long)E.async.pq.count);
 	nw_stats_close();
 	nw_dlq_close(&E.dlq);
 	enr_async_free(&E.async);
