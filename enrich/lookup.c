@@ -20,8 +20,9 @@
  *
  * Failures are not cached: a later event asks again.
  *
- * Ownership: the lookuper owns the multi handle, the header list, every
- * lookup (its easy handle, body and waiter list) and the table; the
+ * Ownership: the lookuper owns the multi handle, the header list, the
+ * idle easy handles, every lookup (its easy handle while in flight, body
+ * and waiter list) and the table; the
  * config, the cache, the queue and the counters are the caller's.
  */
 #include "lk.h"
@@ -63,6 +64,8 @@ struct enr_lkr {
 	struct enr_lk **bucket;
 	size_t nbucket, nlk;
 	struct enr_lk *qhead, *qtail;
+	CURL **idle;                    /* handles between transfers */
+	int nidle;
 	int64_t paused_until;           /* mono ms: a 429's Retry-After */
 	struct nw_buf url;
 	/* curl's sockets and timer (the socket API: only the transfers with
@@ -166,21 +169,46 @@ static size_t lk_on_header(char *p, size_t size, size_t n, void *arg)
 }
 
 /* ---- starting ---------------------------------------------------------- */
-static int lk_start(struct enr_lkr *l, struct enr_lk *k)
+/* An easy handle with the options every request shares: one of the
+ * idle ones (a transfer that ended gives its handle back), or a new one. */
+static CURL *lk_easy(struct enr_lkr *l)
 {
-	CURL *e = curl_easy_init();
+	CURL *e;
 
-	if (e == NULL || !enr_lk_url(&l->url, l->cfg->url, k->ip))
-		return -1;
-	curl_easy_setopt(e, CURLOPT_URL, l->url.p);
+	if (l->nidle > 0)
+		return l->idle[--l->nidle];
+	if ((e = curl_easy_init()) == NULL)
+		return NULL;
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, l->hdrs);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "netwatch-enrich/" NW_VERSION);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)l->cfg->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, lk_on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, k);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, lk_on_header);
+	return e;
+}
+
+/* A handle whose transfer ended: kept for the next request while fewer
+ * than --concurrency are idle. */
+static void lk_easy_done(struct enr_lkr *l, CURL *e)
+{
+	curl_multi_remove_handle(l->multi, e);
+	if (l->nidle < l->cfg->concurrency)
+		l->idle[l->nidle++] = e;
+	else
+		curl_easy_cleanup(e);
+}
+
+static int lk_start(struct enr_lkr *l, struct enr_lk *k)
+{
+	CURL *e = lk_easy(l);
+
+	if (e == NULL)
+		return -1;
+	enr_lk_url(&l->url, l->cfg->url, k->ip);    /* the flag has "{ip}" */
+	curl_easy_setopt(e, CURLOPT_URL, l->url.p);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, k);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, k);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, k);
 	if (curl_multi_add_handle(l->multi, e) != CURLM_OK) {
@@ -328,8 +356,7 @@ static void lk_done(struct enr_lkr *l, CURL *e, CURLcode code)
 
 	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&k);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	curl_multi_remove_handle(l->multi, e);
-	curl_easy_cleanup(e);
+	lk_easy_done(l, e);
 	k->easy = NULL;
 	l->n->inflight--;
 	if (code == CURLE_OK && status == 429 && lk_throttled(l, k))
@@ -461,6 +488,7 @@ struct enr_lkr *enr_lk_new(const struct enr_lk_cfg *cfg, struct enr_cache *cache
 	l->npfd = 1;
 	l->pfd = nw_xcalloc((size_t)l->cappfd, sizeof *l->pfd);
 	l->timer_at = -1;
+	l->idle = nw_xcalloc((size_t)cfg->concurrency, sizeof *l->idle);
 	curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, lk_on_socket);
 	curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
 	curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, lk_on_timer);
@@ -486,6 +514,9 @@ void enr_lk_free(struct enr_lkr *l)
 			free(k);
 		}
 	free(l->bucket);
+	while (l->nidle > 0)
+		curl_easy_cleanup(l->idle[--l->nidle]);
+	free(l->idle);
 	curl_slist_free_all(l->hdrs);
 	curl_multi_cleanup(l->multi);
 	free(l->pfd);
