@@ -73,21 +73,27 @@ check_eq lk_exporter_no_untyped "" "$(grep '^# TYPE .* untyped' "$T/page")"
 check lk_exporter_lookups grep -q '^netwatch_enrich_lookup_failures_total{.*} 3$' "$T/page"
 
 # 2. The cache: an address answered before is not asked again (one run,
-# the second event written once the first is out); the key from a file.
+# the second event written once the first is out); the key from a file;
+# SIGHUP still reloads the local data between the two.
 printf 'from-a-file\n' >"$T/key"
+echo 198.51.100.200 >"$T/hot.txt"
 mkfifo "$T/fifo"
 enrich --lookup "$URL" --lookup-header "X-Key: @$T/key" --stats "$T/cst" \
-	<"$T/fifo" >"$T/cout" 2>/dev/null &
+	--list hot="$T/hot.txt" <"$T/fifo" >"$T/cout" 2>"$T/cerr" &
 epid=$!
 at_exit "kill $epid 2>/dev/null"
 exec 3>"$T/fifo"
 echo '{"src_ip":"203.0.113.7"}' >&3
 wait_lines 20 "$T/cout" 1
+echo 203.0.113.7 >"$T/hot.txt"
+kill -HUP $epid
+wait_for 20 grep -q reloaded "$T/cerr"
 echo '{"src_ip":"203.0.113.7"}' >&3
 exec 3>&-
 wait $epid
 check_eq lk_cache_exit 0 $?
 check_eq lk_cache_answers '203.0.113.7 203.0.113.7' "$(jq -r .src_ip_info.lookup.ip "$T/cout" | paste -sd' ')"
+check_eq lk_reload_with_lookups 'null ["hot"]' "$(jq -c .src_ip_info.lists "$T/cout" | paste -sd' ')"
 check_eq lk_cache_one_request 1 "$(count | jq '.per_ip["203.0.113.7"]')"
 check_eq lk_cache_hit '1 1' "$(jq -r '"\(.cache_hits) \(.lookups)"' "$T/cst")"
 check lk_header_from_file grep -q from-a-file <<<"$(count | jq -c .keys)"
