@@ -10,13 +10,13 @@ use warnings;
 use MaxMind::DB::Writer::Tree;
 
 my $dir = shift or die "usage: demo-mmdb.pl DIR\n";
-my %types = (
-	country => 'map', iso_code => 'utf8_string', city => 'map',
-	names => 'map', en => 'utf8_string', location => 'map',
-	latitude => 'double', longitude => 'double',
-	autonomous_system_number => 'uint32',
-	autonomous_system_organization => 'utf8_string',
-);
+# The type of each map key of the GeoLite2 layouts.
+sub key_type {
+	my ($k) = @_;
+	return 'map' if $k =~ /^(country|city|names|location)$/;
+	return 'double' if $k =~ /^(latitude|longitude)$/;
+	return $k eq 'autonomous_system_number' ? 'uint32' : 'utf8_string';
+}
 # network => [country, city, latitude, longitude, ASN, organisation]
 my %nets = (
 	'198.51.100.0/24' => ['GB', 'London', 51.5142, -0.0931, 64500, 'Example Transit GB'],
@@ -30,7 +30,7 @@ sub write_db {
 	my $tree = MaxMind::DB::Writer::Tree->new(
 		ip_version => 6, record_size => 24, database_type => $type,
 		languages => ['en'], description => { en => "netwatch demo $type" },
-		map_key_type_callback => sub { $types{ $_[0] } },
+		map_key_type_callback => \&key_type,
 		remove_reserved_networks => 0,
 	);
 	$tree->insert_network($_, $data->($nets{$_})) for sort keys %nets;
