@@ -72,7 +72,7 @@ check_eq replay_without_enrich_no_alerts 0 "$(wc -l <"$T/plain")"
 gen --scenario logs --format rfc5424 --seed 3 --start-time 1780000000 \
 	--truth "$T/truth" >"$T/logs" 2>/dev/null
 D=$ROOT/detect
-"$ROOT/scripts/replay" --no-throttle --normalize -Z '--tz UTC' \
+"$ROOT/scripts/replay" --no-throttle -q --normalize -Z '--tz UTC' \
 	-E "--geoip $D/demo-city.mmdb --asn $D/demo-asn.mmdb --list blocklist=$D/demo-blocklist.txt" \
 	"$T/logs" >"$T/lalerts" 2>"$T/l.err"
 check_eq replay_logs_enrich_status 0 $?

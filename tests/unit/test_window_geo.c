@@ -2,6 +2,7 @@
  * parts and array elements (window/kspec.c, through the parser). */
 #include "t.h"
 #include "agg.h"
+#include "engine.h"
 #include "event.h"
 #include "geo.h"
 
@@ -148,8 +149,46 @@ TEST(keys_of_parts_and_array_elements)
 	}
 }
 
+static char recs[4096];
+static void collect(const char *rec, size_t n, void *arg)
+{
+	snprintf(recs + strlen(recs), sizeof recs - strlen(recs), "%.*s\n", (int)n, rec);
+}
+
+/* A field with windows of its own size: same ends as the others, its own
+ * start; sizes that would end elsewhere are refused. */
+TEST(field_of_its_own_size)
+{
+	struct win_engine e;
+	struct win_cfg c = { 10000, 10000, 0, 0, 100 };
+	static const char *const names[] = { "a", "a@30s" };
+	static const int slots[] = { 1, 1 };
+	struct jscan_val v[2] = { { 0 } };
+	struct win_in in[1] = { { 0 } };
+
+	recs[0] = '\0';
+	CHECK_INT(win_engine_init(&e, &c, NULL, 0, 0, names, slots, 2, collect, NULL), 0);
+	CHECK_INT(win_engine_field_size(&e, 1, 25000), -1);   /* not whole slides away */
+	CHECK_INT(win_engine_field_size(&e, 1, 5000), -1);    /* under the slide */
+	CHECK_INT(win_engine_field_size(&e, 1, 30000), 0);
+	v[1].type = JSCAN_STR, v[1].p = "k", v[1].n = 1;
+	win_engine_event(&e, 1000, v, in);
+	win_engine_event(&e, 25000, v, in);
+	win_engine_finish(&e);
+	CHECK_STR(recs,
+	    "{\"type\":\"window\",\"key_field\":\"a\",\"key\":\"k\",\"window_start\":0,\"window_end\":10000,\"count\":1}\n"
+	    "{\"type\":\"window\",\"key_field\":\"a@30s\",\"key\":\"k\",\"window_start\":-20000,\"window_end\":10000,\"count\":1}\n"
+	    "{\"type\":\"window\",\"key_field\":\"a@30s\",\"key\":\"k\",\"window_start\":-10000,\"window_end\":20000,\"count\":1}\n"
+	    "{\"type\":\"window\",\"key_field\":\"a\",\"key\":\"k\",\"window_start\":20000,\"window_end\":30000,\"count\":1}\n"
+	    "{\"type\":\"window\",\"key_field\":\"a@30s\",\"key\":\"k\",\"window_start\":0,\"window_end\":30000,\"count\":2}\n"
+	    "{\"type\":\"window\",\"key_field\":\"a@30s\",\"key\":\"k\",\"window_start\":10000,\"window_end\":40000,\"count\":1}\n"
+	    "{\"type\":\"window\",\"key_field\":\"a@30s\",\"key\":\"k\",\"window_start\":20000,\"window_end\":50000,\"count\":1}\n");
+	win_engine_free(&e);
+}
+
 int main(void)
 {
+	RUN(field_of_its_own_size);
 	RUN(great_circle_distances);
 	RUN(spread_state_add_and_merge);
 	RUN(spread_km_aggregate_reads_lat_and_lon);
