@@ -222,6 +222,7 @@ install: $(PROGS:%=bin/%) $(MAN_PAGES)
 	done
 	install -m 644 $(MAN_PAGES) $(D)$(mandir)/man1/
 	install -m 644 detect/rules.json detect/auth.json detect/auth.window \
+	        detect/demo-city.mmdb detect/demo-asn.mmdb detect/demo-blocklist.txt \
 	        $(D)$(datadir)/netwatch/
 	install -m 644 normalize/patterns.json $(D)$(datadir)/netwatch/patterns.json
 	$(DIST_SED) dist/chain.conf.example >$(D)$(datadir)/netwatch/chain.conf.example
@@ -238,6 +239,8 @@ uninstall:
 	      $(INST_NAMES:%=$(D)$(mandir)/man1/$(INST_PREFIX)%.1) \
 	      $(D)$(datadir)/netwatch/rules.json $(D)$(datadir)/netwatch/auth.json \
 	      $(D)$(datadir)/netwatch/auth.window \
+	      $(D)$(datadir)/netwatch/demo-city.mmdb $(D)$(datadir)/netwatch/demo-asn.mmdb \
+	      $(D)$(datadir)/netwatch/demo-blocklist.txt \
 	      $(D)$(datadir)/netwatch/patterns.json \
 	      $(D)$(datadir)/netwatch/chain.conf.example \
 	      $(D)$(unitdir)/netwatch@.service

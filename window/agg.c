@@ -1,6 +1,7 @@
 /* agg.c - aggregate specs, per-pane states, combining and printing. */
 #include "agg.h"
 #include "dset.h"
+#include "geo.h"
 
 #include <ctype.h>
 #include <float.h>
@@ -31,6 +32,7 @@ static const struct { const char *name; enum win_fn fn; size_t size; } fns[] = {
 	{ "avg", WF_AVG, sizeof(struct st_sum) },
 	{ "distinct", WF_DISTINCT, sizeof(struct win_dset) },
 	{ "count_if", WF_COUNT_IF, sizeof(uint64_t) },
+	{ "spread_km", WF_SPREAD, sizeof(struct win_geo) },
 };
 
 static const struct { const char *tok; enum win_op op; } ops[] = {
@@ -103,7 +105,7 @@ int win_agg_parse(const char *spec, struct win_agg *a, char *err, size_t errlen)
 	size_t k;
 
 	memset(a, 0, sizeof *a);
-	a->slot = -1;
+	a->slot = a->slot2 = -1;
 	lp = strchr(s, '(');
 	eq = strchr(s, '=');
 	if (eq && lp && eq < lp) {       /* NAME=... */
@@ -130,7 +132,7 @@ int win_agg_parse(const char *spec, struct win_agg *a, char *err, size_t errlen)
 	rp = strrchr(lp, ')');
 	if (k == sizeof fns / sizeof fns[0] || fns[k].fn == WF_COUNT ||
 	    rp == NULL || rp[1] != '\0') {
-		snprintf(err, errlen, "bad aggregate \"%s\" (functions: count sum min max avg distinct count_if)", spec);
+		snprintf(err, errlen, "bad aggregate \"%s\" (functions: count sum min max avg distinct count_if spread_km)", spec);
 		goto bad;
 	}
 	a->fn = fns[k].fn;
@@ -156,6 +158,13 @@ int win_agg_parse(const char *spec, struct win_agg *a, char *err, size_t errlen)
 			if (*c == '.')
 				*c = '_';
 	}
+	if (a->fn == WF_SPREAD) {            /* F names an object: F.lat, F.lon */
+		size_t n = strlen(a->field) + 5;
+		a->field2 = nw_xmalloc(n);
+		snprintf(a->field2, n, "%s.lon", a->field);
+		a->field = nw_xrealloc(a->field, n);
+		strcat(a->field, ".lat");
+	}
 	return 0;
 bad:
 	win_agg_free(a);
@@ -167,6 +176,7 @@ void win_agg_free(struct win_agg *a)
 	free(a->name);
 	free(a->lit);
 	free(a->field);
+	free(a->field2);
 	free(a->vs);
 	memset(a, 0, sizeof *a);
 }
@@ -258,6 +268,26 @@ static bool pred_match(const struct win_agg *a, const struct jscan_val *v,
 	return op_holds(a->op, c);
 }
 
+/* spread_km: a location when both are numbers; false for a wrong type
+ * (an absent or null coordinate is no location, not an error). */
+static bool geo_input(const struct jscan_val *lat, const struct jscan_val *lon,
+                      struct win_in *x)
+{
+	bool nlat = lat->type == JSCAN_INT || lat->type == JSCAN_REAL;
+	bool nlon = lon->type == JSCAN_INT || lon->type == JSCAN_REAL;
+	bool nolat = lat->type == JSCAN_NONE || lat->type == JSCAN_NULL;
+	bool nolon = lon->type == JSCAN_NONE || lon->type == JSCAN_NULL;
+
+	if ((!nlat && !nolat) || (!nlon && !nolon))
+		return false;
+	if (nlat && nlon) {
+		x->has = true;
+		x->d = lat->d;
+		x->lon = lon->d;
+	}
+	return true;
+}
+
 const char *win_aggs_input(const struct win_agg *a, int n,
                            const struct jscan_val *vals, struct win_in *in,
                            char *scratch)
@@ -292,6 +322,11 @@ const char *win_aggs_input(const struct win_agg *a, int n,
 			x->has = pred_match(&a[k], v, scratch, &bad);
 			if (bad)
 				return a[k].field;
+			break;
+		case WF_SPREAD:
+			if ((bad = !geo_input(v, &vals[a[k].slot2], x)))
+				return v->type == JSCAN_INT || v->type == JSCAN_REAL ?
+				       a[k].field2 : a[k].field;
 			break;
 		default:
 			break;
@@ -369,6 +404,9 @@ void win_aggs_update(const struct win_agg *a, int n, void *st,
 		case WF_COUNT_IF:
 			(*ST(uint64_t, st, &a[k]))++;
 			break;
+		case WF_SPREAD:
+			win_geo_add(ST(struct win_geo, st, &a[k]), x->d, x->lon);
+			break;
 		default:
 			break;
 		}
@@ -403,6 +441,10 @@ void win_aggs_merge(const struct win_agg *a, int n, void *dst, const void *src)
 			break;
 		case WF_COUNT_IF:
 			*ST(uint64_t, dst, &a[k]) += *CST(uint64_t, src, &a[k]);
+			break;
+		case WF_SPREAD:
+			win_geo_merge(ST(struct win_geo, dst, &a[k]),
+			              CST(struct win_geo, src, &a[k]));
 			break;
 		default:
 			break;
@@ -494,6 +536,9 @@ void win_aggs_print(const struct win_agg *a, int n, const void *st,
 		}
 		case WF_COUNT_IF:
 			nw_buf_add_u64(b, *CST(uint64_t, st, &a[k]));
+			break;
+		case WF_SPREAD:         /* 0 until two places: no distance yet */
+			win_fmt_real(b, round(CST(struct win_geo, st, &a[k])->best * 10) / 10);
 			break;
 		default:
 			break;

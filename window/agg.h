@@ -5,6 +5,8 @@
  *
  * SPEC:  count | sum(F) | min(F) | max(F) | avg(F) | distinct(F)
  *        | NAME=count_if(F OP VALUE)     OP: = != < <= > >= contains
+ *        | spread_km(F)   the largest great-circle distance between the
+ *          events' locations F.lat, F.lon (geo.c)
  * F is a dotted path (app_layer.status_code); VALUE is a number, a
  * "quoted string" or a bare word (a string).
  *
@@ -22,7 +24,8 @@
 #include "nw.h"
 #include "jscan.h"
 
-enum win_fn { WF_COUNT, WF_SUM, WF_MIN, WF_MAX, WF_AVG, WF_DISTINCT, WF_COUNT_IF };
+enum win_fn { WF_COUNT, WF_SUM, WF_MIN, WF_MAX, WF_AVG, WF_DISTINCT, WF_COUNT_IF,
+              WF_SPREAD };
 enum win_op { WO_EQ, WO_NE, WO_LT, WO_LE, WO_GT, WO_GE, WO_CONTAINS };
 
 struct win_agg {
@@ -30,8 +33,10 @@ struct win_agg {
 	char *name;          /* output field name */
 	char *lit;           /* ,"name": ready to copy (win_aggs_layout) */
 	size_t litlen;
-	char *field;         /* dotted path */
+	char *field;         /* dotted path (spread_km: F.lat) */
 	int slot;            /* jscan_paths slot of field */
+	char *field2;        /* spread_km: F.lon */
+	int slot2;
 	size_t off;          /* offset of this aggregate's state in a block */
 	/* count_if predicate */
 	enum win_op op;
@@ -49,6 +54,7 @@ struct win_in {
 	int64_t i;
 	double d;
 	uint64_t h;          /* distinct: hash of the value */
+	double lon;          /* spread_km: d is the latitude */
 };
 
 /* The default set, in contract order (count is always first). */

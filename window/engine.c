@@ -61,14 +61,29 @@ int win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
 		e->fields[i].headlen = h.len;
 		e->fields[i].name = key_names[i];
 		e->fields[i].slot = key_slots[i];
+		e->fields[i].size = cfg->size;
 		e->fields[i].tabcap = 64;
 		e->fields[i].tab = nw_xrealloc(NULL, 64 * sizeof(struct win_kslot));
 		memset(e->fields[i].tab, 0, 64 * sizeof(struct win_kslot));
 	}
+	e->maxsize = cfg->size;
 	e->wm = INT64_MIN;
 	win_wm_init(&e->src, cfg->bound);
 	e->emit = emit;
 	e->emit_arg = emit_arg;
+	return 0;
+}
+
+int win_engine_field_size(struct win_engine *e, int fi, int64_t size)
+{
+	int64_t L = e->cfg.slide;
+
+	if (size < L || (size - e->cfg.size) % L != 0 || e->keys)
+		return -1;
+	e->fields[fi].size = size;
+	e->pane = gcd64(e->pane, size);
+	if (size > e->maxsize)
+		e->maxsize = size;
 	return 0;
 }
 
@@ -110,9 +125,10 @@ static void pane_free(struct win_engine *e, struct win_pane *p)
 
 /* End of the last window that contains pane idx: it may be freed once the
  * watermark is past that end - 1 + lateness. */
-static int64_t pane_last_end(const struct win_engine *e, int64_t idx)
+static int64_t pane_last_end(const struct win_engine *e,
+                             const struct win_field *f, int64_t idx)
 {
-	return win_floordiv(idx * e->pane, e->cfg.slide) * e->cfg.slide + e->cfg.size;
+	return win_floordiv(idx * e->pane, e->cfg.slide) * e->cfg.slide + f->size;
 }
 
 /* ---- keys: one open-addressing table per key field --------------------- */
@@ -250,7 +266,7 @@ static void add_key(struct nw_buf *b, const char *s, size_t n)
 static void emit_window(struct win_engine *e, const struct win_field *f,
                         const struct win_key *k, int64_t end)
 {
-	int64_t lo = win_floordiv(end - e->cfg.size, e->pane);
+	int64_t lo = win_floordiv(end - f->size, e->pane);
 	int64_t hi = win_floordiv(end, e->pane);
 	uint64_t count = 0;
 	struct nw_buf *b = &e->rec;
@@ -269,7 +285,7 @@ static void emit_window(struct win_engine *e, const struct win_field *f,
 	nw_buf_add(b, f->head, f->headlen);
 	add_key(b, k->key, k->len);
 	nw_buf_adds(b, ",\"window_start\":");
-	nw_buf_add_i64(b, end - e->cfg.size);
+	nw_buf_add_i64(b, end - f->size);
 	nw_buf_adds(b, ",\"window_end\":");
 	nw_buf_add_i64(b, end);
 	nw_buf_adds(b, ",\"count\":");
@@ -286,11 +302,11 @@ static void emit_window(struct win_engine *e, const struct win_field *f,
  * windows need, or INT64_MAX when there are none. */
 static int64_t fire(struct win_engine *e, int64_t end)
 {
-	int64_t next_lo = win_floordiv(end + e->cfg.slide - e->cfg.size, e->pane);
 	int64_t min_next = INT64_MAX;
 
 	for (int fi = 0; fi < e->nfields; fi++) {
 		struct win_field *f = &e->fields[fi];
+		int64_t next_lo = win_floordiv(end + e->cfg.slide - f->size, e->pane);
 		size_t j = 0;
 
 		live_settle(e, f);
@@ -301,7 +317,7 @@ static int64_t fire(struct win_engine *e, int64_t end)
 			emit_window(e, f, k, end);
 			/* free the tail of panes that no open window needs */
 			for (pp = &k->panes; (p = *pp) != NULL; ) {
-				int64_t pe = pane_last_end(e, p->idx);
+				int64_t pe = pane_last_end(e, f, p->idx);
 				if (pe <= end && pe - 1 + e->cfg.lateness <= e->wm) {
 					*pp = p->next;
 					pane_free(e, p);
@@ -358,75 +374,114 @@ void win_engine_advance(struct win_engine *e, int64_t wm)
 	}
 }
 
-enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
-                             const struct jscan_val *vals,
-                             const struct win_in *in)
+/* Within the allowed lateness, the windows holding ts that already fired
+ * fire again: end by end, then field by field, as they fired.  Every
+ * field's first such end is the same (sizes differ by whole slides). */
+static void refire(struct win_engine *e, int64_t ts, struct win_key *const *k,
+                   const int *kfirst)
 {
-	int64_t S = e->cfg.size, L = e->cfg.slide, A = e->cfg.lateness;
-	int64_t last_end = win_floordiv(ts, L) * L + S;
+	int64_t L = e->cfg.slide, A = e->cfg.lateness, S = e->cfg.size;
+	int64_t base = win_floordiv(ts, L) * L;
+
+	for (int64_t end = win_floordiv(ts - S, L) * L + L + S;
+	     end <= base + e->maxsize && end - 1 <= e->wm; end += L) {
+		if (end - 1 + A <= e->wm)
+			continue;
+		for (int fi = 0; fi < e->nfields; fi++) {
+			struct win_field *f = &e->fields[fi];
+			if (end > base + f->size)
+				continue;
+			for (int j = kfirst[fi]; j < kfirst[fi + 1]; j++)
+				if (k[j]) {
+					emit_window(e, f, k[j], end);
+					e->refired++;
+				}
+		}
+	}
+}
+
+/* The key's pane for idx, made when new (panes are kept newest first). */
+static struct win_pane *key_pane(struct win_engine *e, struct win_key *k,
+                                 int64_t idx)
+{
+	struct win_pane **pp, *p;
+
+	for (pp = &k->panes; (p = *pp) != NULL && p->idx > idx; pp = &p->next)
+		;
+	if (p == NULL || p->idx != idx) {
+		struct win_pane *np = pane_new(e, idx);
+		np->next = p;
+		*pp = np;
+		p = np;
+	}
+	return p;
+}
+
+enum win_ev win_engine_event_keys(struct win_engine *e, int64_t ts,
+                                  const struct win_kref *keys,
+                                  const int *kfirst, const struct win_in *in)
+{
+	int64_t L = e->cfg.slide, A = e->cfg.lateness;
+	int64_t last_end = win_floordiv(ts, L) * L + e->maxsize;
 	int64_t idx = win_floordiv(ts, e->pane);
-	struct win_key *keys[16];
-	uint64_t hashes[16];
-	size_t slots[16];
+	struct win_key *k[WIN_EVENT_KEYS];
+	uint64_t hashes[WIN_EVENT_KEYS];
 	uint64_t need = 0;
-	unsigned absent = 0;   /* key fields the event lacks (--missing-key skip) */
 
 	if (e->wm != INT64_MIN && last_end - 1 + A <= e->wm) {
 		e->late++;
 		return WIN_EV_LATE;
 	}
-	for (int fi = 0; fi < e->nfields; fi++) {
-		struct win_field *f = &e->fields[fi];
-		const struct jscan_val *kv = &vals[f->slot];
-		if (kv->type != JSCAN_STR) {
-			absent |= 1u << fi;
-			keys[fi] = NULL;
-			continue;
+	for (int fi = 0; fi < e->nfields; fi++)
+		for (int j = kfirst[fi]; j < kfirst[fi + 1]; j++) {
+			struct win_field *f = &e->fields[fi];
+			hashes[j] = win_hash(keys[j].p, keys[j].n, KEY_SEED);
+			k[j] = f->tab[key_find(f, hashes[j], keys[j].p, keys[j].n)].k;
+			need += k[j] == NULL;
 		}
-		hashes[fi] = win_hash(kv->p, kv->n, KEY_SEED);
-		slots[fi] = key_find(f, hashes[fi], kv->p, kv->n);
-		keys[fi] = f->tab[slots[fi]].k;
-		need += keys[fi] == NULL;
-	}
 	if (need && e->keys + need > e->cfg.max_keys) {
 		e->key_limit++;
 		return WIN_EV_KEY_LIMIT;
 	}
 	for (int fi = 0; fi < e->nfields; fi++) {
 		struct win_field *f = &e->fields[fi];
-		struct win_key *k = keys[fi];
-		struct win_pane **pp, *p;
-
-		if (absent & (1u << fi))
+		/* a shorter field's windows of this event may all be past */
+		if (win_floordiv(ts, L) * L + f->size - 1 + A <= e->wm)
 			continue;
-		if (k == NULL)
-			k = key_add(e, f, slots[fi], hashes[fi], vals[f->slot].p,
-			            vals[f->slot].n);
-		for (pp = &k->panes; (p = *pp) != NULL && p->idx > idx; pp = &p->next)
-			;
-		if (p == NULL || p->idx != idx) {
-			struct win_pane *np = pane_new(e, idx);
-			np->next = p;
-			*pp = np;
-			p = np;
+		for (int j = kfirst[fi]; j < kfirst[fi + 1]; j++) {
+			struct win_pane *p;
+			if (k[j] == NULL)     /* found again: an earlier add may grow the table */
+				k[j] = key_add(e, f, key_find(f, hashes[j], keys[j].p, keys[j].n),
+				               hashes[j], keys[j].p, keys[j].n);
+			p = key_pane(e, k[j], idx);
+			p->count++;
+			win_aggs_update(e->aggs, e->naggs, p->st, in);
 		}
-		p->count++;
-		win_aggs_update(e->aggs, e->naggs, p->st, in);
-		keys[fi] = k;
 	}
 	e->events++;
 	/* within allowed lateness: windows that already fired fire again */
-	if (e->wm != INT64_MIN && win_floordiv(ts - S, L) * L + L + S - 1 <= e->wm) {
-		for (int64_t end = win_floordiv(ts - S, L) * L + L + S;
-		     end <= last_end && end - 1 <= e->wm; end += L)
-			for (int fi = 0; fi < e->nfields; fi++)
-				if (end - 1 + A > e->wm && !(absent & (1u << fi))) {
-					emit_window(e, &e->fields[fi], keys[fi], end);
-					e->refired++;
-				}
-	}
+	if (e->wm != INT64_MIN)
+		refire(e, ts, k, kfirst);
 	win_engine_advance(e, win_wm_event(&e->src, ts));
 	return WIN_EV_OK;
+}
+
+enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
+                             const struct jscan_val *vals,
+                             const struct win_in *in)
+{
+	struct win_kref keys[16];
+	int kfirst[17], nk = 0;
+
+	for (int fi = 0; fi < e->nfields; fi++) {
+		const struct jscan_val *kv = e->fields[fi].slot >= 0 ?
+		                             &vals[e->fields[fi].slot] : NULL;
+		kfirst[fi] = nk;
+		if (kv && kv->type == JSCAN_STR)
+			keys[nk++] = (struct win_kref){ kv->p, kv->n, 0 };
+	}
+	kfirst[e->nfields] = nk;
+	return win_engine_event_keys(e, ts, keys, kfirst, in);
 }
 
 void win_engine_finish(struct win_engine *e)

@@ -27,6 +27,7 @@
 #include "agg.h"
 #include "nw.h"
 #include "jscan.h"
+#include "kspec.h"
 #include "wmark.h"
 
 struct win_cfg {
@@ -44,7 +45,8 @@ struct win_field {
 	const char *name;
 	char *head;                /* {"type":"window","key_field":NAME,"key": */
 	size_t headlen;
-	int slot;                  /* jscan_paths slot of the key */
+	int slot;                  /* jscan_paths slot of the key (-1: none) */
+	int64_t size;              /* this field's window size, ms */
 	struct win_kslot *tab;     /* open addressing, linear probing */
 	size_t tabcap, tabn;
 	struct win_key **live;     /* keys with panes; [0, nsorted) sorted */
@@ -57,7 +59,8 @@ enum win_ev { WIN_EV_OK, WIN_EV_LATE, WIN_EV_KEY_LIMIT };
 
 struct win_engine {
 	struct win_cfg cfg;
-	int64_t pane;              /* pane width: gcd(size, slide) */
+	int64_t pane;              /* pane width: gcd(sizes, slide) */
+	int64_t maxsize;           /* the largest field size */
 	const struct win_agg *aggs;
 	int naggs;
 	size_t st_size, pane_bytes;
@@ -91,6 +94,15 @@ int  win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
 enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
                              const struct jscan_val *vals,
                              const struct win_in *in);
+/* The same with the event's keys as the parser found them (kspec.h):
+ * field i's keys are keys[kfirst[i] .. kfirst[i+1]), distinct. */
+enum win_ev win_engine_event_keys(struct win_engine *e, int64_t ts,
+                                  const struct win_kref *keys,
+                                  const int *kfirst, const struct win_in *in);
+/* Give field fi windows of their own size (before any event): the size
+ * must differ from cfg.size by a multiple of the slide, so every field's
+ * windows end at the same instants.  -1 when it does not. */
+int win_engine_field_size(struct win_engine *e, int fi, int64_t size);
 /* Move the watermark forward (never back) and fire what is due. */
 void win_engine_advance(struct win_engine *e, int64_t wm);
 /* End of input: fire every open window and free all state. */

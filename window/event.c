@@ -23,10 +23,9 @@ int win_parser_init(struct win_parser *p, const char *time_field,
 	p->nkeys = nkeys;
 	for (int i = 0; i < nkeys; i++) {
 		p->key_names[i] = keys[i];
-		if ((p->key_slots[i] = jscan_paths_add(&p->paths, keys[i])) < 0) {
-			snprintf(err, errlen, "bad key field \"%s\"", keys[i]);
+		if (win_kspec_parse(&p->kspec[i], keys[i], &p->paths, err, errlen) < 0)
 			return -1;
-		}
+		p->key_slots[i] = p->kspec[i].plain ? p->kspec[i].slot[0] : -1;
 	}
 	p->aggs = aggs;
 	p->naggs = naggs;
@@ -34,6 +33,10 @@ int win_parser_init(struct win_parser *p, const char *time_field,
 		if (aggs[i].field &&
 		    (aggs[i].slot = jscan_paths_add(&p->paths, aggs[i].field)) < 0) {
 			snprintf(err, errlen, "bad field \"%s\"", aggs[i].field);
+			return -1;
+		} else if (aggs[i].field2 &&
+		           (aggs[i].slot2 = jscan_paths_add(&p->paths, aggs[i].field2)) < 0) {
+			snprintf(err, errlen, "bad field \"%s\"", aggs[i].field2);
 			return -1;
 		}
 	p->vals = nw_xcalloc((size_t)p->paths.n, sizeof *p->vals);
@@ -47,10 +50,48 @@ void win_parser_free(struct win_parser *p)
 	free(p->vals);
 	free(p->in);
 	free(p->scratch);
+	nw_buf_free(&p->kbuf);
 	memset(p, 0, sizeof *p);
 }
 
 const char win_unkeyed[] = "no key field";
+
+/* Every key field's keys into p->keys; NULL, win_unkeyed or a reason.  An
+ * array part with no elements gives no key and is not missing. */
+static const char *event_keys(struct win_parser *p, size_t n)
+{
+	int nk = 0, present = 0;
+
+	nw_buf_reset(&p->kbuf);
+	for (int i = 0; i < p->nkeys; i++) {
+		const char *why = NULL;
+		p->kfirst[i] = nk;
+		switch (win_kspec_keys(&p->kspec[i], p->vals, p->scratch + n + 1,
+		                       &p->kbuf, p->keys, &nk, WIN_EVENT_KEYS)) {
+		case WK_OK:
+			present += nk > p->kfirst[i];
+			break;
+		case WK_MISSING:
+			if (!p->skip_missing)
+				why = "missing";
+			break;
+		case WK_NOT_STRING:
+			why = "non-string";
+			break;
+		case WK_TOO_MANY:
+			why = "too many values for";
+			break;
+		}
+		if (why) {
+			snprintf(p->reason, sizeof p->reason, "%s key %s", why,
+			         p->key_names[i]);
+			return p->reason;
+		}
+	}
+	p->kfirst[p->nkeys] = nk;
+	win_kspec_fix(p->keys, nk, &p->kbuf);
+	return present ? NULL : win_unkeyed;
+}
 
 const char *win_parse_event(struct win_parser *p, const char *line, size_t n,
                             int64_t *ts)
@@ -75,22 +116,8 @@ const char *win_parse_event(struct win_parser *p, const char *line, size_t n,
 		return "not an object";
 	if ((te = win_ts_from(&p->vals[p->ts_slot], p->unit, ts)) != WTS_OK)
 		return win_ts_errstr(te);
-	int present = 0;
-	for (int i = 0; i < p->nkeys; i++) {
-		const struct jscan_val *k = &p->vals[p->key_slots[i]];
-		bool missing = k->type == JSCAN_NONE || k->type == JSCAN_NULL;
-		if (k->type == JSCAN_STR) {
-			present++;
-			continue;
-		}
-		if (missing && p->skip_missing)
-			continue;
-		snprintf(p->reason, sizeof p->reason, "%s key %s",
-		         missing ? "missing" : "non-string", p->key_names[i]);
-		return p->reason;
-	}
-	if (present == 0)
-		return win_unkeyed;
+	if ((bad = event_keys(p, n)) != NULL)
+		return bad;
 	bad = win_aggs_input(p->aggs, p->naggs, p->vals, p->in, p->scratch + n + 1);
 	if (bad) {
 		snprintf(p->reason, sizeof p->reason, "wrong type for %s", bad);

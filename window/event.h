@@ -10,6 +10,7 @@
 #define WIN_EVENT_H
 
 #include "agg.h"
+#include "kspec.h"
 #include "jscan.h"
 #include "wtime.h"
 
@@ -21,7 +22,12 @@ struct win_parser {
 	enum win_tunit unit;
 	int nkeys;
 	const char *key_names[WIN_MAX_KEYS];
-	int key_slots[WIN_MAX_KEYS];
+	int key_slots[WIN_MAX_KEYS];   /* -1 for a key that is no plain field */
+	struct win_kspec kspec[WIN_MAX_KEYS];
+	/* the event's keys: field i's are keys[kfirst[i] .. kfirst[i+1]) */
+	struct win_kref keys[WIN_EVENT_KEYS];
+	int kfirst[WIN_MAX_KEYS + 1];
+	struct nw_buf kbuf;        /* compound keys and array elements */
 	struct win_agg *aggs;
 	int naggs;
 	struct jscan_val *vals;     /* one per path slot */
@@ -41,7 +47,7 @@ extern const char win_unkeyed[];
 int win_parser_init(struct win_parser *p, const char *time_field,
                     enum win_tunit unit, const char *const *keys, int nkeys,
                     struct win_agg *aggs, int naggs, char *err, size_t errlen);
-/* NULL for a good event (*ts, p->vals and p->in filled), else the
+/* NULL for a good event (*ts, p->vals, p->keys and p->in filled), else the
  * dead-letter reason (or win_unkeyed).  Under skip_missing a key field
  * that is absent or null leaves that field's vals entry not a string: the
  * engine counts the event under the key fields it has.  line[n] must be readable (the reader's NUL). */

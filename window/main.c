@@ -95,7 +95,8 @@ static void win_on_line(struct nw_stage *st, char *line, size_t n)
 		W.eng.events++;
 		return;
 	}
-	switch (win_engine_event(&W.eng, ts, W.parser.vals, W.parser.in)) {
+	switch (win_engine_event_keys(&W.eng, ts, W.parser.keys, W.parser.kfirst,
+	                              W.parser.in)) {
 	case WIN_EV_OK:
 		break;
 	case WIN_EV_LATE:
@@ -169,6 +170,12 @@ int main(int argc, char **argv)
 	if (win_engine_init(&W.eng, &o.cfg, aggs, naggs, win_aggs_layout(aggs, naggs),
 	                    o.keys, W.parser.key_slots, o.nkeys, emit_record, NULL) < 0)
 		nw_usage_error("bad window configuration");
+	for (int i = 0; i < o.nkeys; i++)
+		if (W.parser.kspec[i].size &&
+		    win_engine_field_size(&W.eng, i, W.parser.kspec[i].size) < 0)
+			nw_usage_error("--key %s: its size must be at least --slide and "
+			               "differ from --size by a whole number of slides",
+			               o.keys[i]);
 	W.idle_ms = o.idle_ms;
 	if (o.idle_ms)
 		win_wm_set_idle(&W.eng.src, o.idle_ms, nw_mono_ms);

@@ -15,7 +15,9 @@ enum { O_KEY = 256, O_TFIELD, O_TUNIT, O_SIZE, O_SLIDE, O_OOO, O_LATENESS,
 
 static const struct nw_flag flags[] = {
 	{ "key", O_KEY, "FIELD", "key field (dotted path); repeat for one record\n"
-	  "stream per field (default src_ip)" },
+	  "stream per field (default src_ip); A+B joins parts,\n"
+	  "F[] takes each string of an array, F@DUR gives the\n"
+	  "field windows of its own size" },
 	{ "time-field", O_TFIELD, "FIELD", "event timestamp field (default timestamp)" },
 	{ "time-unit", O_TUNIT, "UNIT", "auto (by magnitude; strings as RFC 3339), s, ms,\n"
 	  "us, ns or rfc3339 (default auto)" },
@@ -30,8 +32,9 @@ static const struct nw_flag flags[] = {
 	  "quiet, wall-clock advances it (default off)" },
 	{ "agg", O_AGG, "SPEC", "count | sum(F) | min(F) | max(F) | avg(F) |\n"
 	  "distinct(F) | NAME=count_if(F OP VALUE), OP one of\n"
-	  "= != < <= > >= contains; repeatable (default: the\n"
-	  "set detect's rules need, see README)" },
+	  "= != < <= > >= contains | spread_km(F), km between\n"
+	  "the locations F.lat, F.lon; repeatable (default:\n"
+	  "the set detect's rules need, see README)" },
 	{ "max-keys", O_MAXKEYS, "N", "live keys over all key fields (default 1000000);\n"
 	  "events of new keys beyond it are dead letters" },
 	{ "missing-key", O_MISSING, "WHAT", "an event without one of the key fields:\n"

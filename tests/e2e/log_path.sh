@@ -84,22 +84,37 @@ for e in "ssh_brute_force 300" "credential_stuffing 700" "password_spray 1000" "
 	check "log_path_${1}_within_2_slides" test -n "$first" -a "$(( (first - t0) / 1000 - $2 ))" -le 240
 done
 
-# gen's log scenario, in both syslog formats, through the same chain:
-# every episode of its --truth that the log rules cover (impossible travel
-# needs the countries of the enrich stage) alerts, and nothing else does.
+# gen's log scenario, in both syslog formats, through the same chain with
+# enrich (the demo's databases and blocklist) and the log window's flags
+# (detect/auth.window): every episode of its --truth alerts, impossible
+# travel included (dave, London then Tokyo), the two listed attackers
+# alert (per source and list), and nothing else does: no account that
+# stays in one country (carol, sprayed from eight addresses in Tokyo)
+# travels.
+D=$ROOT/detect
+mapfile -t LW < <(grep -v '^#' "$D/auth.window")
 for f in rfc3164 rfc5424; do
 	gen --scenario logs --format "$f" --seed 7 --start-time 1780000000 \
 		--truth "$T/truth.$f" 2>"$T/gen.$f.err" |
 		normalize --tz UTC --year 2026 --dead-letter "$T/gnz.dl" 2>/dev/null |
-		window --key src_ip --key user --size 10m --slide 1m --missing-key skip \
-			"${AGGS[@]}" 2>/dev/null |
-		detect --rules "$ROOT/detect/auth.json" 2>/dev/null >"$T/galerts.$f"
+		enrich --geoip "$D/demo-city.mmdb" --asn "$D/demo-asn.mmdb" \
+			--list "blocklist=$D/demo-blocklist.txt" 2>/dev/null |
+		window --key src_ip --key user "${LW[@]}" 2>/dev/null |
+		detect --rules "$D/auth.json" 2>/dev/null >"$T/galerts.$f"
 	check_eq "log_path_gen_${f}_pipeline" 0 $?
 	check_eq "log_path_gen_${f}_no_dead_letters" 0 "$(wc -l <"$T/gnz.dl")"
-	jq -r 'select(.kind != "impossible_travel") | "\(.kind) \(.key)"' "$T/truth.$f" | sort >"$T/gwant"
+	{ jq -r '"\(.kind) \(.key)"' "$T/truth.$f"
+	  printf '%s\n' "listed_source 198.51.100.77|blocklist" "listed_source 203.0.113.10|blocklist"
+	} | sort >"$T/gwant"
 	jq -r '"\(.rule) \(.key)"' "$T/galerts.$f" | sort -u >"$T/ggot"
-	check "log_path_gen_${f}_has_episodes" test "$(wc -l <"$T/gwant")" -ge 4
+	check "log_path_gen_${f}_has_episodes" test "$(wc -l <"$T/gwant")" -ge 7
 	check_eq "log_path_gen_${f}_alerts_match_truth" "$(cat "$T/gwant")" "$(cat "$T/ggot")"
+	# the travel alert's window holds both logins of the episode
+	check_eq "log_path_gen_${f}_travel_window" 1 "$(jq -s --slurpfile t "$T/truth.$f" '
+		[.[] | select(.rule == "impossible_travel")][0] as $a
+		| ($t[] | select(.kind == "impossible_travel")) as $e
+		| if $a.window_start <= $e.start and $a.window_end > $e.start + 600000
+		  then 1 else 0 end' "$T/galerts.$f")"
 done
 gen --scenario logs </dev/null >/dev/null 2>"$T/e"
 check_eq log_path_gen_log_kind_needs_log_format 2 $?

@@ -55,11 +55,14 @@ check_eq demo_bad_flag "2 1" "$? $(wc -l <"$T/err3")"
 
 # --logs: the log path over gen's syslog scenario, no Kafka; it ends with
 # the scenario, one readable alert per episode (throttle holds the
-# repeats), and nothing left behind.
+# repeats), impossible travel and the two blocklisted attackers (enrich
+# with the demo's data) included, and nothing left behind.
 timeout -k 5 120 "$DEMO" --logs --eps 3000 --run-dir "$T/d3" >"$T/out3" 2>"$T/err3"
 check_eq demo_logs_exit_status 0 $?
 check_eq demo_logs_one_alert_per_episode \
-	"credential_stuffing firewall_scan password_spray ssh_brute_force" \
+	"credential_stuffing firewall_scan impossible_travel listed_source listed_source password_spray ssh_brute_force" \
 	"$(awk '{print $3}' "$T/out3" | sort | paste -sd ' ')"
+check demo_logs_travel_names_the_account grep -q 'IMPOSSIBLE TRAVEL: account dave' "$T/out3"
+check demo_logs_listed_names_source_and_list grep -q 'LISTED SOURCE: 203.0.113.10|blocklist' "$T/out3"
 check demo_logs_says_it_is_over grep -q 'the log scenario is over' "$T/err3"
 check_eq demo_logs_leaves_nothing "" "$(leftovers)"

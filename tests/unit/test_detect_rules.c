@@ -74,13 +74,14 @@ TEST(default_rules)
 	struct rule_set *rs = rule_set_load(&(struct rule_src){ 0 },
 	                                    err, sizeof err);
 	static const char *const names[] = { "data_exfiltration", "port_scan",
-		"flood", "packet_flood", "reset_storm", "latency_spike" };
+		"flood", "packet_flood", "reset_storm", "latency_spike",
+		"listed_destination", "listed_source" };
 
 	CHECK(rs != NULL);
 	if (rs == NULL)
 		return;
-	CHECK_INT(rs->n, 6);
-	for (int i = 0; i < 6 && i < rs->n; i++)
+	CHECK_INT(rs->n, 8);
+	for (int i = 0; i < 8 && i < rs->n; i++)
 		CHECK_STR(rs->v[i].name, names[i]);
 	rule_set_free(rs);
 }
