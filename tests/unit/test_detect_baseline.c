@@ -133,7 +133,7 @@ TEST(max_keys_forgets_least_recently_seen)
 	struct base_spec s = spec(BASE_EWMA, "{\"value\":\"v\",\"warmup\":2}");
 	struct base_table t;
 	struct base_out o;
-	char key[8];
+	char key[16];
 
 	base_init(&t, 3, 0);
 	learn(&t, &s, "old", 100);
