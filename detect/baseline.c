@@ -396,7 +396,7 @@ json_t *base_save(const struct base_table *t)
 	return json_pack("{s:I,s:o}", "now", (json_int_t)t->now, "keys", keys);
 }
 
-static int ent_load(struct base_table *t, json_t *a)
+static int ent_load(struct base_table *t, int kind, json_t *a)
 {
 	const char *key;
 	size_t klen, i;
@@ -408,11 +408,10 @@ static int ent_load(struct base_table *t, json_t *a)
 	if (json_unpack(a, "[s%,I,I,I,F,F,I,o]", &key, &klen, &seen, &next_at,
 	                &n, &mean, &var, &ring_i, &ring) != 0 ||
 	    !json_is_array(ring) || ring_i < 0 || ring_i >= BASE_RING ||
-	    (json_array_size(ring) != 0 && json_array_size(ring) != BASE_RING) ||
+	    json_array_size(ring) != (kind == BASE_SPIKE ? BASE_RING : 0) ||
 	    n < 0 || base_find(t, key, klen, nw_fnv1a(NW_FNV1A_INIT, key, klen)))
 		return -1;
-	e = base_insert(t, json_array_size(ring) ? BASE_SPIKE : BASE_EWMA, key,
-	                klen, nw_fnv1a(NW_FNV1A_INIT, key, klen));
+	e = base_insert(t, kind, key, klen, nw_fnv1a(NW_FNV1A_INIT, key, klen));
 	*e = (struct base_ent){ .next = e->next, .older = e->older, .h = e->h,
 		.seen = seen, .next_at = next_at, .n = (uint32_t)n, .mean = mean,
 		.var = var, .ring_end = e->ring_end, .ring_v = e->ring_v,
@@ -427,7 +426,7 @@ static int ent_load(struct base_table *t, json_t *a)
 	return 0;
 }
 
-int base_load(struct base_table *t, const json_t *o)
+int base_load(struct base_table *t, int kind, const json_t *o)
 {
 	json_int_t now;
 	json_t *keys, *a;
@@ -439,7 +438,7 @@ int base_load(struct base_table *t, const json_t *o)
 	    !json_is_array(keys))
 		return -1;
 	json_array_foreach(keys, i, a)
-		if (ent_load(t, a) < 0) {
+		if (ent_load(t, kind, a) < 0) {
 			base_clear(t);
 			t->forgotten = forgotten;
 			return -1;

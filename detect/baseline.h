@@ -91,10 +91,11 @@ int base_step(struct base_table *t, const struct base_spec *s,
               double x, struct base_out *o);
 
 /* Snapshot: {"now":N,"keys":[…]} with keys from least to most recently
- * seen, doubles written so that they read back exactly; and back (the
- * table emptied first).  -1 on a malformed snapshot (the table empty). */
+ * seen, doubles written so that they read back exactly; and back into a
+ * table of a rule of that kind (the table emptied first).  -1 on a
+ * malformed snapshot (the table empty). */
 json_t *base_save(const struct base_table *t);
-int     base_load(struct base_table *t, const json_t *o);
+int     base_load(struct base_table *t, int kind, const json_t *o);
 void    base_clear(struct base_table *t);
 
 #endif

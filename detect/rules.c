@@ -920,9 +920,16 @@ json_t *rule_set_save_state(const struct rule_set *rs)
 {
 	json_t *o = json_object();
 
-	for (int i = 0; i < rs->n; i++)
-		if (rs->v[i].bt)
-			json_object_set_new(o, rs->v[i].name, base_save(rs->v[i].bt));
+	for (int i = 0; i < rs->n; i++) {
+		const struct rule *ru = &rs->v[i];
+		json_t *t;
+		if (ru->bt == NULL)
+			continue;
+		t = base_save(ru->bt);
+		json_object_set_new(t, "kind", json_integer(ru->base.kind));
+		json_object_set_new(t, "value", json_string(ru->base.value));
+		json_object_set_new(o, ru->name, t);
+	}
 	return o;
 }
 
@@ -935,9 +942,14 @@ int rule_set_load_state(struct rule_set *rs, const json_t *o)
 		if (rs->v[i].bt == NULL)
 			continue;
 		t = rc == 0 ? json_object_get(o, rs->v[i].name) : NULL;
-		if (t == NULL)
+		/* learned by another kind of rule, or of another value: the
+		 * rule changed across the savepoint and starts learning */
+		if (t == NULL || json_integer_value(json_object_get(t, "kind")) !=
+		    rs->v[i].base.kind || !json_is_string(json_object_get(t, "value")) ||
+		    strcmp(json_string_value(json_object_get(t, "value")),
+		           rs->v[i].base.value) != 0)
 			base_clear(rs->v[i].bt);
-		else if (base_load(rs->v[i].bt, t) < 0)
+		else if (base_load(rs->v[i].bt, rs->v[i].base.kind, t) < 0)
 			rc = -1;
 	}
 	return rc;

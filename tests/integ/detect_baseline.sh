@@ -117,3 +117,10 @@ check_eq baseline_after_restore_same "" "$(cmp "$T/want" "$T/got" 2>&1)"
 { echo '{"@ctl":{"type":"restore","id":0}}'; tail -n +$((n20 + 1)) "$T/with-barriers"; } |
 	detect --checkpoint-dir "$T/ck" 2>/dev/null >"$T/cold"
 check baseline_cold_restart_differs test "$(grep -c '"key":"10.0.0.53"' "$T/cold")" -gt 0
+# A rule that changed kind across the snapshot starts learning afresh.
+sed 's/"name":"spike"/"name":"bytes_baseline"/' "$T/spike.json" >"$T/changed.json"
+{ echo '{"@ctl":{"type":"restore","id":20}}'; tail -n +$((n20 + 1)) "$T/with-barriers"; } |
+	detect --rules "$T/changed.json" --checkpoint-dir "$T/ck" 2>/dev/null >"$T/changed"
+check_eq restore_changed_rule_exit 0 $?
+check_eq restore_changed_rule_alerts "bytes_baseline 10.2.0.7 1710" \
+	"$(grep -v '"@ctl"' "$T/changed" | summary /dev/stdin | awk '{ print $1, $2, $3 }')"

@@ -233,14 +233,18 @@ TEST(snapshot_restores_the_same_future)
 		json_decref(snap);
 		snap = json_loads(text, 0, NULL);
 		step(&b, &s, "junk", 50, 1, &o);             /* replaced by the load */
-		CHECK_INT(base_load(&b, snap), 0);
+		CHECK_INT(base_load(&b, kind, snap), 0);
 		CHECK_INT(b.n, 2);
 		same_future(&a, &b, &s);
 		json_decref(snap);
 		free(text);
 		snap = json_loads("{\"now\":1,\"keys\":[[\"x\",1]]}", 0, NULL);
-		CHECK_INT(base_load(&b, snap), -1);
+		CHECK_INT(base_load(&b, kind, snap), -1);
 		CHECK_INT(b.n, 0);
+		/* keys of the other kind of rule are refused */
+		json_decref(snap);
+		snap = base_save(&a);
+		CHECK_INT(base_load(&b, BASE_EWMA + BASE_SPIKE - kind, snap), -1);
 		json_decref(snap);
 		base_free(&a);
 		base_free(&b);
