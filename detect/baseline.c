@@ -199,22 +199,17 @@ static void base_forget(struct base_table *t, struct base_ent *e)
 	t->forgotten++;
 }
 
-/* Grow at a load of 2 so chains stay short. */
+/* Grow at a load of 2 so chains stay short; every key is on the recency
+ * list, so the new buckets are filled from it. */
 static void base_grow(struct base_table *t)
 {
-	size_t nb = t->nb * 4;
-	struct base_ent **b = nw_xcalloc(nb, sizeof *b);
-
-	for (size_t i = 0; i < t->nb; i++)
-		while (t->b[i]) {
-			struct base_ent *e = t->b[i];
-			t->b[i] = e->next;
-			e->next = b[e->h % nb];
-			b[e->h % nb] = e;
-		}
 	free(t->b);
-	t->b = b;
-	t->nb = nb;
+	t->nb *= 4;
+	t->b = nw_xcalloc(t->nb, sizeof *t->b);
+	for (struct base_ent *e = t->old; e; e = e->younger) {
+		e->next = t->b[e->h % t->nb];
+		t->b[e->h % t->nb] = e;
+	}
 }
 
 static struct base_ent *base_find(struct base_table *t, const char *key,

@@ -57,15 +57,22 @@ static void learn(struct base_table *t, const struct base_spec *s,
 		step(t, s, key, end, v, &o);
 }
 
+/* A table of an EWMA rule where key "a" has learned a steady 100. */
+static void learned(struct base_table *t, struct base_spec *s,
+                    const char *json)
+{
+	*s = spec(BASE_EWMA, json);
+	base_init(t, 0, 0);
+	learn(t, s, "a", 100);
+}
+
 TEST(k_deviations_with_relative_minimum)
 {
-	struct base_spec s = spec(BASE_EWMA,
-		"{\"value\":\"v\",\"warmup\":2,\"k\":4,\"min_dev\":0.1}");
+	struct base_spec s;
 	struct base_table t;
 	struct base_out o;
 
-	base_init(&t, 0, 0);
-	learn(&t, &s, "a", 100);
+	learned(&t, &s, "{\"value\":\"v\",\"warmup\":2,\"k\":4,\"min_dev\":0.1}");
 	learn(&t, &s, "b", 100);
 	/* no variance: a deviation is 10 % of the mean, bound 100 + 4 * 10 */
 	CHECK_INT(step(&t, &s, "a", 240, 139, &o), BASE_NO);
@@ -88,13 +95,11 @@ TEST(k_deviations_with_relative_minimum)
 
 TEST(floor_and_clipped_learning)
 {
-	struct base_spec s = spec(BASE_EWMA,
-		"{\"value\":\"v\",\"warmup\":2,\"floor\":1000}");
+	struct base_spec s;
 	struct base_table t;
 	struct base_out o;
 
-	base_init(&t, 0, 0);
-	learn(&t, &s, "a", 100);
+	learned(&t, &s, "{\"value\":\"v\",\"warmup\":2,\"floor\":1000}");
 	/* far above its normal but under the floor: quiet */
 	CHECK_INT(step(&t, &s, "a", 240, 500, &o), BASE_NO);
 	CHECK(o.bound == 1000);
@@ -157,6 +162,17 @@ TEST(max_keys_forgets_least_recently_seen)
 	step(&t, &s, "x", 200, 100, &o);
 	step(&t, &s, "y", 200, 100, &o);             /* forgets kept, not old */
 	CHECK_INT(step(&t, &s, "old", 240, 1e9, &o), BASE_FIRE);
+	base_free(&t);
+
+	/* many keys: the table grows and still finds every one */
+	base_init(&t, 0, 0);
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < 5000; i++) {
+			snprintf(key, sizeof key, "h%d", i);
+			step(&t, &s, key, 60 + 60 * pass, 100, &o);
+		}
+	CHECK_INT(t.n, 5000);
+	CHECK_INT(t.forgotten, 0);
 	base_free(&t);
 	base_spec_free(&s);
 }
