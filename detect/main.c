@@ -1,11 +1,13 @@
 /*
- * detect - threshold rules over window records -> alerts.
+ * detect - threshold and baseline rules over window records -> alerts.
  *
  * Reads window records (docs/contracts.md §2) on stdin, evaluates every rule
  * on each, and writes one alert (§3) per rule that matches.  Control lines
  * pass through in order; anything else goes to the dead-letter output.
  * SIGHUP reloads the rules file, the sets, the allowlist and the groups;
- * a bad file keeps the old rules.
+ * a bad file keeps the old rules.  detect's state, the incidents and what
+ * the baseline rules learned, is snapshotted at barriers and put back at
+ * restore lines when a checkpoint directory is set.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,8 +42,13 @@ static const struct nw_flag det_flags[] = {
 	  "for DUR of event time  [0s]" },
 	{ "resolve-after", 'R', "DUR", "--incidents: resolve once the rule has not\n"
 	  "matched for DUR of event time  [60s]" },
-	{ "checkpoint-dir", 'k', "DIR", "--incidents: snapshot them at barriers, restore\n"
-	  "at a restore line (default: env NW_CHECKPOINT_DIR)" },
+	{ "max-keys", 'm', "N", "keys each baseline or spike rule remembers; the\n"
+	  "least recently seen is forgotten first  [100000]" },
+	{ "key-ttl", 'T', "DUR", "a baseline key not seen for DUR of event time is\n"
+	  "forgotten  [7d]" },
+	{ "checkpoint-dir", 'k', "DIR", "snapshot the incidents and what the baselines\n"
+	  "learned at barriers, restore them at a restore\n"
+	  "line (default: env NW_CHECKPOINT_DIR)" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -51,7 +58,7 @@ static const struct nw_cli det_cli = {
 "              [--set NAME=FILE]... [--allow FILE] [--groups FILE]\n"
 "              [--dead-letter FILE] [--stats FILE] [--print-default-rules]\n"
 "              [--incidents [--for DUR] [--resolve-after DUR]]\n"
-"              [--checkpoint-dir DIR]\n"
+"              [--max-keys N] [--key-ttl DUR] [--checkpoint-dir DIR]\n"
 "\n"
 "Reads window records on stdin and writes an alert for every rule that\n"
 "matches one.  Without --rules or --rule the built-in rules are used.\n"
@@ -72,7 +79,8 @@ struct det_opts {
 	int nset;
 	const char *allow_path, *groups_path, *ckpt_dir;
 	bool check, incidents;
-	int64_t for_ms, resolve_ms;
+	int64_t for_ms, resolve_ms, key_ttl_ms;
+	uint64_t max_keys;
 };
 
 /* The running detector: the rules in force, the input's parse buffers,
@@ -83,7 +91,7 @@ static struct {
 	struct rec rec;
 	struct nw_dlq dlq;
 	struct inc_table inc;         /* --incidents */
-	const char *ckpt_dir;         /* snapshots of the incidents, or NULL */
+	const char *ckpt_dir;         /* snapshots of incidents and baselines */
 	uint64_t records_in, alerts_out, allowed, reloads, reload_failures;
 } D;
 
@@ -110,6 +118,8 @@ static void det_parse_flags(int argc, char **argv, struct det_opts *o)
 		case 'F': o->for_ms = nw_flag_duration_ms("--for", optarg, 0); break;
 		case 'R': o->resolve_ms = nw_flag_duration_ms("--resolve-after", optarg, 1); break;
 		case 'k': o->ckpt_dir = optarg; break;
+		case 'm': o->max_keys = nw_flag_count("--max-keys", optarg, 1, UINT32_MAX); break;
+		case 'T': o->key_ttl_ms = nw_flag_duration_ms("--key-ttl", optarg, 1); break;
 		}
 	}
 	nw_cli_no_args(argc, argv);
@@ -121,7 +131,8 @@ static struct rule_set *det_load(char *err, size_t errlen)
 	struct rule_src src = {
 		.path = D.o.rules_path, .flags = D.o.flag_rules, .nflags = D.o.nflag,
 		.sets = D.o.flag_sets, .nsets = D.o.nset,
-		.allow = D.o.allow_path, .groups = D.o.groups_path };
+		.allow = D.o.allow_path, .groups = D.o.groups_path,
+		.max_keys = D.o.max_keys, .key_ttl_ms = D.o.key_ttl_ms };
 
 	return rule_set_load(&src, err, errlen);
 }
@@ -141,9 +152,44 @@ static void det_emit_alert(const char *line, size_t n)
 		det_out(line, n);
 }
 
-/* Barriers snapshot the incidents, a restore puts them back (window's
- * protocol, docs/recovery.md); without --incidents detect has no state
- * and passes every control line on. */
+/* detect's snapshot: the incidents (incident.c's two lines) then one line
+ * of what the baseline and spike rules learned. */
+static void det_save(struct nw_buf *b)
+{
+	json_t *o = rule_set_save_state(D.rules);
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	inc_save(&D.inc, b);
+	nw_buf_printf(b, "%s\n", s ? s : "{}");
+	free(s);
+	json_decref(o);
+}
+
+/* Back from a snapshot (empty: the state of id 0).  A snapshot of an
+ * older detect has no baseline line: those rules start learning. */
+static int det_restore(const char *data, size_t len)
+{
+	const char *nl = memchr(data, '\n', len);
+	size_t n = len;
+	json_t *o = NULL;
+	int rc;
+
+	if (nl && (nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - data))))
+		n = (size_t)(nl + 1 - data);
+	rc = inc_load(&D.inc, data, n);
+	if (n < len && (o = json_loadb(data + n, len - n, 0, NULL)) == NULL)
+		rc = -1;
+	if (o == NULL)
+		o = json_object();
+	if (rule_set_load_state(D.rules, o) < 0)
+		rc = -1;
+	json_decref(o);
+	return rc;
+}
+
+/* Barriers snapshot the incidents and the baselines, a restore puts them
+ * back (window's protocol, docs/recovery.md); without a checkpoint
+ * directory detect passes every control line on. */
 static enum nw_stage_verdict det_on_ctl(struct nw_stage *st,
                                         enum nw_ctl_kind kind, uint64_t id,
                                         const char *line, size_t n)
@@ -157,13 +203,13 @@ static enum nw_stage_verdict det_on_ctl(struct nw_stage *st,
 	if (D.ckpt_dir == NULL)
 		return NW_STAGE_FORWARD;
 	if (kind == NW_CTL_BARRIER) {
-		inc_save(&D.inc, &b);
+		det_save(&b);
 		rc = nw_ckpt_write(D.ckpt_dir, "detect", id, b.p, b.len);
 		nw_buf_free(&b);
 	} else if (kind == NW_CTL_RESTORE) {
-		rc = id == 0 ? inc_load(&D.inc, "", 0)
+		rc = id == 0 ? det_restore("", 0)
 		             : nw_ckpt_load_id(D.ckpt_dir, "detect", id, &data, &len) == 1
-		               ? inc_load(&D.inc, data, len) : -1;
+		               ? det_restore(data, len) : -1;
 		if (rc != 0)
 			LOG_ERROR("restore: no usable snapshot %s/detect.%llu.snap",
 			          D.ckpt_dir, (unsigned long long)id);
@@ -235,6 +281,14 @@ static void det_check_report(void)
 		const struct rule *r = &D.rules->v[i];
 		printf("%-20s %-8s %-10s %s\n", r->name, sev[r->severity],
 		       r->key_field ? r->key_field : "*", r->when);
+		if (r->base.kind == BASE_EWMA)
+			printf("%-20s baseline of %s: k %g, floor %g, warmup %d, alpha %g, "
+			       "min_dev %g, cold %s\n", "", r->base.value, r->base.k,
+			       r->base.floor, r->base.warmup, r->base.alpha,
+			       r->base.min_dev, r->base.cold_when ? "when" : "quiet");
+		else if (r->base.kind == BASE_SPIKE)
+			printf("%-20s spike of %s: ratio %g, min %g, ref_min %g\n", "",
+			       r->base.value, r->base.ratio, r->base.min, r->base.ref_min);
 	}
 	for (int i = 0; i < D.rules->hosts.nset; i++)
 		printf("set @%s: %d networks\n", D.rules->hosts.set[i].name,
@@ -290,10 +344,8 @@ int main(int argc, char **argv)
 	LOG_INFO("started rules=%d source=%s", D.rules->n,
 	         D.o.rules_path ? D.o.rules_path : D.o.nflag ? "--rule" : "built-in");
 
-	if (D.o.incidents) {
-		inc_init(&D.inc, D.o.for_ms, D.o.resolve_ms);
-		D.ckpt_dir = nw_ckpt_dir(D.o.ckpt_dir);
-	}
+	inc_init(&D.inc, D.o.for_ms, D.o.resolve_ms);
+	D.ckpt_dir = nw_ckpt_dir(D.o.ckpt_dir);
 	struct nw_stage st = { .on_line = det_on_line, .on_tick = det_on_tick,
 	                       .on_ctl = det_on_ctl, .dlq = &D.dlq };
 	rc = nw_stage_run(&st);
@@ -306,8 +358,7 @@ int main(int argc, char **argv)
 	nw_dlq_close(&D.dlq);
 	rec_free(&D.rec);
 	rule_set_free(D.rules);
-	if (D.o.incidents)
-		inc_free(&D.inc);
+	inc_free(&D.inc);
 	free(D.o.flag_rules);
 	free(D.o.flag_sets);
 	return rc;

@@ -78,7 +78,7 @@ check_eq missing_field_warned 1 "$(grep -c 'WARN detect: rule x: a record lacks 
 mkfifo "$T/never"
 exec 4<>"$T/never"    # stdin that never delivers: --check must not read it
 timeout 10 detect --check <&4 >"$T/check" 2>&1; rc=$?
-check_eq check_default_ok "0 8 rules OK" "$rc $(tail -1 "$T/check")"
+check_eq check_default_ok "0 10 rules OK" "$rc $(tail -1 "$T/check")"
 timeout 10 detect --check --rules "$G/rules.json" </dev/null >/dev/null 2>&1
 check_eq check_file_ok 0 $?
 echo '[{"name":"a","when":"count >"}]' >"$T/bad.json"
