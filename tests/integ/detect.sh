@@ -97,7 +97,7 @@ out=$(detect --help); rc=$?      # captured: grep -q in a pipe could SIGPIPE it
 grep -q '^usage: detect' <<<"$out"; check_eq help "0 0" "$rc $?"
 check_eq version "detect (netwatch)" "$(detect --version | cut -d' ' -f1-2)"
 detect --bogus </dev/null >/dev/null 2>&1; check_eq bad_flag_exit_2 2 $?
-check default_rules_printed python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert len(d["rules"]) == 8' < <(detect --print-default-rules)
+check default_rules_printed python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert len(d["rules"]) == 10' < <(detect --print-default-rules)
 check default_rules_are_the_file cmp -s "$ROOT/detect/rules.json" <(detect --print-default-rules)
 
 # EPIPE: the reader went away -> status 3.
