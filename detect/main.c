@@ -20,6 +20,8 @@
 #include "rec.h"
 #include "rules.h"
 
+enum { O_SEED = 256 };   /* long-only flags */
+
 static const struct nw_flag det_flags[] = {
 	{ "rules", 'r', "FILE", "rules file (JSON); SIGHUP reloads it" },
 	{ "rule", 'e', "'NAME: EXPR'", "one more rule (severity warning, metric = first\n"
@@ -35,12 +37,15 @@ static const struct nw_flag det_flags[] = {
 	{ "stats", 's', "FILE", "keep a JSON snapshot of the counters in FILE" },
 	{ "print-default-rules", 'p', NULL, "print the built-in rules file and exit" },
 	{ "incidents", 'i', NULL, "one alert per incident (rule, key): firing once,\n"
-	  "then resolved when its rule stops matching" },
-	{ "for", 'F', "DUR", "--incidents: open only once the rule has matched\n"
+	  "then resolved when its rule stops matching\n"
+	  "(the default)" },
+	{ "seed-alerts", O_SEED, NULL, "no incidents: an alert for every matching\n"
+	  "window, no resolutions (the seed's behaviour)" },
+	{ "for", 'F', "DUR", "incidents: open only once the rule has matched\n"
 	  "for DUR of event time  [0s]" },
-	{ "resolve-after", 'R', "DUR", "--incidents: resolve once the rule has not\n"
+	{ "resolve-after", 'R', "DUR", "incidents: resolve once the rule has not\n"
 	  "matched for DUR of event time  [60s]" },
-	{ "checkpoint-dir", 'k', "DIR", "--incidents: snapshot them at barriers, restore\n"
+	{ "checkpoint-dir", 'k', "DIR", "incidents: snapshot them at barriers, restore\n"
 	  "at a restore line (default: env NW_CHECKPOINT_DIR)" },
 	{ NULL, 0, NULL, NULL },
 };
@@ -50,11 +55,12 @@ static const struct nw_cli det_cli = {
 "usage: detect [--rules FILE] [--rule 'NAME: EXPR']... [--check]\n"
 "              [--set NAME=FILE]... [--allow FILE] [--groups FILE]\n"
 "              [--dead-letter FILE] [--stats FILE] [--print-default-rules]\n"
-"              [--incidents [--for DUR] [--resolve-after DUR]]\n"
-"              [--checkpoint-dir DIR]\n"
+"              [--incidents [--for DUR] [--resolve-after DUR]\n"
+"               [--checkpoint-dir DIR] | --seed-alerts]\n"
 "\n"
 "Reads window records on stdin and writes an alert for every rule that\n"
-"matches one.  Without --rules or --rule the built-in rules are used.\n"
+"matches one, as incidents that open and resolve unless --seed-alerts.\n"
+"Without --rules or --rule the built-in rules are used.\n"
 "\n",
 	.flags = det_flags,
 	.tail =
@@ -82,19 +88,22 @@ static struct {
 	struct rule_set *rules;
 	struct rec rec;
 	struct nw_dlq dlq;
-	struct inc_table inc;         /* --incidents */
+	struct inc_table inc;         /* unless --seed-alerts */
 	const char *ckpt_dir;         /* snapshots of the incidents, or NULL */
 	uint64_t records_in, alerts_out, allowed, reloads, reload_failures;
 } D;
 
+/* Incidents are the default; --seed-alerts turns them off, and then the
+ * incident flags have nothing to act on, which is a mistake worth saying. */
 static void det_parse_flags(int argc, char **argv, struct det_opts *o)
 {
+	bool seed = false, inc_flag = false;
 	int c;
 
 	*o = (struct det_opts){
 		.flag_rules = nw_xcalloc((size_t)argc + 1, sizeof *o->flag_rules),
 		.flag_sets = nw_xcalloc((size_t)argc + 1, sizeof *o->flag_sets),
-		.resolve_ms = 60000 };
+		.resolve_ms = 60000, .incidents = true };
 	while ((c = nw_getopt(argc, argv, &det_cli)) != -1) {
 		switch (c) {
 		case 'r': o->rules_path = optarg; break;
@@ -106,13 +115,20 @@ static void det_parse_flags(int argc, char **argv, struct det_opts *o)
 		case 'd': o->dlq_path = optarg; break;
 		case 's': o->stats_path = optarg; break;
 		case 'p': fputs(rule_default_json, stdout); exit(NW_EXIT_OK);
-		case 'i': o->incidents = true; break;
-		case 'F': o->for_ms = nw_flag_duration_ms("--for", optarg, 0); break;
-		case 'R': o->resolve_ms = nw_flag_duration_ms("--resolve-after", optarg, 1); break;
+		case 'i': inc_flag = true; break;
+		case O_SEED: seed = true; break;
+		case 'F': o->for_ms = nw_flag_duration_ms("--for", optarg, 0);
+		          inc_flag = true; break;
+		case 'R': o->resolve_ms = nw_flag_duration_ms("--resolve-after", optarg, 1);
+		          inc_flag = true; break;
 		case 'k': o->ckpt_dir = optarg; break;
 		}
 	}
 	nw_cli_no_args(argc, argv);
+	if (seed && inc_flag)
+		nw_usage_error("--seed-alerts: no incidents, so no --incidents, "
+		               "--for or --resolve-after");
+	o->incidents = !seed;
 }
 
 /* The rule set's sources, as the flags name them. */
@@ -132,7 +148,7 @@ static void det_out(const char *line, size_t n)
 	D.alerts_out++;
 }
 
-/* A rule matched: its alert, or with --incidents what the incident says. */
+/* A rule matched: what its incident says, or with --seed-alerts its alert. */
 static void det_emit_alert(const char *line, size_t n)
 {
 	if (D.o.incidents)
@@ -142,7 +158,7 @@ static void det_emit_alert(const char *line, size_t n)
 }
 
 /* Barriers snapshot the incidents, a restore puts them back (window's
- * protocol, docs/recovery.md); without --incidents detect has no state
+ * protocol, docs/recovery.md); with --seed-alerts detect has no state
  * and passes every control line on. */
 static enum nw_stage_verdict det_on_ctl(struct nw_stage *st,
                                         enum nw_ctl_kind kind, uint64_t id,
