@@ -157,6 +157,31 @@ static void det_emit_alert(const char *line, size_t n)
 		det_out(line, n);
 }
 
+/* Restore line id: the incidents of detect.ID.snap.  A set without one was
+ * completed by a detect that held no incidents (--seed-alerts, or a
+ * release before incidents were the default: its barrier could not have
+ * completed had a snapshot failed), so none were open; a damaged one is an
+ * error, and the supervisor restarts the chain from an older set. */
+static int det_restore(uint64_t id)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int got = id == 0 ? 0 : nw_ckpt_load_id(D.ckpt_dir, "detect", id, &data, &len);
+	int rc;
+
+	if (got == 0 && id != 0)
+		LOG_WARN("restore: no %s/detect.%llu.snap (taken without "
+		         "incidents), starting with none", D.ckpt_dir,
+		         (unsigned long long)id);
+	rc = got == 1 ? inc_load(&D.inc, data, len)
+	   : got == 0 ? inc_load(&D.inc, "", 0) : -1;
+	if (rc != 0)
+		LOG_ERROR("restore: no usable snapshot %s/detect.%llu.snap",
+		          D.ckpt_dir, (unsigned long long)id);
+	free(data);
+	return rc;
+}
+
 /* Barriers snapshot the incidents, a restore puts them back (window's
  * protocol, docs/recovery.md); with --seed-alerts detect has no state
  * and passes every control line on. */
@@ -165,8 +190,6 @@ static enum nw_stage_verdict det_on_ctl(struct nw_stage *st,
                                         const char *line, size_t n)
 {
 	struct nw_buf b = { 0 };
-	char *data = NULL;
-	size_t len = 0;
 	int rc = 0;
 
 	(void)line, (void)n;
@@ -177,13 +200,7 @@ static enum nw_stage_verdict det_on_ctl(struct nw_stage *st,
 		rc = nw_ckpt_write(D.ckpt_dir, "detect", id, b.p, b.len);
 		nw_buf_free(&b);
 	} else if (kind == NW_CTL_RESTORE) {
-		rc = id == 0 ? inc_load(&D.inc, "", 0)
-		             : nw_ckpt_load_id(D.ckpt_dir, "detect", id, &data, &len) == 1
-		               ? inc_load(&D.inc, data, len) : -1;
-		if (rc != 0)
-			LOG_ERROR("restore: no usable snapshot %s/detect.%llu.snap",
-			          D.ckpt_dir, (unsigned long long)id);
-		free(data);
+		rc = det_restore(id);
 	}
 	if (rc != 0) {
 		nw_stage_stop(st, NW_EXIT_FAIL);

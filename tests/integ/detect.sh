@@ -4,13 +4,15 @@
 . "$(dirname "$0")/../lib.sh"
 G=$ROOT/tests/golden/detect
 
-# Golden files: built-in rules, and a rules file plus a --rule.
-detect <"$G/input.ndjson" >"$T/out1" 2>"$T/err1"
+# Golden files: built-in rules, and a rules file plus a --rule, as the
+# seed wrote them (--seed-alerts: every matching window; incidents are
+# tests/integ/incidents.sh's).
+detect --seed-alerts <"$G/input.ndjson" >"$T/out1" 2>"$T/err1"
 check_eq golden_default_rules "$(cat "$G/expected-default.ndjson")" "$(cat "$T/out1")"
-detect --rules "$G/rules.json" --rule 'tiny: count < 20' <"$G/input.ndjson" \
+detect --seed-alerts --rules "$G/rules.json" --rule 'tiny: count < 20' <"$G/input.ndjson" \
 	>"$T/out2" 2>/dev/null
 check_eq golden_rules_file "$(cat "$G/expected-rules.ndjson")" "$(cat "$T/out2")"
-detect <"$G/input.ndjson" >"$T/out1b" 2>/dev/null
+detect --seed-alerts <"$G/input.ndjson" >"$T/out1b" 2>/dev/null
 check byte_identical_runs cmp -s "$T/out1" "$T/out1b"
 
 # The seed's message, exactly.
@@ -50,7 +52,7 @@ check_eq control_line_position "3 8" \
 
 # Dead letters: bad lines go to the file with a reason, are counted, and
 # processing goes on.
-detect --dead-letter "$T/dlq" --stats "$T/stats" <"$G/input.ndjson" >"$T/out3" 2>/dev/null
+detect --seed-alerts --dead-letter "$T/dlq" --stats "$T/stats" <"$G/input.ndjson" >"$T/out3" 2>/dev/null
 check_eq dead_letter_reasons \
 	"not JSON|not a window record: \"type\" is not \"window\"" \
 	"$(python3 -c 'import json,sys; print("|".join(json.loads(l)["reason"].split(":")[0] if l.startswith("{\"reason\":\"not JSON") else json.loads(l)["reason"] for l in sys.stdin))' <"$T/dlq")"
