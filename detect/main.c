@@ -45,8 +45,13 @@ static const struct nw_flag det_flags[] = {
 	  "for DUR of event time  [0s]" },
 	{ "resolve-after", 'R', "DUR", "incidents: resolve once the rule has not\n"
 	  "matched for DUR of event time  [60s]" },
-	{ "checkpoint-dir", 'k', "DIR", "incidents: snapshot them at barriers, restore\n"
-	  "at a restore line (default: env NW_CHECKPOINT_DIR)" },
+	{ "max-keys", 'm', "N", "keys each baseline or spike rule remembers; the\n"
+	  "least recently seen is forgotten first  [100000]" },
+	{ "key-ttl", 'T', "DUR", "a baseline key not seen for DUR of event time is\n"
+	  "forgotten  [7d]" },
+	{ "checkpoint-dir", 'k', "DIR", "snapshot the incidents and what the baselines\n"
+	  "learned at barriers, restore them at a restore\n"
+	  "line (default: env NW_CHECKPOINT_DIR)" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -55,8 +60,8 @@ static const struct nw_cli det_cli = {
 "usage: detect [--rules FILE] [--rule 'NAME: EXPR']... [--check]\n"
 "              [--set NAME=FILE]... [--allow FILE] [--groups FILE]\n"
 "              [--dead-letter FILE] [--stats FILE] [--print-default-rules]\n"
-"              [--incidents [--for DUR] [--resolve-after DUR]\n"
-"               [--checkpoint-dir DIR] | --seed-alerts]\n"
+"              [--incidents [--for DUR] [--resolve-after DUR] | --seed-alerts]\n"
+"              [--max-keys N] [--key-ttl DUR] [--checkpoint-dir DIR]\n"
 "\n"
 "Reads window records on stdin and writes an alert for every rule that\n"
 "matches one, as incidents that open and resolve unless --seed-alerts.\n"
@@ -78,7 +83,8 @@ struct det_opts {
 	int nset;
 	const char *allow_path, *groups_path, *ckpt_dir;
 	bool check, incidents;
-	int64_t for_ms, resolve_ms;
+	int64_t for_ms, resolve_ms, key_ttl_ms;
+	uint64_t max_keys;
 };
 
 /* The running detector: the rules in force, the input's parse buffers,
@@ -89,7 +95,7 @@ static struct {
 	struct rec rec;
 	struct nw_dlq dlq;
 	struct inc_table inc;         /* unless --seed-alerts */
-	const char *ckpt_dir;         /* snapshots of the incidents, or NULL */
+	const char *ckpt_dir;         /* snapshots of incidents and baselines */
 	uint64_t records_in, alerts_out, allowed, reloads, reload_failures;
 } D;
 
@@ -122,6 +128,8 @@ static void det_parse_flags(int argc, char **argv, struct det_opts *o)
 		case 'R': o->resolve_ms = nw_flag_duration_ms("--resolve-after", optarg, 1);
 		          inc_flag = true; break;
 		case 'k': o->ckpt_dir = optarg; break;
+		case 'm': o->max_keys = nw_flag_count("--max-keys", optarg, 1, UINT32_MAX); break;
+		case 'T': o->key_ttl_ms = nw_flag_duration_ms("--key-ttl", optarg, 1); break;
 		}
 	}
 	nw_cli_no_args(argc, argv);
@@ -137,7 +145,8 @@ static struct rule_set *det_load(char *err, size_t errlen)
 	struct rule_src src = {
 		.path = D.o.rules_path, .flags = D.o.flag_rules, .nflags = D.o.nflag,
 		.sets = D.o.flag_sets, .nsets = D.o.nset,
-		.allow = D.o.allow_path, .groups = D.o.groups_path };
+		.allow = D.o.allow_path, .groups = D.o.groups_path,
+		.max_keys = D.o.max_keys, .key_ttl_ms = D.o.key_ttl_ms };
 
 	return rule_set_load(&src, err, errlen);
 }
@@ -157,12 +166,45 @@ static void det_emit_alert(const char *line, size_t n)
 		det_out(line, n);
 }
 
-/* Restore line id: the incidents of detect.ID.snap.  A set without one was
- * completed by a detect that held no incidents (--seed-alerts, or a
- * release before incidents were the default: its barrier could not have
- * completed had a snapshot failed), so none were open; a damaged one is an
+/* detect's snapshot: the incidents (incident.c's two lines) then one line
+ * of what the baseline and spike rules learned. */
+static void det_save(struct nw_buf *b)
+{
+	json_t *o = rule_set_save_state(D.rules);
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	inc_save(&D.inc, b);
+	nw_buf_printf(b, "%s\n", s ? s : "{}");
+	free(s);
+	json_decref(o);
+}
+
+/* Back from a snapshot's text (empty: the state of id 0).  A snapshot of an
+ * older detect has no baseline line: those rules start learning. */
+static int det_restore(const char *data, size_t len)
+{
+	const char *nl = memchr(data, '\n', len);
+	size_t n = len;
+	json_t *o = NULL;
+	int rc;
+
+	if (nl && (nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - data))))
+		n = (size_t)(nl + 1 - data);
+	rc = inc_load(&D.inc, data, n);
+	if (n < len && (o = json_loadb(data + n, len - n, 0, NULL)) == NULL)
+		rc = -1;
+	if (rule_set_load_state(D.rules, o ? o : json_object()) < 0)
+		rc = -1;
+	json_decref(o);
+	return rc;
+}
+
+/* Restore line id: detect.ID.snap.  A set without one was completed by a
+ * detect that kept no snapshot (a release before incidents were the
+ * default and baselines existed: its barrier could not have completed had
+ * a snapshot failed), so nothing was open or learned; a damaged one is an
  * error, and the supervisor restarts the chain from an older set. */
-static int det_restore(uint64_t id)
+static int det_restore_id(uint64_t id)
 {
 	char *data = NULL;
 	size_t len = 0;
@@ -170,11 +212,10 @@ static int det_restore(uint64_t id)
 	int rc;
 
 	if (got == 0 && id != 0)
-		LOG_WARN("restore: no %s/detect.%llu.snap (taken without "
-		         "incidents), starting with none", D.ckpt_dir,
+		LOG_WARN("restore: no %s/detect.%llu.snap (taken by a detect "
+		         "without state), starting with none", D.ckpt_dir,
 		         (unsigned long long)id);
-	rc = got == 1 ? inc_load(&D.inc, data, len)
-	   : got == 0 ? inc_load(&D.inc, "", 0) : -1;
+	rc = got == 1 ? det_restore(data, len) : got == 0 ? det_restore("", 0) : -1;
 	if (rc != 0)
 		LOG_ERROR("restore: no usable snapshot %s/detect.%llu.snap",
 		          D.ckpt_dir, (unsigned long long)id);
@@ -182,9 +223,9 @@ static int det_restore(uint64_t id)
 	return rc;
 }
 
-/* Barriers snapshot the incidents, a restore puts them back (window's
- * protocol, docs/recovery.md); with --seed-alerts detect has no state
- * and passes every control line on. */
+/* Barriers snapshot the incidents and the baselines, a restore puts them
+ * back (window's protocol, docs/recovery.md); without a checkpoint
+ * directory detect passes every control line on. */
 static enum nw_stage_verdict det_on_ctl(struct nw_stage *st,
                                         enum nw_ctl_kind kind, uint64_t id,
                                         const char *line, size_t n)
@@ -196,11 +237,11 @@ static enum nw_stage_verdict det_on_ctl(struct nw_stage *st,
 	if (D.ckpt_dir == NULL)
 		return NW_STAGE_FORWARD;
 	if (kind == NW_CTL_BARRIER) {
-		inc_save(&D.inc, &b);
+		det_save(&b);
 		rc = nw_ckpt_write(D.ckpt_dir, "detect", id, b.p, b.len);
 		nw_buf_free(&b);
 	} else if (kind == NW_CTL_RESTORE) {
-		rc = det_restore(id);
+		rc = det_restore_id(id);
 	}
 	if (rc != 0) {
 		nw_stage_stop(st, NW_EXIT_FAIL);
@@ -268,6 +309,14 @@ static void det_check_report(void)
 		const struct rule *r = &D.rules->v[i];
 		printf("%-20s %-8s %-10s %s\n", r->name, sev[r->severity],
 		       r->key_field ? r->key_field : "*", r->when);
+		if (r->base.kind == BASE_EWMA)
+			printf("%-20s baseline of %s: k %g, floor %g, warmup %d, alpha %g, "
+			       "min_dev %g, cold %s\n", "", r->base.value, r->base.k,
+			       r->base.floor, r->base.warmup, r->base.alpha,
+			       r->base.min_dev, r->base.cold_when ? "when" : "quiet");
+		else if (r->base.kind == BASE_SPIKE)
+			printf("%-20s spike of %s: ratio %g, min %g, ref_min %g\n", "",
+			       r->base.value, r->base.ratio, r->base.min, r->base.ref_min);
 	}
 	for (int i = 0; i < D.rules->hosts.nset; i++)
 		printf("set @%s: %d networks\n", D.rules->hosts.set[i].name,
@@ -323,10 +372,8 @@ int main(int argc, char **argv)
 	LOG_INFO("started rules=%d source=%s", D.rules->n,
 	         D.o.rules_path ? D.o.rules_path : D.o.nflag ? "--rule" : "built-in");
 
-	if (D.o.incidents) {
-		inc_init(&D.inc, D.o.for_ms, D.o.resolve_ms);
-		D.ckpt_dir = nw_ckpt_dir(D.o.ckpt_dir);
-	}
+	inc_init(&D.inc, D.o.for_ms, D.o.resolve_ms);
+	D.ckpt_dir = nw_ckpt_dir(D.o.ckpt_dir);
 	struct nw_stage st = { .on_line = det_on_line, .on_tick = det_on_tick,
 	                       .on_ctl = det_on_ctl, .dlq = &D.dlq };
 	rc = nw_stage_run(&st);
@@ -339,8 +386,7 @@ int main(int argc, char **argv)
 	nw_dlq_close(&D.dlq);
 	rec_free(&D.rec);
 	rule_set_free(D.rules);
-	if (D.o.incidents)
-		inc_free(&D.inc);
+	inc_free(&D.inc);
 	free(D.o.flag_rules);
 	free(D.o.flag_sets);
 	return rc;

@@ -24,7 +24,7 @@ static const struct { const char *name; int kind; } rule_specials[] = {
 	{ "window_end", SEG_WINDOW_END }, { "rule", SEG_RULE },
 	{ "severity", SEG_SEVERITY }, { "metric", SEG_METRIC },
 	{ "value", SEG_VALUE }, { "threshold", SEG_THRESHOLD },
-	{ "host_group", SEG_HOST_GROUP },
+	{ "host_group", SEG_HOST_GROUP }, { "baseline", SEG_BASELINE },
 };
 
 static bool rule_is_ident(const char *s, size_t n)
@@ -49,6 +49,11 @@ static void rule_free_one(struct rule *r)
 	free(r->ins);
 	free(r->gthr);
 	expr_free(&r->ex);
+	base_spec_free(&r->base);
+	if (r->bt) {
+		base_free(r->bt);
+		free(r->bt);
+	}
 }
 
 static void rule_seg_text(struct rule *r, const char *s, size_t n)
@@ -132,6 +137,15 @@ static int rule_bind_ins(struct rule_set *rs, struct rule *r, char *err,
 	return 0;
 }
 
+/* sym must be a number in the record for the rule to be evaluated. */
+static void rule_need(struct rule *r, int sym)
+{
+	for (int i = 0; i < r->nneed; i++)
+		if (r->need[i] == sym)
+			return;
+	r->need[r->nneed++] = sym;
+}
+
 /* Compile the expression, then settle metric, threshold and message. */
 static int rule_finish(struct rule_set *rs, struct rule *r, bool have_thr,
                        char *err, size_t errlen)
@@ -162,17 +176,20 @@ static int rule_finish(struct rule_set *rs, struct rule *r, bool have_thr,
 		return -1;
 	/* Fields the rule cannot do without: the expression's, its set tests'
 	 * and the metric. */
-	r->need = nw_xmalloc((size_t)(r->ex.nfields + r->ex.nins + 1) *
+	r->need = nw_xmalloc((size_t)(r->ex.nfields + r->ex.nins + 2) *
 	                     sizeof *r->need);
 	memcpy(r->need, r->ex.fields, (size_t)r->ex.nfields * sizeof *r->need);
 	r->nneed = r->ex.nfields;
 	if (rule_bind_ins(rs, r, err, errlen) < 0)
 		return -1;
-	bool seen = false;
-	for (int i = 0; i < r->nneed; i++)
-		seen |= r->need[i] == r->metric_sym;
-	if (!seen)
-		r->need[r->nneed++] = r->metric_sym;
+	rule_need(r, r->metric_sym);
+	if (r->base.kind) {
+		r->base.sym = sym_intern(&rs->syms, r->base.value,
+		                         strlen(r->base.value));
+		rule_need(r, r->base.sym);
+		r->bt = nw_xmalloc(sizeof *r->bt);
+		base_init(r->bt, rs->max_keys, rs->key_ttl_ms);
+	}
 	r->key_field_len = r->key_field ? strlen(r->key_field) : 0;
 	return 0;
 }
@@ -189,6 +206,37 @@ static int rule_add(struct rule_set *rs, struct rule *r, char *err, size_t errle
 	return 0;
 }
 
+/* A baseline or spike rule reports its value; without "when" it needs
+ * none: its expression is the floor (or the spike's minimum), so the
+ * threshold, a group's override of it and --check work as for any rule. */
+static int rule_base_defaults(struct rule *r, char *err, size_t errlen)
+{
+	struct nw_buf b = { 0 };
+
+	if (!rule_is_ident(r->base.value, strlen(r->base.value))) {
+		snprintf(err, errlen, "\"value\" must be a field name");
+		return -1;
+	}
+	if (r->key_field == NULL) {
+		snprintf(err, errlen, "a baseline or spike rule needs \"key_field\": "
+		         "it learns each key of that field");
+		return -1;
+	}
+	if (r->metric == NULL)
+		r->metric = nw_xstrdup(r->base.value);
+	if (r->when != NULL)
+		return 0;
+	if (r->base.cold_when) {
+		snprintf(err, errlen, "\"cold\": \"when\" needs a \"when\"");
+		return -1;
+	}
+	nw_buf_printf(&b, "%s >= %.17g", r->base.value,
+	              r->base.kind == BASE_SPIKE ? r->base.min : r->base.floor);
+	nw_buf_addc(&b, '\0');
+	r->when = b.p;
+	return 0;
+}
+
 /* One rule object of a rules file. */
 static int rule_from_json(struct rule_set *rs, json_t *o, char *err, size_t errlen)
 {
@@ -196,6 +244,7 @@ static int rule_from_json(struct rule_set *rs, json_t *o, char *err, size_t errl
 	bool have_thr = false;
 	const char *k;
 	json_t *v;
+	char why[300];
 
 	if (!json_is_object(o)) {
 		snprintf(err, errlen, "a rule must be an object");
@@ -243,6 +292,14 @@ static int rule_from_json(struct rule_set *rs, json_t *o, char *err, size_t errl
 				bad = "\"message\" must be a string";
 			else
 				r.message = nw_xstrdup(json_string_value(v));
+		} else if (strcmp(k, "baseline") == 0 || strcmp(k, "spike") == 0) {
+			if (r.base.kind) {
+				bad = "a rule is a \"baseline\" or a \"spike\", not both";
+			} else if (base_spec_json(&r.base, k[0] == 'b' ? BASE_EWMA :
+			                          BASE_SPIKE, v, why, sizeof why) < 0) {
+				snprintf(err, errlen, "\"%s\": %s", k, why);
+				goto fail;
+			}
 		} else if (strcmp(k, "key_field") == 0) {
 			if (!json_is_string(v) || json_string_length(v) == 0 ||
 			    strlen(json_string_value(v)) != json_string_length(v))
@@ -251,7 +308,8 @@ static int rule_from_json(struct rule_set *rs, json_t *o, char *err, size_t errl
 				r.key_field = nw_xstrdup(json_string_value(v));
 		} else {
 			snprintf(err, errlen, "unknown key \"%s\" (known: name, severity, "
-			         "when, metric, threshold, message, key_field)", k);
+			         "when, metric, threshold, message, key_field, "
+			         "baseline, spike)", k);
 			goto fail;
 		}
 		if (bad) {
@@ -259,6 +317,8 @@ static int rule_from_json(struct rule_set *rs, json_t *o, char *err, size_t errl
 			goto fail;
 		}
 	}
+	if (r.base.kind && rule_base_defaults(&r, err, errlen) < 0)
+		goto fail;
 	if (r.when == NULL) {
 		snprintf(err, errlen, "\"when\" (the expression) is missing");
 		goto fail;
@@ -432,6 +492,8 @@ struct rule_set *rule_set_load(const struct rule_src *src, char *err,
 	struct rule_set *rs = nw_xcalloc(1, sizeof *rs);
 	int rc = 0;
 
+	rs->max_keys = src->max_keys;
+	rs->key_ttl_ms = src->key_ttl_ms;
 	for (int i = 0; rc == 0 && i < src->nsets; i++)
 		rc = hosts_set_flag(&rs->hosts, src->sets[i], err, errlen);
 	if (rc == 0 && src->allow)
@@ -459,7 +521,20 @@ struct rule_set *rule_set_load(const struct rule_src *src, char *err,
 	return rs;
 }
 
-void rule_set_carry(struct rule_set *to, const struct rule_set *from)
+/* A reloaded rule keeps what it learned while it follows the same value
+ * the same way; the old rule gets the new one's empty table to free. */
+static void rule_carry_keys(struct rule *to, struct rule *from)
+{
+	struct base_table *t = to->bt;
+
+	if (to->bt == NULL || from->bt == NULL || to->base.kind != from->base.kind ||
+	    strcmp(to->base.value, from->base.value) != 0)
+		return;
+	to->bt = from->bt;
+	from->bt = t;
+}
+
+void rule_set_carry(struct rule_set *to, struct rule_set *from)
 {
 	for (int i = 0; i < to->n; i++)
 		for (int j = 0; j < from->n; j++)
@@ -467,6 +542,7 @@ void rule_set_carry(struct rule_set *to, const struct rule_set *from)
 				to->v[i].fired = from->v[j].fired;
 				to->v[i].missing_field = from->v[j].missing_field;
 				to->v[i].div_by_zero = from->v[j].div_by_zero;
+				rule_carry_keys(&to->v[i], &from->v[j]);
 			}
 }
 
@@ -574,6 +650,7 @@ static bool rule_has_num(const struct rule_set *rs, int sym)
 struct rule_hit {
 	double      thr;       /* the threshold in force (a group's, or the rule's) */
 	const char *group;     /* the key's host group, or NULL */
+	double      ref;       /* a baseline's mean or a spike's previous value */
 };
 
 static void rule_render(struct rule_set *rs, const struct rule *ru,
@@ -600,6 +677,12 @@ static void rule_render(struct rule_set *rs, const struct rule *ru,
 		case SEG_HOST_GROUP:
 			if (h->group)
 				nw_buf_adds(b, h->group);
+			break;
+		case SEG_BASELINE:
+			if (isnan(h->ref))
+				nw_buf_addc(b, '-');
+			else
+				rule_fmt_text(b, h->ref);
 			break;
 		case SEG_FIELD:
 			if (rs->stamp[s->sym] != rs->gen) {
@@ -652,6 +735,10 @@ static void rule_alert(struct rule_set *rs, const struct rule *ru,
 	rule_fmt_json(b, rs->val[ru->metric_sym]);
 	nw_buf_adds(b, ",\"threshold\":");
 	rule_fmt_json(b, h->thr);
+	if (!isnan(h->ref)) {
+		nw_buf_adds(b, ",\"baseline\":");
+		rule_fmt_json(b, h->ref);
+	}
 	nw_buf_adds(b, ",\"message\":");
 	rule_render(rs, ru, r, h, &msg);
 	nw_buf_add_jstr(b, msg.p ? msg.p : "", msg.len);
@@ -721,6 +808,33 @@ static void rule_warn_missing(struct rule_set *rs, struct rule *ru, int sym)
 		         "as missing_field", ru->name, name);
 }
 
+/* The rule's expression on the bound record; a baseline or spike rule
+ * also learns from the record and lets the expression fire only when the
+ * value is anomalous for its key (or, "cold": "when", while the key is
+ * still learning).  hit gets the bound crossed and the reference. */
+static int rule_eval(struct rule_set *rs, struct rule *ru, const struct rec *r,
+                     struct rule_hit *hit)
+{
+	struct base_out bo;
+	int v, res;
+
+	hit->ref = NAN;
+	if (!ru->base.kind)
+		return expr_eval(&ru->ex, rs->val);
+	v = base_step(ru->bt, &ru->base, r->key, r->klen, r->window_start,
+	              r->window_end, rs->val[ru->base.sym], &bo);
+	res = expr_eval(&ru->ex, rs->val);
+	if (res != EXPR_TRUE)
+		return res;
+	if (v == BASE_FIRE) {
+		hit->ref = bo.ref;
+		if (bo.bound > hit->thr)
+			hit->thr = bo.bound;
+		return EXPR_TRUE;
+	}
+	return v == BASE_COLD && ru->base.cold_when ? EXPR_TRUE : EXPR_FALSE;
+}
+
 int rule_set_apply(struct rule_set *rs, const struct rec *r,
                    void (*emit)(const char *line, size_t n))
 {
@@ -759,7 +873,7 @@ int rule_set_apply(struct rule_set *rs, const struct rec *r,
 				hit.thr = ru->gthr[g];
 			ru->ex.param[ru->thr_param] = hit.thr;
 		}
-		switch (expr_eval(&ru->ex, rs->val)) {
+		switch (rule_eval(rs, ru, r, &hit)) {
 		case EXPR_DIVZERO:
 			ru->div_by_zero++;
 			break;
@@ -790,8 +904,53 @@ void rule_set_stats(struct nw_buf *b, void *arg)
 	for (int i = 0; rs && i < rs->n; i++) {
 		const struct rule *ru = &rs->v[i];
 		nw_buf_printf(b, "%s\"%s\":{\"fired\":%" PRIu64 ",\"missing_field\":%"
-		              PRIu64 ",\"div_by_zero\":%" PRIu64 "}", i ? "," : "",
+		              PRIu64 ",\"div_by_zero\":%" PRIu64, i ? "," : "",
 		              ru->name, ru->fired, ru->missing_field, ru->div_by_zero);
+		if (ru->bt)
+			nw_buf_printf(b, ",\"keys\":%" PRIu64 ",\"keys_forgotten\":%"
+			              PRIu64, ru->bt->n, ru->bt->forgotten);
+		nw_buf_addc(b, '}');
 	}
 	nw_buf_addc(b, '}');
+}
+
+/* ---- learned state ------------------------------------------------------- */
+
+json_t *rule_set_save_state(const struct rule_set *rs)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; i < rs->n; i++) {
+		const struct rule *ru = &rs->v[i];
+		json_t *t;
+		if (ru->bt == NULL)
+			continue;
+		t = base_save(ru->bt);
+		json_object_set_new(t, "kind", json_integer(ru->base.kind));
+		json_object_set_new(t, "value", json_string(ru->base.value));
+		json_object_set_new(o, ru->name, t);
+	}
+	return o;
+}
+
+int rule_set_load_state(struct rule_set *rs, const json_t *o)
+{
+	int rc = json_is_object(o) ? 0 : -1;
+
+	for (int i = 0; i < rs->n; i++) {
+		json_t *t;
+		if (rs->v[i].bt == NULL)
+			continue;
+		t = rc == 0 ? json_object_get(o, rs->v[i].name) : NULL;
+		/* learned by another kind of rule, or of another value: the
+		 * rule changed across the savepoint and starts learning */
+		if (t == NULL || json_integer_value(json_object_get(t, "kind")) !=
+		    rs->v[i].base.kind || !json_is_string(json_object_get(t, "value")) ||
+		    strcmp(json_string_value(json_object_get(t, "value")),
+		           rs->v[i].base.value) != 0)
+			base_clear(rs->v[i].bt);
+		else if (base_load(rs->v[i].bt, rs->v[i].base.kind, t) < 0)
+			rc = -1;
+	}
+	return rc;
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "baseline.h"
 #include "expr.h"
 #include "hosts.h"
 #include "nw.h"
@@ -25,7 +26,7 @@ enum rule_sev { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 enum rule_seg_kind {
 	SEG_TEXT, SEG_FIELD, SEG_KEY, SEG_KEY_FIELD, SEG_WINDOW_SECONDS,
 	SEG_WINDOW_START, SEG_WINDOW_END, SEG_RULE, SEG_SEVERITY, SEG_METRIC,
-	SEG_VALUE, SEG_THRESHOLD, SEG_HOST_GROUP
+	SEG_VALUE, SEG_THRESHOLD, SEG_HOST_GROUP, SEG_BASELINE
 };
 struct rule_seg {
 	int         kind;      /* enum rule_seg_kind */
@@ -51,6 +52,8 @@ struct rule {
 	double *gthr;          /* per host group: threshold override or NAN;
 	                          NULL when no group overrides this rule */
 	int    thr_param;      /* with gthr: the threshold's expr parameter */
+	struct base_spec base; /* kind 0: a plain threshold rule */
+	struct base_table *bt; /* a baseline or spike rule's keys */
 	uint64_t fired, missing_field, div_by_zero;
 	bool   warned;         /* missing field logged once */
 };
@@ -68,6 +71,8 @@ struct rule_set {
 	struct rule *v;
 	int    n;
 	struct hosts hosts;
+	uint64_t max_keys;     /* bounds of every baseline table (0: default) */
+	int64_t  key_ttl_ms;
 	struct rule_in *ins;
 	int    nins;
 	/* The current record's key as an address, parsed at most once. */
@@ -100,6 +105,8 @@ struct rule_src {
 	int          nsets;
 	const char  *allow;    /* --allow FILE, or NULL */
 	const char  *groups;   /* --groups FILE, or NULL */
+	uint64_t     max_keys; /* --max-keys: keys per baseline rule (0: default) */
+	int64_t      key_ttl_ms; /* --key-ttl (0: default) */
 };
 
 /* NULL on error, with one line in err. */
@@ -110,8 +117,9 @@ int  rule_set_add_json(struct rule_set *rs, const char *text, size_t n,
                        const char *origin, char *err, size_t errlen);
 int  rule_set_add_flag(struct rule_set *rs, const char *spec, char *err,
                        size_t errlen);
-/* Carry counters of same-named rules over a reload. */
-void rule_set_carry(struct rule_set *to, const struct rule_set *from);
+/* Carry counters, and the learned keys of baseline rules that follow the
+ * same value the same way, of same-named rules over a reload. */
+void rule_set_carry(struct rule_set *to, struct rule_set *from);
 /* Check a group file's threshold overrides against the rules and arm
  * them (rule_set_load does this after the last rule). */
 int  rule_set_groups(struct rule_set *rs, char *err, size_t errlen);
@@ -120,6 +128,12 @@ int  rule_set_groups(struct rule_set *rs, char *err, size_t errlen);
 int  rule_set_apply(struct rule_set *rs, const struct rec *r,
                     void (*emit)(const char *line, size_t n));
 void rule_set_free(struct rule_set *rs);
+
+/* The baseline and spike rules' learned keys, for detect's snapshot: a
+ * JSON object by rule name, and back (rules absent from the snapshot
+ * start empty, names no rule has are ignored).  -1 on a malformed one. */
+json_t *rule_set_save_state(const struct rule_set *rs);
+int     rule_set_load_state(struct rule_set *rs, const json_t *o);
 
 /* Numbers: integers without decimals; reals shortest round-trip (JSON) or
  * to two decimals (messages). */

@@ -80,7 +80,7 @@ check_eq missing_field_warned 1 "$(grep -c 'WARN detect: rule x: a record lacks 
 mkfifo "$T/never"
 exec 4<>"$T/never"    # stdin that never delivers: --check must not read it
 timeout 10 detect --check <&4 >"$T/check" 2>&1; rc=$?
-check_eq check_default_ok "0 6 rules OK" "$rc $(tail -1 "$T/check")"
+check_eq check_default_ok "0 8 rules OK" "$rc $(tail -1 "$T/check")"
 timeout 10 detect --check --rules "$G/rules.json" </dev/null >/dev/null 2>&1
 check_eq check_file_ok 0 $?
 echo '[{"name":"a","when":"count >"}]' >"$T/bad.json"
@@ -99,7 +99,7 @@ out=$(detect --help); rc=$?      # captured: grep -q in a pipe could SIGPIPE it
 grep -q '^usage: detect' <<<"$out"; check_eq help "0 0" "$rc $?"
 check_eq version "detect (netwatch)" "$(detect --version | cut -d' ' -f1-2)"
 detect --bogus </dev/null >/dev/null 2>&1; check_eq bad_flag_exit_2 2 $?
-check default_rules_printed python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert len(d["rules"]) == 6' < <(detect --print-default-rules)
+check default_rules_printed python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert len(d["rules"]) == 8' < <(detect --print-default-rules)
 check default_rules_are_the_file cmp -s "$ROOT/detect/rules.json" <(detect --print-default-rules)
 
 # EPIPE: the reader went away -> status 3 (the seed's alerts, one per

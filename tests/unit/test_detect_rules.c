@@ -74,13 +74,14 @@ TEST(default_rules)
 	struct rule_set *rs = rule_set_load(&(struct rule_src){ 0 },
 	                                    err, sizeof err);
 	static const char *const names[] = { "data_exfiltration", "port_scan",
-		"flood", "packet_flood", "reset_storm", "latency_spike" };
+		"flood", "packet_flood", "reset_storm", "latency_spike",
+		"bytes_baseline", "sources_baseline" };
 
 	CHECK(rs != NULL);
 	if (rs == NULL)
 		return;
-	CHECK_INT(rs->n, 6);
-	for (int i = 0; i < 6 && i < rs->n; i++)
+	CHECK_INT(rs->n, 8);
+	for (int i = 0; i < 8 && i < rs->n; i++)
 		CHECK_STR(rs->v[i].name, names[i]);
 	rule_set_free(rs);
 }
@@ -169,7 +170,7 @@ TEST(file_errors)
 {
 	CHECK_STR(json_err("[{\"name\":\"a\",\"when\":\"x > 1\",\"sevrity\":\"info\"}]"),
 	          "t.json: rule \"a\": unknown key \"sevrity\" (known: name, severity, "
-	          "when, metric, threshold, message, key_field)");
+	          "when, metric, threshold, message, key_field, baseline, spike)");
 	CHECK_STR(json_err("[{\"name\":\"a\",\"when\":\"x > 1\",\"severity\":\"high\"}]"),
 	          "t.json: rule \"a\": \"severity\" must be \"info\", \"warning\" or \"critical\"");
 	CHECK_STR(json_err("[{\"name\":\"a\"}]"),

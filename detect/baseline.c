@@ -1,0 +1,444 @@
+/*
+ * baseline.c - per-key baselines and spikes (baseline.h): the spec's JSON,
+ * a hash table of keys on a least-recently-seen list, the learning step
+ * and the snapshots.
+ */
+#include "baseline.h"
+#include "nw.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A spike looks back one window: with windows of size W sliding by S the
+ * window that ended when this one started is W/S records back, so the
+ * ring holds the key's last BASE_RING records (W/S up to 15). */
+#define BASE_RING 16
+
+struct base_ent {
+	struct base_ent *next;            /* hash chain */
+	struct base_ent *older, *younger; /* the recency list */
+	uint64_t h;
+	int64_t  seen;                    /* the key's newest window_end */
+	int64_t  next_at;                 /* a window starting here or later
+	                                     is the next sample */
+	uint32_t n;                       /* samples learned */
+	double   mean, var;
+	int64_t *ring_end;                /* spike: the last records' ends */
+	double  *ring_v;                  /* and values, NULL for EWMA */
+	uint32_t ring_i;
+	size_t   klen;
+	char     key[];
+};
+
+/* ---- the spec ------------------------------------------------------------ */
+
+/* A number member of o, or def when absent; -1 when it is not a number or
+ * is out of [lo, hi]. */
+static int base_num(json_t *o, const char *name, double def, double lo,
+                    double hi, double *v, char *err, size_t errlen)
+{
+	json_t *j = json_object_get(o, name);
+
+	*v = def;
+	if (j == NULL)
+		return 0;
+	if (!json_is_number(j) || json_number_value(j) < lo ||
+	    json_number_value(j) > hi) {
+		snprintf(err, errlen, "\"%s\" must be a number from %g to %g",
+		         name, lo, hi);
+		return -1;
+	}
+	*v = json_number_value(j);
+	return 0;
+}
+
+/* Every member must be known to the kind: a typo must not silently
+ * leave a default in force. */
+static int base_known(json_t *o, const char *const *names, char *err,
+                      size_t errlen)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v) {
+		int i;
+		for (i = 0; names[i] && strcmp(names[i], k) != 0; i++)
+			;
+		if (names[i] == NULL) {
+			struct nw_buf b = { 0 };
+			for (i = 0; names[i]; i++)
+				nw_buf_printf(&b, "%s%s", i ? ", " : "", names[i]);
+			snprintf(err, errlen, "unknown key \"%s\" (known: %s)", k, b.p);
+			nw_buf_free(&b);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int base_spec_json(struct base_spec *s, int kind, json_t *o, char *err,
+                   size_t errlen)
+{
+	static const char *const ewma[] = { "value", "k", "floor", "warmup",
+		"alpha", "min_dev", "cold", NULL };
+	static const char *const spike[] = { "value", "ratio", "min", "ref_min",
+		NULL };
+	json_t *v = json_object_get(o, "value"), *cold;
+	double warm;
+
+	memset(s, 0, sizeof *s);
+	s->kind = kind;
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "must be an object");
+		return -1;
+	}
+	if (base_known(o, kind == BASE_EWMA ? ewma : spike, err, errlen) < 0)
+		return -1;
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		snprintf(err, errlen, "\"value\" must name a field of the record");
+		return -1;
+	}
+	s->value = nw_xstrdup(json_string_value(v));
+	if (kind == BASE_SPIKE)
+		return base_num(o, "ratio", 3, 1, 1e12, &s->ratio, err, errlen) < 0 ||
+		       base_num(o, "min", 0, 0, 1e300, &s->min, err, errlen) < 0 ||
+		       base_num(o, "ref_min", 0, 0, 1e300, &s->ref_min, err, errlen) < 0
+		       ? -1 : 0;
+	if (base_num(o, "k", 4, 0, 1000, &s->k, err, errlen) < 0 ||
+	    base_num(o, "floor", 0, -1e300, 1e300, &s->floor, err, errlen) < 0 ||
+	    base_num(o, "warmup", 10, 1, 1e6, &warm, err, errlen) < 0 ||
+	    base_num(o, "alpha", 0.1, 1e-6, 1, &s->alpha, err, errlen) < 0 ||
+	    base_num(o, "min_dev", 0.1, 0, 1000, &s->min_dev, err, errlen) < 0)
+		return -1;
+	s->warmup = (int)warm;
+	cold = json_object_get(o, "cold");
+	if (cold && !(json_is_string(cold) &&
+	              (strcmp(json_string_value(cold), "quiet") == 0 ||
+	               strcmp(json_string_value(cold), "when") == 0))) {
+		snprintf(err, errlen, "\"cold\" must be \"quiet\" or \"when\"");
+		return -1;
+	}
+	s->cold_when = cold && strcmp(json_string_value(cold), "when") == 0;
+	return 0;
+}
+
+void base_spec_free(struct base_spec *s)
+{
+	free(s->value);
+	s->value = NULL;
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+void base_init(struct base_table *t, uint64_t max_keys, int64_t ttl_ms)
+{
+	memset(t, 0, sizeof *t);
+	t->max_keys = max_keys ? max_keys : BASE_MAX_KEYS;
+	t->ttl_ms = ttl_ms ? ttl_ms : BASE_TTL_MS;
+	t->now = INT64_MIN;
+	t->nb = 256;
+	t->b = nw_xcalloc(t->nb, sizeof *t->b);
+}
+
+static void ent_free(struct base_ent *e)
+{
+	free(e->ring_end);
+	free(e->ring_v);
+	free(e);
+}
+
+void base_clear(struct base_table *t)
+{
+	while (t->old) {
+		struct base_ent *e = t->old;
+		t->old = e->younger;
+		ent_free(e);
+	}
+	t->young = NULL;
+	if (t->b)
+		memset(t->b, 0, t->nb * sizeof *t->b);
+	t->n = 0;
+	t->now = INT64_MIN;
+}
+
+void base_free(struct base_table *t)
+{
+	base_clear(t);
+	free(t->b);
+	memset(t, 0, sizeof *t);
+}
+
+static void list_unlink(struct base_table *t, struct base_ent *e)
+{
+	*(e->older ? &e->older->younger : &t->old) = e->younger;
+	*(e->younger ? &e->younger->older : &t->young) = e->older;
+	e->older = e->younger = NULL;
+}
+
+static void list_append(struct base_table *t, struct base_ent *e)
+{
+	e->older = t->young;
+	e->younger = NULL;
+	*(t->young ? &t->young->younger : &t->old) = e;
+	t->young = e;
+}
+
+static void base_forget(struct base_table *t, struct base_ent *e)
+{
+	struct base_ent **pp = &t->b[e->h % t->nb];
+
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	list_unlink(t, e);
+	ent_free(e);
+	t->n--;
+	t->forgotten++;
+}
+
+/* Grow at a load of 2 so chains stay short; every key is on the recency
+ * list, so the new buckets are filled from it. */
+static void base_grow(struct base_table *t)
+{
+	free(t->b);
+	t->nb *= 4;
+	t->b = nw_xcalloc(t->nb, sizeof *t->b);
+	for (struct base_ent *e = t->old; e; e = e->younger) {
+		e->next = t->b[e->h % t->nb];
+		t->b[e->h % t->nb] = e;
+	}
+}
+
+static struct base_ent *base_find(struct base_table *t, const char *key,
+                                  size_t klen, uint64_t h)
+{
+	for (struct base_ent *e = t->b[h % t->nb]; e; e = e->next)
+		if (e->h == h && e->klen == klen && memcmp(e->key, key, klen) == 0)
+			return e;
+	return NULL;
+}
+
+/* A new key, youngest; the oldest is forgotten when the table is full. */
+static struct base_ent *base_insert(struct base_table *t, int kind,
+                                    const char *key, size_t klen, uint64_t h)
+{
+	struct base_ent *e = nw_xcalloc(1, sizeof *e + klen + 1);
+
+	if (t->n >= t->max_keys && t->old)
+		base_forget(t, t->old);
+	if (t->n >= t->nb * 2)
+		base_grow(t);
+	e->h = h;
+	e->klen = klen;
+	memcpy(e->key, key, klen);
+	if (kind == BASE_SPIKE) {
+		e->ring_end = nw_xmalloc(BASE_RING * sizeof *e->ring_end);
+		e->ring_v = nw_xcalloc(BASE_RING, sizeof *e->ring_v);
+		for (int i = 0; i < BASE_RING; i++)
+			e->ring_end[i] = INT64_MIN;
+	}
+	e->next = t->b[h % t->nb];
+	t->b[h % t->nb] = e;
+	list_append(t, e);
+	t->n++;
+	return e;
+}
+
+/* Event time moved to end: forget the keys not seen for the TTL.  The
+ * list is in order of last sight, so the scan stops at the first key
+ * still alive. */
+static void base_expire(struct base_table *t, int64_t end)
+{
+	if (end <= t->now)
+		return;
+	t->now = end;
+	while (t->old && t->now - t->old->seen > t->ttl_ms)
+		base_forget(t, t->old);
+}
+
+/* ---- learning ------------------------------------------------------------ */
+
+/* The value a warm key must exceed: k deviations above its mean, where a
+ * deviation is at least min_dev of the mean, so a key whose value never
+ * varied does not fire on the first small rise. */
+static double ewma_bound(const struct base_spec *s, const struct base_ent *e)
+{
+	double dev = sqrt(e->var), rel = s->min_dev * fabs(e->mean);
+
+	return e->mean + s->k * (dev > rel ? dev : rel);
+}
+
+/* West's incremental weighted mean and variance.  Until the key has about
+ * 1/alpha samples the weight is 1/(n+1), a plain average, so the first
+ * sample does not dominate the early mean. */
+static void ewma_learn(const struct base_spec *s, struct base_ent *e, double x)
+{
+	double a = 1.0 / (e->n + 1.0), d;
+
+	if (a < s->alpha)
+		a = s->alpha;
+	d = x - e->mean;
+	e->mean += a * d;
+	e->var = (1 - a) * (e->var + a * d * d);
+	e->n++;
+}
+
+static int ewma_step(const struct base_spec *s, struct base_ent *e,
+                     int64_t wstart, int64_t wend, double x, bool fresh,
+                     struct base_out *o)
+{
+	bool warm = e->n >= (uint32_t)s->warmup;
+	int v = BASE_COLD;
+
+	o->ref = e->mean;
+	o->bound = s->floor;
+	if (warm) {
+		double b = ewma_bound(s, e);
+		o->bound = b > s->floor ? b : s->floor;
+		v = x > b && x >= s->floor ? BASE_FIRE : BASE_NO;
+		/* learn an anomaly only up to the bound: a one-off burst barely
+		 * moves the baseline, a lasting new level still raises it */
+		if (x > b)
+			x = b;
+	}
+	/* A key's first record may hold only part of a window's traffic (it
+	 * appeared inside the window), so the first sample is the first window
+	 * that starts after it. */
+	if (fresh)
+		e->next_at = wend;
+	else if (wstart >= e->next_at) {
+		ewma_learn(s, e, x);
+		e->next_at = wend;
+	}
+	return v;
+}
+
+static int spike_step(const struct base_spec *s, struct base_ent *e,
+                      int64_t wstart, int64_t wend, double x,
+                      struct base_out *o)
+{
+	int v = BASE_NO;
+
+	o->ref = NAN;
+	o->bound = s->min;
+	for (int i = 0; i < BASE_RING; i++)
+		if (e->ring_end[i] == wstart) {
+			double ref = e->ring_v[i], b = s->ratio * ref;
+			o->ref = ref;
+			o->bound = b > s->min ? b : s->min;
+			/* no traffic before is no reference (ElastAlert's
+			 * alert_on_new_data off): a new key is not a spike */
+			if (ref > 0 && ref >= s->ref_min && x >= b && x >= s->min)
+				v = BASE_FIRE;
+		}
+	e->ring_end[e->ring_i] = wend;
+	e->ring_v[e->ring_i] = x;
+	e->ring_i = (e->ring_i + 1) % BASE_RING;
+	return v;
+}
+
+int base_step(struct base_table *t, const struct base_spec *s,
+              const char *key, size_t klen, int64_t wstart, int64_t wend,
+              double x, struct base_out *o)
+{
+	uint64_t h = nw_fnv1a(NW_FNV1A_INIT, key, klen);
+	struct base_ent *e;
+	bool fresh = false;
+
+	o->bound = o->ref = NAN;
+	if (!isfinite(x))
+		return BASE_NO;            /* nothing to learn or compare */
+	base_expire(t, wend);
+	if ((e = base_find(t, key, klen, h)) == NULL) {
+		e = base_insert(t, s->kind, key, klen, h);
+		fresh = true;
+	} else {
+		list_unlink(t, e);
+		list_append(t, e);
+	}
+	if (wend > e->seen || fresh)
+		e->seen = wend;
+	if (s->kind == BASE_SPIKE)
+		return spike_step(s, e, wstart, wend, x, o);
+	return ewma_step(s, e, wstart, wend, x, fresh, o);
+}
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+/* One key: [key, seen, next_at, n, mean, var, ring_i, [[end, v]…]]. */
+static json_t *ent_save(const struct base_ent *e)
+{
+	json_t *ring = json_array();
+
+	for (int i = 0; e->ring_v && i < BASE_RING; i++)
+		json_array_append_new(ring, json_pack("[I,f]",
+			(json_int_t)e->ring_end[i], e->ring_v[i]));
+	return json_pack("[s%,I,I,I,f,f,I,o]", e->key, e->klen,
+	                 (json_int_t)e->seen, (json_int_t)e->next_at,
+	                 (json_int_t)e->n, e->mean, e->var, (json_int_t)e->ring_i,
+	                 ring);
+}
+
+json_t *base_save(const struct base_table *t)
+{
+	json_t *keys = json_array();
+
+	for (const struct base_ent *e = t->old; e; e = e->younger)
+		json_array_append_new(keys, ent_save(e));
+	return json_pack("{s:I,s:o}", "now", (json_int_t)t->now, "keys", keys);
+}
+
+static int ent_load(struct base_table *t, int kind, json_t *a)
+{
+	const char *key;
+	size_t klen, i;
+	json_int_t seen, next_at, n, ring_i;
+	double mean, var;
+	json_t *ring, *r;
+	struct base_ent *e;
+
+	if (json_unpack(a, "[s%,I,I,I,F,F,I,o]", &key, &klen, &seen, &next_at,
+	                &n, &mean, &var, &ring_i, &ring) != 0 ||
+	    !json_is_array(ring) || ring_i < 0 || ring_i >= BASE_RING ||
+	    json_array_size(ring) != (kind == BASE_SPIKE ? BASE_RING : 0) ||
+	    n < 0 || base_find(t, key, klen, nw_fnv1a(NW_FNV1A_INIT, key, klen)))
+		return -1;
+	e = base_insert(t, kind, key, klen, nw_fnv1a(NW_FNV1A_INIT, key, klen));
+	*e = (struct base_ent){ .next = e->next, .older = e->older, .h = e->h,
+		.seen = seen, .next_at = next_at, .n = (uint32_t)n, .mean = mean,
+		.var = var, .ring_end = e->ring_end, .ring_v = e->ring_v,
+		.ring_i = (uint32_t)ring_i, .klen = klen };
+	memcpy(e->key, key, klen);
+	json_array_foreach(ring, i, r) {
+		json_int_t end;
+		if (json_unpack(r, "[I,F]", &end, &e->ring_v[i]) != 0)
+			return -1;
+		e->ring_end[i] = end;
+	}
+	return 0;
+}
+
+int base_load(struct base_table *t, int kind, const json_t *o)
+{
+	json_int_t now;
+	json_t *keys, *a;
+	uint64_t forgotten = t->forgotten;
+	size_t i;
+
+	base_clear(t);
+	if (json_unpack((json_t *)o, "{s:I,s:o}", "now", &now, "keys", &keys) != 0 ||
+	    !json_is_array(keys))
+		return -1;
+	json_array_foreach(keys, i, a)
+		if (ent_load(t, kind, a) < 0) {
+			base_clear(t);
+			t->forgotten = forgotten;
+			return -1;
+		}
+	t->now = now;
+	t->forgotten = forgotten;      /* a counter, not state */
+	return 0;
+}
