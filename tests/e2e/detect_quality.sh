@@ -46,8 +46,8 @@ cat >"$T/s/slowscan" <<'S'
 {"kind":"port_scan","at":"2m","duration":"20m","rate":0.083333,"src":"10.66.0.2","dst":"10.0.5.55"}
 S
 cat >"$T/s/lowslow" <<'S'
-{"kind":"background","rate":50,"duration":"12m"}
-{"kind":"data_exfiltration","at":"6m","duration":"5m","rate":1,"bytes":666666,"src":"10.0.0.7","dst":"203.0.113.50","port":443}
+{"kind":"background","rate":50,"duration":"20m"}
+{"kind":"data_exfiltration","at":"12m","duration":"5m","rate":1,"bytes":666666,"src":"10.0.0.7","dst":"203.0.113.50","port":443}
 S
 
 : >"$T/rows"
