@@ -193,7 +193,9 @@ static int det_restore(const char *data, size_t len)
 	rc = inc_load(&D.inc, data, n);
 	if (n < len && (o = json_loadb(data + n, len - n, 0, NULL)) == NULL)
 		rc = -1;
-	if (rule_set_load_state(D.rules, o ? o : json_object()) < 0)
+	if (o == NULL)            /* nothing learned: an empty object, ours */
+		o = json_object();
+	if (rule_set_load_state(D.rules, o) < 0)
 		rc = -1;
 	json_decref(o);
 	return rc;
