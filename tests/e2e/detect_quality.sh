@@ -12,9 +12,9 @@ EXPECT=$ROOT/tests/e2e/detect_quality.expect
 
 mkdir -p "$T/s"
 cat >"$T/s/shared" <<'S'
-{"kind":"background","rate":100,"sources":3000}
-{"kind":"service","at":"0s","dst":"10.0.5.53","port":53,"rate":200}
-{"kind":"service","at":"0s","dst":"10.0.5.80","port":3128,"rate":200}
+{"kind":"background","rate":50,"sources":3000}
+{"kind":"service","at":"0s","dst":"10.0.5.53","port":53,"rate":180}
+{"kind":"service","at":"0s","dst":"10.0.5.80","port":3128,"rate":180}
 {"kind":"flood","at":"30s","dst":"10.99.0.1","rate":300}
 {"kind":"port_scan","at":"110s","src":"10.66.0.2"}
 {"kind":"data_exfiltration","at":"150s","src":"10.66.0.1"}
@@ -35,7 +35,7 @@ cat >"$T/s/skew" <<'S'
 {"kind":"latency_spike","at":"240s","src":"10.66.0.6"}
 S
 cat >"$T/s/diurnal" <<'S'
-{"kind":"background","rate":200,"sources":100,"cycle":"4m","night":0.05,"duration":"12m"}
+{"kind":"background","rate":150,"sources":100,"cycle":"4m","night":0.05,"duration":"12m"}
 {"kind":"data_exfiltration","at":"230s","src":"10.66.0.1"}
 {"kind":"port_scan","at":"6m","src":"10.66.0.2"}
 {"kind":"flood","at":"470s","dst":"10.99.0.1","rate":300}
