@@ -171,6 +171,13 @@ void base_free(struct base_table *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* The bucket of hash h: the bucket count is a power of two, and FNV's
+ * high bits are folded in since keys differ mostly in their last bytes. */
+static size_t base_slot(const struct base_table *t, uint64_t h)
+{
+	return (size_t)((h ^ (h >> 29)) & (t->nb - 1));
+}
+
 static void list_unlink(struct base_table *t, struct base_ent *e)
 {
 	*(e->older ? &e->older->younger : &t->old) = e->younger;
@@ -188,7 +195,7 @@ static void list_append(struct base_table *t, struct base_ent *e)
 
 static void base_forget(struct base_table *t, struct base_ent *e)
 {
-	struct base_ent **pp = &t->b[e->h % t->nb];
+	struct base_ent **pp = &t->b[base_slot(t, e->h)];
 
 	while (*pp != e)
 		pp = &(*pp)->next;
@@ -199,7 +206,7 @@ static void base_forget(struct base_table *t, struct base_ent *e)
 	t->forgotten++;
 }
 
-/* Grow at a load of 2 so chains stay short; every key is on the recency
+/* Grow at a load of 1 so chains stay short; every key is on the recency
  * list, so the new buckets are filled from it. */
 static void base_grow(struct base_table *t)
 {
@@ -207,15 +214,15 @@ static void base_grow(struct base_table *t)
 	t->nb *= 4;
 	t->b = nw_xcalloc(t->nb, sizeof *t->b);
 	for (struct base_ent *e = t->old; e; e = e->younger) {
-		e->next = t->b[e->h % t->nb];
-		t->b[e->h % t->nb] = e;
+		e->next = t->b[base_slot(t, e->h)];
+		t->b[base_slot(t, e->h)] = e;
 	}
 }
 
 static struct base_ent *base_find(struct base_table *t, const char *key,
                                   size_t klen, uint64_t h)
 {
-	for (struct base_ent *e = t->b[h % t->nb]; e; e = e->next)
+	for (struct base_ent *e = t->b[base_slot(t, h)]; e; e = e->next)
 		if (e->h == h && e->klen == klen && memcmp(e->key, key, klen) == 0)
 			return e;
 	return NULL;
@@ -229,7 +236,7 @@ static struct base_ent *base_insert(struct base_table *t, int kind,
 
 	if (t->n >= t->max_keys && t->old)
 		base_forget(t, t->old);
-	if (t->n >= t->nb * 2)
+	if (t->n >= t->nb)
 		base_grow(t);
 	e->h = h;
 	e->klen = klen;
@@ -240,8 +247,8 @@ static struct base_ent *base_insert(struct base_table *t, int kind,
 		for (int i = 0; i < BASE_RING; i++)
 			e->ring_end[i] = INT64_MIN;
 	}
-	e->next = t->b[h % t->nb];
-	t->b[h % t->nb] = e;
+	e->next = t->b[base_slot(t, h)];
+	t->b[base_slot(t, h)] = e;
 	list_append(t, e);
 	t->n++;
 	return e;
@@ -355,7 +362,7 @@ int base_step(struct base_table *t, const struct base_spec *s,
 	if ((e = base_find(t, key, klen, h)) == NULL) {
 		e = base_insert(t, s->kind, key, klen, h);
 		fresh = true;
-	} else {
+	} else if (e != t->young) {
 		list_unlink(t, e);
 		list_append(t, e);
 	}

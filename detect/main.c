@@ -1,11 +1,13 @@
 /*
- * detect - threshold rules over window records -> alerts.
+ * detect - threshold and baseline rules over window records -> alerts.
  *
  * Reads window records (docs/contracts.md §2) on stdin, evaluates every rule
  * on each, and writes one alert (§3) per rule that matches.  Control lines
  * pass through in order; anything else goes to the dead-letter output.
  * SIGHUP reloads the rules file, the sets, the allowlist and the groups;
- * a bad file keeps the old rules.
+ * a bad file keeps the old rules.  detect's state, the incidents and what
+ * the baseline rules learned, is snapshotted at barriers and put back at
+ * restore lines when a checkpoint directory is set.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -193,7 +195,7 @@ static int det_restore(const char *data, size_t len)
 	rc = inc_load(&D.inc, data, n);
 	if (n < len && (o = json_loadb(data + n, len - n, 0, NULL)) == NULL)
 		rc = -1;
-	if (o == NULL)            /* nothing learned: an empty object, ours */
+	if (o == NULL)
 		o = json_object();
 	if (rule_set_load_state(D.rules, o) < 0)
 		rc = -1;

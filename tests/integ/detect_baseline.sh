@@ -117,8 +117,9 @@ exec 7>&-
 check baseline_after_restore_alerts test -s "$T/want"
 check_eq baseline_after_restore_same "" "$(cmp "$T/want" "$T/got" 2>&1)"
 # Without the snapshot (restore 0: empty state) the services alert again.
-{ echo '{"@ctl":{"type":"restore","id":0}}'; tail -n +$((n20 + 1)) "$T/with-barriers"; } |
-	detect --checkpoint-dir "$T/ck" 2>/dev/null >"$T/cold"
+{ echo '{"@ctl":{"type":"restore","id":0}}'; tail -n +$((n20 + 1)) "$T/with-barriers"; } >"$T/from0"
+detect --checkpoint-dir "$T/ck" <"$T/from0" 2>"$T/cold.err" >"$T/cold"
+check_eq baseline_cold_restart_exit "0" "$?"
 check baseline_cold_restart_differs test "$(grep -c '"key":"10.0.0.53"' "$T/cold")" -gt 0
 # A rule that changed kind across the snapshot starts learning afresh.
 sed 's/"name":"spike"/"name":"bytes_baseline"/' "$T/spike.json" >"$T/changed.json"
