@@ -100,8 +100,7 @@ void gen_stream_advance(struct gen_stream *s, int64_t ts)
 	if (s->first_ts < 0)
 		s->first_ts = ts;
 	s->last_ts = ts;
-	s->k++;
-	s->next_ns = s->start_ns + (int64_t)((double)s->k * s->interval_ns);
+	gen_stream_skip(s);
 }
 
 /* The cycle starts at midnight (the night's rate), peaks at noon (the
@@ -116,7 +115,8 @@ bool gen_stream_keep(const struct gen_stream *s, struct gen_rng *r)
 	return (double)(gen_rng_next(r) >> 11) * 0x1p-53 < f;
 }
 
-/* An event the cycle left out: the clock moves on, the span does not. */
+/* The next event: the clock moves on, the emitted span does not (also an
+ * event the cycle left out). */
 void gen_stream_skip(struct gen_stream *s)
 {
 	s->k++;
