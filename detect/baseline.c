@@ -347,11 +347,15 @@ static int spike_step(const struct base_spec *s, struct base_ent *e,
 	return v;
 }
 
-int base_step(struct base_table *t, const struct base_spec *s,
-              const char *key, size_t klen, int64_t wstart, int64_t wend,
-              double x, struct base_out *o)
+uint64_t base_hash(const char *key, size_t klen)
 {
-	uint64_t h = nw_fnv1a(NW_FNV1A_INIT, key, klen);
+	return nw_fnv1a(NW_FNV1A_INIT, key, klen);
+}
+
+int base_step(struct base_table *t, const struct base_spec *s,
+              const char *key, size_t klen, uint64_t h, int64_t wstart,
+              int64_t wend, double x, struct base_out *o)
+{
 	struct base_ent *e;
 	bool fresh = false;
 
@@ -411,9 +415,9 @@ static int ent_load(struct base_table *t, int kind, json_t *a)
 	                &n, &mean, &var, &ring_i, &ring) != 0 ||
 	    !json_is_array(ring) || ring_i < 0 || ring_i >= BASE_RING ||
 	    json_array_size(ring) != (kind == BASE_SPIKE ? BASE_RING : 0) ||
-	    n < 0 || base_find(t, key, klen, nw_fnv1a(NW_FNV1A_INIT, key, klen)))
+	    n < 0 || base_find(t, key, klen, base_hash(key, klen)))
 		return -1;
-	e = base_insert(t, kind, key, klen, nw_fnv1a(NW_FNV1A_INIT, key, klen));
+	e = base_insert(t, kind, key, klen, base_hash(key, klen));
 	*e = (struct base_ent){ .next = e->next, .older = e->older, .h = e->h,
 		.seen = seen, .next_at = next_at, .n = (uint32_t)n, .mean = mean,
 		.var = var, .ring_end = e->ring_end, .ring_v = e->ring_v,

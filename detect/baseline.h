@@ -82,13 +82,16 @@ struct base_out {
 	double ref;            /* EWMA: the mean; spike: the previous value */
 };
 
+/* A key's hash, computed once per record for every table it visits. */
+uint64_t base_hash(const char *key, size_t klen);
+
 /* The verdict on value x of key's window [wstart, wend), from what the
  * key learned before it; then the key learns x when the window is a
- * sample.  Every record of the rule's key field must pass through here,
- * in input order. */
+ * sample.  h is base_hash(key, klen).  Every record of the rule's key
+ * field must pass through here, in input order. */
 int base_step(struct base_table *t, const struct base_spec *s,
-              const char *key, size_t klen, int64_t wstart, int64_t wend,
-              double x, struct base_out *o);
+              const char *key, size_t klen, uint64_t h, int64_t wstart,
+              int64_t wend, double x, struct base_out *o);
 
 /* Snapshot: {"now":N,"keys":[…]} with keys from least to most recently
  * seen, doubles written so that they read back exactly; and back into a

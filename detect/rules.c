@@ -626,7 +626,7 @@ static void rule_bind(struct rule_set *rs, const struct rec *r)
 {
 	if (++rs->gen == 0) {
 		memset(rs->stamp, 0, (size_t)rs->syms.n * sizeof *rs->stamp);
-		rs->key_gen = 0;
+		rs->key_gen = rs->hash_gen = 0;
 		rs->gen = 1;
 	}
 	for (int i = 0; i < r->n; i++) {
@@ -821,8 +821,12 @@ static int rule_eval(struct rule_set *rs, struct rule *ru, const struct rec *r,
 	hit->ref = NAN;
 	if (!ru->base.kind)
 		return expr_eval(&ru->ex, rs->val);
-	v = base_step(ru->bt, &ru->base, r->key, r->klen, r->window_start,
-	              r->window_end, rs->val[ru->base.sym], &bo);
+	if (rs->hash_gen != rs->gen) {          /* once per record */
+		rs->hash_gen = rs->gen;
+		rs->key_hash = base_hash(r->key, r->klen);
+	}
+	v = base_step(ru->bt, &ru->base, r->key, r->klen, rs->key_hash,
+	              r->window_start, r->window_end, rs->val[ru->base.sym], &bo);
 	res = expr_eval(&ru->ex, rs->val);
 	if (res != EXPR_TRUE)
 		return res;

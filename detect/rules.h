@@ -79,6 +79,9 @@ struct rule_set {
 	uint32_t key_gen;
 	bool   key_ok;
 	ipset_addr key_addr;
+	/* Its hash for the baseline tables, computed at most once. */
+	uint32_t hash_gen;
+	uint64_t key_hash;
 	/* Binding of the current record, indexed by symbol. */
 	double *val;
 	const struct rec_field **ref;

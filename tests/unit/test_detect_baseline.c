@@ -25,8 +25,8 @@ static struct base_spec spec(int kind, const char *text)
 static int step(struct base_table *t, const struct base_spec *s,
                 const char *key, int64_t end_s, double x, struct base_out *o)
 {
-	return base_step(t, s, key, strlen(key), (end_s - 60) * 1000,
-	                 end_s * 1000, x, o);
+	return base_step(t, s, key, strlen(key), base_hash(key, strlen(key)),
+	                 (end_s - 60) * 1000, end_s * 1000, x, o);
 }
 
 TEST(warmup_counts_non_overlapping_windows)
