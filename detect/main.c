@@ -22,6 +22,8 @@
 #include "rec.h"
 #include "rules.h"
 
+enum { O_SEED = 256 };   /* long-only flags */
+
 static const struct nw_flag det_flags[] = {
 	{ "rules", 'r', "FILE", "rules file (JSON); SIGHUP reloads it" },
 	{ "rule", 'e', "'NAME: EXPR'", "one more rule (severity warning, metric = first\n"
@@ -37,10 +39,13 @@ static const struct nw_flag det_flags[] = {
 	{ "stats", 's', "FILE", "keep a JSON snapshot of the counters in FILE" },
 	{ "print-default-rules", 'p', NULL, "print the built-in rules file and exit" },
 	{ "incidents", 'i', NULL, "one alert per incident (rule, key): firing once,\n"
-	  "then resolved when its rule stops matching" },
-	{ "for", 'F', "DUR", "--incidents: open only once the rule has matched\n"
+	  "then resolved when its rule stops matching\n"
+	  "(the default)" },
+	{ "seed-alerts", O_SEED, NULL, "no incidents: an alert for every matching\n"
+	  "window, no resolutions (the seed's behaviour)" },
+	{ "for", 'F', "DUR", "incidents: open only once the rule has matched\n"
 	  "for DUR of event time  [0s]" },
-	{ "resolve-after", 'R', "DUR", "--incidents: resolve once the rule has not\n"
+	{ "resolve-after", 'R', "DUR", "incidents: resolve once the rule has not\n"
 	  "matched for DUR of event time  [60s]" },
 	{ "max-keys", 'm', "N", "keys each baseline or spike rule remembers; the\n"
 	  "least recently seen is forgotten first  [100000]" },
@@ -57,11 +62,12 @@ static const struct nw_cli det_cli = {
 "usage: detect [--rules FILE] [--rule 'NAME: EXPR']... [--check]\n"
 "              [--set NAME=FILE]... [--allow FILE] [--groups FILE]\n"
 "              [--dead-letter FILE] [--stats FILE] [--print-default-rules]\n"
-"              [--incidents [--for DUR] [--resolve-after DUR]]\n"
+"              [--incidents [--for DUR] [--resolve-after DUR] | --seed-alerts]\n"
 "              [--max-keys N] [--key-ttl DUR] [--checkpoint-dir DIR]\n"
 "\n"
 "Reads window records on stdin and writes an alert for every rule that\n"
-"matches one.  Without --rules or --rule the built-in rules are used.\n"
+"matches one, as incidents that open and resolve unless --seed-alerts.\n"
+"Without --rules or --rule the built-in rules are used.\n"
 "\n",
 	.flags = det_flags,
 	.tail =
@@ -90,19 +96,22 @@ static struct {
 	struct rule_set *rules;
 	struct rec rec;
 	struct nw_dlq dlq;
-	struct inc_table inc;         /* --incidents */
+	struct inc_table inc;         /* unless --seed-alerts */
 	const char *ckpt_dir;         /* snapshots of incidents and baselines */
 	uint64_t records_in, alerts_out, allowed, reloads, reload_failures;
 } D;
 
+/* Incidents are the default; --seed-alerts turns them off, and then the
+ * incident flags have nothing to act on, which is a mistake worth saying. */
 static void det_parse_flags(int argc, char **argv, struct det_opts *o)
 {
+	bool seed = false, inc_flag = false;
 	int c;
 
 	*o = (struct det_opts){
 		.flag_rules = nw_xcalloc((size_t)argc + 1, sizeof *o->flag_rules),
 		.flag_sets = nw_xcalloc((size_t)argc + 1, sizeof *o->flag_sets),
-		.resolve_ms = 60000 };
+		.resolve_ms = 60000, .incidents = true };
 	while ((c = nw_getopt(argc, argv, &det_cli)) != -1) {
 		switch (c) {
 		case 'r': o->rules_path = optarg; break;
@@ -114,15 +123,22 @@ static void det_parse_flags(int argc, char **argv, struct det_opts *o)
 		case 'd': o->dlq_path = optarg; break;
 		case 's': o->stats_path = optarg; break;
 		case 'p': fputs(rule_default_json, stdout); exit(NW_EXIT_OK);
-		case 'i': o->incidents = true; break;
-		case 'F': o->for_ms = nw_flag_duration_ms("--for", optarg, 0); break;
-		case 'R': o->resolve_ms = nw_flag_duration_ms("--resolve-after", optarg, 1); break;
+		case 'i': inc_flag = true; break;
+		case O_SEED: seed = true; break;
+		case 'F': o->for_ms = nw_flag_duration_ms("--for", optarg, 0);
+		          inc_flag = true; break;
+		case 'R': o->resolve_ms = nw_flag_duration_ms("--resolve-after", optarg, 1);
+		          inc_flag = true; break;
 		case 'k': o->ckpt_dir = optarg; break;
 		case 'm': o->max_keys = nw_flag_count("--max-keys", optarg, 1, UINT32_MAX); break;
 		case 'T': o->key_ttl_ms = nw_flag_duration_ms("--key-ttl", optarg, 1); break;
 		}
 	}
 	nw_cli_no_args(argc, argv);
+	if (seed && inc_flag)
+		nw_usage_error("--seed-alerts: no incidents, so no --incidents, "
+		               "--for or --resolve-after");
+	o->incidents = !seed;
 }
 
 /* The rule set's sources, as the flags name them. */
@@ -143,7 +159,7 @@ static void det_out(const char *line, size_t n)
 	D.alerts_out++;
 }
 
-/* A rule matched: its alert, or with --incidents what the incident says. */
+/* A rule matched: what its incident says, or with --seed-alerts its alert. */
 static void det_emit_alert(const char *line, size_t n)
 {
 	if (D.o.incidents)
@@ -165,7 +181,7 @@ static void det_save(struct nw_buf *b)
 	json_decref(o);
 }
 
-/* Back from a snapshot (empty: the state of id 0).  A snapshot of an
+/* Back from a snapshot's text (empty: the state of id 0).  A snapshot of an
  * older detect has no baseline line: those rules start learning. */
 static int det_restore(const char *data, size_t len)
 {
@@ -187,6 +203,30 @@ static int det_restore(const char *data, size_t len)
 	return rc;
 }
 
+/* Restore line id: detect.ID.snap.  A set without one was completed by a
+ * detect that kept no snapshot (a release before incidents were the
+ * default and baselines existed: its barrier could not have completed had
+ * a snapshot failed), so nothing was open or learned; a damaged one is an
+ * error, and the supervisor restarts the chain from an older set. */
+static int det_restore_id(uint64_t id)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int got = id == 0 ? 0 : nw_ckpt_load_id(D.ckpt_dir, "detect", id, &data, &len);
+	int rc;
+
+	if (got == 0 && id != 0)
+		LOG_WARN("restore: no %s/detect.%llu.snap (taken by a detect "
+		         "without state), starting with none", D.ckpt_dir,
+		         (unsigned long long)id);
+	rc = got == 1 ? det_restore(data, len) : got == 0 ? det_restore("", 0) : -1;
+	if (rc != 0)
+		LOG_ERROR("restore: no usable snapshot %s/detect.%llu.snap",
+		          D.ckpt_dir, (unsigned long long)id);
+	free(data);
+	return rc;
+}
+
 /* Barriers snapshot the incidents and the baselines, a restore puts them
  * back (window's protocol, docs/recovery.md); without a checkpoint
  * directory detect passes every control line on. */
@@ -195,8 +235,6 @@ static enum nw_stage_verdict det_on_ctl(struct nw_stage *st,
                                         const char *line, size_t n)
 {
 	struct nw_buf b = { 0 };
-	char *data = NULL;
-	size_t len = 0;
 	int rc = 0;
 
 	(void)line, (void)n;
@@ -207,13 +245,7 @@ static enum nw_stage_verdict det_on_ctl(struct nw_stage *st,
 		rc = nw_ckpt_write(D.ckpt_dir, "detect", id, b.p, b.len);
 		nw_buf_free(&b);
 	} else if (kind == NW_CTL_RESTORE) {
-		rc = id == 0 ? det_restore("", 0)
-		             : nw_ckpt_load_id(D.ckpt_dir, "detect", id, &data, &len) == 1
-		               ? det_restore(data, len) : -1;
-		if (rc != 0)
-			LOG_ERROR("restore: no usable snapshot %s/detect.%llu.snap",
-			          D.ckpt_dir, (unsigned long long)id);
-		free(data);
+		rc = det_restore_id(id);
 	}
 	if (rc != 0) {
 		nw_stage_stop(st, NW_EXIT_FAIL);

@@ -4,6 +4,7 @@
  * is the hot path of a generator that must beat a million events a second. */
 #include "gen.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,6 +64,21 @@ void gen_event_normal(struct gen_event *e, struct gen_rng *r, uint64_t nsrc)
 	e->host = (uint32_t)(c % 2);          c /= 2;
 	e->status = normal_status[c % 6];     c /= 6;
 	e->sg = (uint32_t)(c % 1000000);
+}
+
+/* Host x in [0, 1) has rate density proportional to skew^-x: the inverse
+ * of that distribution's CDF at a uniform draw, scaled to nsrc hosts.  A
+ * geometric fall keeps every decade of rates equally populated, as busy
+ * servers and idle laptops are on a real network. */
+uint64_t gen_source_skewed(struct gen_rng *r, uint64_t nsrc, double skew)
+{
+	double u = (double)(gen_rng_next(r) >> 11) * 0x1p-53;
+	if (skew <= 1)
+		return (uint64_t)(u * (double)nsrc);
+	double l = log(skew);
+	double x = -log1p(-u * (1 - 1 / skew)) / l;
+	uint64_t i = (uint64_t)(x * (double)nsrc);
+	return i < nsrc ? i : nsrc - 1;
 }
 
 /* The upstream producer's CHAOS_MODE, one independent draw per anomaly. */

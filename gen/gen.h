@@ -102,6 +102,9 @@ struct gen_chaos_probs {
 #define GEN_EXFIL_MAX (60ull * 1024 * 1024)
 
 void gen_event_normal(struct gen_event *e, struct gen_rng *r, uint64_t nsrc);
+/* A source number 0..nsrc-1 whose rate falls geometrically from the first
+ * to the last, the first skew times the last's (skew 1: uniform). */
+uint64_t gen_source_skewed(struct gen_rng *r, uint64_t nsrc, double skew);
 void gen_event_chaos(struct gen_event *e, struct gen_rng *r,
                      const struct gen_chaos_probs *p);
 /* Writes the JSON line (no newline) to out, which must hold GEN_LINE_MAX
@@ -125,6 +128,8 @@ enum gen_kind {
 	GEN_K_PW_SPRAY,
 	GEN_K_FW_SCAN,
 	GEN_K_TRAVEL,
+	GEN_K_SERVICE,          /* benign shapes: never in --truth */
+	GEN_K_BULK,
 	GEN_K_COUNT
 };
 
@@ -136,6 +141,7 @@ struct gen_kind_desc {
 	uint32_t dst;           /* default destination */
 	uint32_t port;          /* default (first) destination port */
 	bool     log_only;      /* only in the log formats */
+	bool     benign;        /* ordinary traffic of an unusual shape: no truth */
 };
 extern const struct gen_kind_desc gen_kinds[GEN_K_COUNT];
 
@@ -144,13 +150,18 @@ struct gen_episode {
 	int64_t  at_ms, duration_ms;   /* offset from the scenario start */
 	double   rate;
 	uint32_t src, dst, port;
-	uint32_t sources;              /* flood: spoofed address pool */
+	uint32_t sources;              /* flood: spoofed pool; service: clients */
+	uint64_t bytes;                /* bytes_sent of each event, 0: the kind's */
 	char     user[33];             /* the account of user-keyed kinds */
 };
 
 struct gen_scenario {
-	double   bg_rate;              /* background events per second */
+	double   bg_rate;              /* background events per second (peak) */
 	int64_t  bg_duration_ms;       /* 0: until the last episode + 30 s */
+	uint64_t bg_sources;           /* 0: --sources */
+	double   bg_skew;              /* busiest / quietest source's rate, >= 1 */
+	int64_t  bg_cycle_ms;          /* day/night period, 0: a flat rate */
+	double   bg_night;             /* the night's rate / the day's, 0..1 */
 	struct gen_episode *ep;
 	size_t   nep;
 };
@@ -260,6 +271,10 @@ struct gen_stream {
 	struct gen_rng *rng;            /* nrng of them, used round-robin */
 	unsigned nrng;
 	int64_t  first_ts, last_ts;     /* emitted span, epoch seconds */
+	/* the background of a scenario: its hosts, their rates, its cycle */
+	uint64_t nsrc;
+	double   skew, night;
+	int64_t  cycle_ns;
 };
 
 /* Build the streams for these options (and the scenario, when o->scenario
@@ -270,6 +285,11 @@ size_t gen_streams_setup(const struct gen_opts *o, const struct gen_scenario *sc
 struct gen_stream *gen_stream_next(void);
 /* The stream's event k was made with timestamp ts (epoch seconds). */
 void gen_stream_advance(struct gen_stream *s, int64_t ts);
+/* The day/night cycle: false when the stream's next event falls in the
+ * part of the peak rate its hour of the cycle does not have; the caller
+ * then skips it (gen_stream_skip) instead of emitting it.  One draw of r. */
+bool gen_stream_keep(const struct gen_stream *s, struct gen_rng *r);
+void gen_stream_skip(struct gen_stream *s);
 /* The --truth records: one line per episode stream that emitted events. */
 void gen_streams_truth(FILE *fp);
 void gen_streams_free(void);

@@ -127,8 +127,14 @@ static void run(int64_t t0_ms, bool synthetic, double pace_eps)
 		}
 
 		struct gen_rng *r = &s->rng[s->k % s->nrng];
+		if (!gen_stream_keep(s, r)) {    /* night: fewer events */
+			gen_stream_skip(s);
+			continue;
+		}
 		int64_t ev_ms = synthetic ? t0_ms + rel_ns / 1000000 : wall_s * 1000;
 		gen_event_normal(&e, r, opt.sources);
+		if (s->nsrc && s->ep == NULL)    /* a scenario's own hosts */
+			e.src = gen_source(gen_source_skewed(r, s->nsrc, s->skew));
 		e.ts = ev_ms / 1000;
 		e.log = GEN_LOG_FW;
 		e.user_name = NULL;

@@ -47,9 +47,19 @@ const struct gen_kind_desc gen_kinds[GEN_K_COUNT] = {
 	                          IP4(10, 99, 0, 30), 1, true },
 	[GEN_K_TRAVEL]        = { "impossible_travel", "user", 1.0 / 600, 1200000,
 	                          IP4(203, 0, 113, 80), 22, true },
+	/* Benign shapes that fixed thresholds mistake for attacks: a service
+	 * every host uses (for as long as the background runs, unless told),
+	 * and a bulk mover, 80 MB a minute as a nightly backup moves. */
+	[GEN_K_SERVICE]       = { "service", "dst_ip", 300, 0,
+	                          IP4(10, 0, 5, 53), 53, false, true },
+	[GEN_K_BULK]          = { "bulk", "src_ip", 1, 180000,
+	                          IP4(10, 0, 9, 200), 873, false, true },
 };
 
 #define FLOOD_SOURCES_DEFAULT 4096
+#define SERVICE_CLIENTS_DEFAULT 3000
+#define BULK_BYTES_DEFAULT 1333333        /* a minute at 1/s: 80 MB */
+#define MAX_SKEW 1e6
 #define FLOOD_SOURCES_MAX (1u << 22)      /* 100.64.0.0/10 */
 #define MAX_SPAN_MS (30LL * 86400 * 1000)
 #define MAX_RATE 1e7
@@ -72,6 +82,55 @@ static const struct { const char *name, *text; } builtins[] = {
 	  "# one spoofed flood over a 200 events/s background (130 s)\n"
 	  "{\"kind\":\"background\",\"rate\":200}\n"
 	  "{\"kind\":\"flood\",\"at\":\"30s\",\"dst\":\"10.99.0.1\"}\n" },
+	/* The shapes of real networks (issue 16); the measured detection
+	 * quality on each is README's "Detection quality" table. */
+	{ "shared",
+	  "# 3,000 hosts that all use a DNS resolver and a proxy, and three\n"
+	  "# attacks among them (~5 min)\n"
+	  "{\"kind\":\"background\",\"rate\":300,\"sources\":3000}\n"
+	  "{\"kind\":\"service\",\"at\":\"0s\",\"dst\":\"10.0.5.53\",\"port\":53,\"rate\":400}\n"
+	  "{\"kind\":\"service\",\"at\":\"0s\",\"dst\":\"10.0.5.80\",\"port\":3128,\"rate\":300}\n"
+	  "{\"kind\":\"flood\",\"at\":\"60s\",\"dst\":\"10.99.0.1\"}\n"
+	  "{\"kind\":\"port_scan\",\"at\":\"150s\",\"src\":\"10.66.0.2\"}\n"
+	  "{\"kind\":\"data_exfiltration\",\"at\":\"210s\",\"src\":\"10.66.0.1\"}\n" },
+	{ "backup",
+	  "# three nights (a day is 10 min): a backup server moving 80 MB a\n"
+	  "# minute and a file server 45 MB, 3 min each night; one real\n"
+	  "# exfiltration (~25 min)\n"
+	  "{\"kind\":\"background\",\"rate\":200}\n"
+	  "{\"kind\":\"bulk\",\"at\":\"1m\",\"src\":\"10.0.6.10\"}\n"
+	  "{\"kind\":\"bulk\",\"at\":\"1m\",\"src\":\"10.0.6.11\",\"bytes\":750000}\n"
+	  "{\"kind\":\"bulk\",\"at\":\"11m\",\"src\":\"10.0.6.10\"}\n"
+	  "{\"kind\":\"bulk\",\"at\":\"11m\",\"src\":\"10.0.6.11\",\"bytes\":750000}\n"
+	  "{\"kind\":\"data_exfiltration\",\"at\":\"15m\",\"src\":\"10.66.0.1\"}\n"
+	  "{\"kind\":\"bulk\",\"at\":\"21m\",\"src\":\"10.0.6.10\"}\n"
+	  "{\"kind\":\"bulk\",\"at\":\"21m\",\"src\":\"10.0.6.11\",\"bytes\":750000}\n" },
+	{ "skew",
+	  "# 200 hosts whose rates differ by 1000x (the busiest 17 events/s,\n"
+	  "# the quietest one a minute), four attacks (~7 min)\n"
+	  "{\"kind\":\"background\",\"rate\":500,\"sources\":200,\"skew\":1000}\n"
+	  "{\"kind\":\"port_scan\",\"at\":\"60s\",\"src\":\"10.66.0.2\"}\n"
+	  "{\"kind\":\"packet_flood\",\"at\":\"120s\",\"src\":\"10.66.0.4\"}\n"
+	  "{\"kind\":\"reset_storm\",\"at\":\"210s\",\"src\":\"10.66.0.5\"}\n"
+	  "{\"kind\":\"latency_spike\",\"at\":\"300s\",\"src\":\"10.66.0.6\"}\n" },
+	{ "diurnal",
+	  "# three days of 10 min: 400 events/s at noon, 20 at midnight, from\n"
+	  "# 100 hosts; attacks by night and by day (30 min)\n"
+	  "{\"kind\":\"background\",\"rate\":400,\"sources\":100,\"cycle\":\"10m\",\"night\":0.05,\"duration\":\"30m\"}\n"
+	  "{\"kind\":\"data_exfiltration\",\"at\":\"570s\",\"src\":\"10.66.0.1\"}\n"
+	  "{\"kind\":\"port_scan\",\"at\":\"15m\",\"src\":\"10.66.0.2\"}\n"
+	  "{\"kind\":\"flood\",\"at\":\"1170s\",\"dst\":\"10.99.0.1\"}\n"
+	  "{\"kind\":\"reset_storm\",\"at\":\"25m\",\"src\":\"10.66.0.5\"}\n" },
+	{ "slowscan",
+	  "# a port scan of 5 ports a minute for an hour (70 min)\n"
+	  "{\"kind\":\"background\",\"rate\":200,\"duration\":\"70m\"}\n"
+	  "{\"kind\":\"port_scan\",\"at\":\"5m\",\"duration\":\"60m\",\"rate\":0.083333,\"src\":\"10.66.0.2\",\"dst\":\"10.0.5.55\"}\n" },
+	{ "lowslow",
+	  "# a laptop of the pool (10 events/s of ~700 bytes) sends 40 MB a\n"
+	  "# minute to an unknown host for 10 min, below the 50 MB threshold\n"
+	  "# (30 min)\n"
+	  "{\"kind\":\"background\",\"rate\":200,\"duration\":\"30m\"}\n"
+	  "{\"kind\":\"data_exfiltration\",\"at\":\"15m\",\"duration\":\"10m\",\"rate\":1,\"bytes\":666666,\"src\":\"10.0.0.7\",\"dst\":\"203.0.113.50\",\"port\":443}\n" },
 	{ "logs",
 	  "# the log path (--format rfc5424|rfc3164): every log kind over 5\n"
 	  "# lines/s of logins, sudo, cron and firewall drops (~40 min)\n"
@@ -93,7 +152,8 @@ const char *gen_scenario_builtin(const char *name)
 
 const char *gen_scenario_names(void)
 {
-	return "demo, exfil, flood, logs";
+	return "demo, exfil, flood, logs, shared, backup, skew, diurnal, "
+	       "slowscan, lowslow";
 }
 
 void gen_scenario_free(struct gen_scenario *sc)
@@ -168,6 +228,38 @@ static int get_user(json_t *v, char *out, size_t sz)
 	return 0;
 }
 
+/* A number lo..hi. */
+static int get_num(json_t *v, double lo, double hi, double *out)
+{
+	if (!json_is_number(v) || !(json_number_value(v) >= lo) ||
+	    json_number_value(v) > hi)
+		return -1;
+	*out = json_number_value(v);
+	return 0;
+}
+
+/* The background's shape: its hosts, how their rates differ, its day and
+ * night.  0: parsed, -1: a bad value, 1: not one of these fields. */
+static int parse_bg_shape(const char *key, json_t *v, struct gen_scenario *sc)
+{
+	uint32_t n;
+
+	if (strcmp(key, "sources") == 0) {
+		if (get_uint(v, 1, GEN_MAX_SOURCES, &n) < 0)
+			return -1;
+		sc->bg_sources = n;
+		return 0;
+	}
+	if (strcmp(key, "skew") == 0)
+		return get_num(v, 1, MAX_SKEW, &sc->bg_skew);
+	if (strcmp(key, "cycle") == 0)
+		return get_span(v, &sc->bg_cycle_ms) < 0 || sc->bg_cycle_ms == 0
+		       ? -1 : 0;
+	if (strcmp(key, "night") == 0)
+		return get_num(v, 0, 1, &sc->bg_night);
+	return 1;
+}
+
 /* One object: the background or an episode (appended to sc). */
 static int parse_obj(json_t *o, struct gen_scenario *sc, unsigned lineno,
                      char *err, size_t errlen)
@@ -175,7 +267,7 @@ static int parse_obj(json_t *o, struct gen_scenario *sc, unsigned lineno,
 	json_t *kv = json_object_get(o, "kind");
 	const char *key;
 	json_t *v;
-	int k;
+	int k, shape;
 
 	if (!json_is_string(kv))
 		return fail(err, errlen, lineno, "missing string field \"kind\"");
@@ -197,7 +289,9 @@ static int parse_obj(json_t *o, struct gen_scenario *sc, unsigned lineno,
 			} else if (strcmp(key, "duration") == 0) {
 				if (get_span(v, &sc->bg_duration_ms) < 0)
 					return fail(err, errlen, lineno, "bad \"duration\"");
-			} else {
+			} else if ((shape = parse_bg_shape(key, v, sc)) < 0) {
+				return fail(err, errlen, lineno, "bad value for \"%s\"", key);
+			} else if (shape > 0) {
 				return fail(err, errlen, lineno,
 				            "unknown field \"%.40s\" for background", key);
 			}
@@ -214,7 +308,10 @@ static int parse_obj(json_t *o, struct gen_scenario *sc, unsigned lineno,
 		.kind = (enum gen_kind)k, .at_ms = -1,
 		.duration_ms = d->duration_ms, .rate = d->rate,
 		.src = IP4(10, 66, 0, 0) + (uint32_t)(sc->nep % 250) + 1,
-		.dst = d->dst, .port = d->port, .sources = FLOOD_SOURCES_DEFAULT,
+		.dst = d->dst, .port = d->port,
+		.sources = k == GEN_K_SERVICE ? SERVICE_CLIENTS_DEFAULT
+		                              : FLOOD_SOURCES_DEFAULT,
+		.bytes = k == GEN_K_BULK ? BULK_BYTES_DEFAULT : 0,
 	};
 	json_object_foreach(o, key, v) {
 		int bad = 0;
@@ -236,6 +333,9 @@ static int parse_obj(json_t *o, struct gen_scenario *sc, unsigned lineno,
 			bad = get_uint(v, 1, FLOOD_SOURCES_MAX, &ep->sources);
 		else if (strcmp(key, "user") == 0)
 			bad = get_user(v, ep->user, sizeof ep->user);
+		else if (strcmp(key, "bytes") == 0)
+			bad = !json_is_integer(v) || json_integer_value(v) < 1 ||
+			      (ep->bytes = (uint64_t)json_integer_value(v), 0);
 		else
 			return fail(err, errlen, lineno, "unknown field \"%.40s\"", key);
 		if (bad)
@@ -301,6 +401,11 @@ int gen_scenario_parse(const char *text, size_t n, struct gen_scenario *sc,
 		}
 		sc->bg_duration_ms += 30000;
 	}
+	/* A service without a duration serves as long as the background. */
+	for (size_t e = 0; e < sc->nep; e++)
+		if (sc->ep[e].duration_ms == 0)
+			sc->ep[e].duration_ms = sc->ep[e].at_ms < sc->bg_duration_ms
+			                        ? sc->bg_duration_ms - sc->ep[e].at_ms : 1;
 	return 0;
 }
 
@@ -430,5 +535,20 @@ void gen_episode_event(const struct gen_episode *ep, uint64_t k,
 		e->user_name = ep->user;
 		e->src = k % 2 ? ep->dst : ep->src;
 		break;
+	case GEN_K_SERVICE:
+		/* any of the first `sources` hosts, an ordinary request */
+		e->src = gen_source(gen_rng_range(r, 0, ep->sources - 1));
+		e->dst_port = ep->port;
+		e->proto = ep->port == 53 ? GEN_UDP : GEN_TCP;
+		break;
+	case GEN_K_BULK:
+		e->dst_port = ep->port;
+		e->proto = GEN_TCP;
+		e->flags = GEN_F_ACK_PSH;
+		break;
 	}
+	/* The episode's own volume, within 5% of what it asks. */
+	if (ep->bytes)
+		e->bytes_sent = gen_rng_range(r, ep->bytes - ep->bytes / 20,
+		                              ep->bytes + ep->bytes / 20);
 }

@@ -13,6 +13,7 @@
 #include "gen.h"
 #include "nw.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +60,18 @@ size_t gen_streams_setup(const struct gen_opts *o, const struct gen_scenario *sc
 		return nstreams;
 	}
 	streams = nw_xcalloc(sc->nep + 1, sizeof *streams);
-	if (sc->bg_rate > 0)
-		stream_init(&streams[nstreams++], NULL, 0, sc->bg_duration_ms,
-		            sc->bg_rate, o->workers, o->seed, 0);
+	if (sc->bg_rate > 0) {
+		struct gen_stream *bg = &streams[nstreams++];
+		stream_init(bg, NULL, 0, sc->bg_duration_ms, sc->bg_rate,
+		            o->workers, o->seed, 0);
+		/* Only a scenario that asks draws its own hosts, so the others
+		 * keep their byte-identical output. */
+		bg->nsrc = sc->bg_sources ? sc->bg_sources
+		         : sc->bg_skew > 1 ? o->sources : 0;
+		bg->skew = sc->bg_skew;
+		bg->cycle_ns = sc->bg_cycle_ms * 1000000;
+		bg->night = sc->bg_night;
+	}
 	for (size_t i = 0; i < sc->nep; i++) {
 		const struct gen_episode *ep = &sc->ep[i];
 		stream_init(&streams[nstreams++], ep, ep->at_ms, ep->duration_ms,
@@ -90,6 +100,25 @@ void gen_stream_advance(struct gen_stream *s, int64_t ts)
 	if (s->first_ts < 0)
 		s->first_ts = ts;
 	s->last_ts = ts;
+	gen_stream_skip(s);
+}
+
+/* The cycle starts at midnight (the night's rate), peaks at noon (the
+ * peak rate) and follows a cosine between, so rates change smoothly. */
+bool gen_stream_keep(const struct gen_stream *s, struct gen_rng *r)
+{
+	if (s->cycle_ns <= 0)
+		return true;
+	double phase = (double)((s->next_ns - s->start_ns) % s->cycle_ns) /
+	               (double)s->cycle_ns;
+	double f = s->night + (1 - s->night) * (1 - cos(2 * M_PI * phase)) / 2;
+	return (double)(gen_rng_next(r) >> 11) * 0x1p-53 < f;
+}
+
+/* The next event: the clock moves on, the emitted span does not (also an
+ * event the cycle left out). */
+void gen_stream_skip(struct gen_stream *s)
+{
 	s->k++;
 	s->next_ns = s->start_ns + (int64_t)((double)s->k * s->interval_ns);
 }
@@ -101,7 +130,7 @@ void gen_streams_truth(FILE *fp)
 	for (size_t i = 0; i < nstreams; i++) {
 		const struct gen_stream *s = &streams[i];
 		char key[40];
-		if (s->ep == NULL || s->first_ts < 0)
+		if (s->ep == NULL || s->first_ts < 0 || gen_kinds[s->ep->kind].benign)
 			continue;
 		const struct gen_kind_desc *d = &gen_kinds[s->ep->kind];
 		if (strcmp(d->key_field, "user") == 0)

@@ -2,7 +2,8 @@
 """latency.py - end-to-end alert latency of window | detect at a paced rate.
 
 Feeds `gen --eps RATE` (wall-clock timestamps, chaos on, so exfiltration
-alerts fire every window) into `window | detect`, notes the wall time at which
+alerts fire every window) into `window | detect --seed-alerts` (an alert per
+matching window, not one per incident), notes the wall time at which
 each event is written into window, and the time each alert leaves detect.
 An alert for a window ending at W can only come out once the watermark
 reaches W - 1, i.e. once an event with timestamp >= W + bound has arrived;
@@ -102,7 +103,8 @@ def run(bindir, rate, secs, chain):
 def main():
     bindir, rate, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     n, lat = run(bindir, rate, secs,
-                 "%s/window --key src_ip | %s/detect" % (bindir, bindir))
+                 "%s/window --key src_ip | %s/detect --seed-alerts"
+                 % (bindir, bindir))
     rn, rlat = run(bindir, rate, min(secs, 10), "cat | cat")
     row = "%-44s %16s %16s %8s"
     print(row % ("alert latency p50, ms (ref: cat|cat line)",

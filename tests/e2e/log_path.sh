@@ -76,7 +76,7 @@ check_eq log_path_alerts "$(cat "$T/want")" "$(cat "$T/got")"
 # Detection delay: each episode's first alert closes within 4 minutes of
 # event time after its first line (at these rates the attacks need about
 # two minutes to cross their thresholds, plus the slide).
-delay() { jq -r --arg r "$1" 'select(.rule == $r) | .window_end' "$T/alerts" | sort -n | head -1; }
+delay() { jq -r --arg r "$1" 'select(.rule == $r and .status != "resolved") | .window_end' "$T/alerts" | sort -n | head -1; }
 t0=1780000000000
 for e in "ssh_brute_force 300" "credential_stuffing 700" "password_spray 1000" "firewall_scan 1300"; do
 	set -- $e

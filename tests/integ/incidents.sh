@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# detect --incidents: one firing alert per episode and one resolution when
+# detect's incidents: one firing alert per episode and one resolution when
 # it is over; the incidents survive a restore from a barrier's snapshot;
 # throttle passes the resolution of an incident it let through and holds
 # back one whose firing it suppressed (real redis-server).
@@ -22,6 +22,15 @@ check_eq inc_resolutions_match_firing "" "$(comm -13 \
 check_eq inc_resolution_after_firing "" "$(jq -r '"\(.status) \(.incident_id)"' "$T/out" |
 	awk '$1 == "firing" { f[$2] = 1 } $1 == "resolved" && !f[$2] { print }')"
 check_eq inc_stats "6 5" "$(jq -r '"\(.incidents_opened) \(.incidents_resolved)"' "$T/d.stats")"
+# Incidents are the default; --seed-alerts gives the seed's alert for every
+# matching window, no status, no resolutions, and takes no incident flag.
+detect <"$T/records" >"$T/default" 2>/dev/null
+check_eq inc_are_the_default "" "$(cmp "$T/out" "$T/default" 2>&1)"
+detect --seed-alerts <"$T/records" >"$T/seed" 2>/dev/null
+check_eq seed_alerts_no_status 0 "$(grep -c '"status"' "$T/seed")"
+check seed_alerts_every_window test "$(wc -l <"$T/seed")" -gt 6
+detect --seed-alerts --for 1m </dev/null >/dev/null 2>&1
+check_eq seed_alerts_with_for_exit_2 2 $?
 # --for: a condition must hold that long; the demo's episodes hold 60 s
 # and more, a 10-minute --for holds every one back.
 detect --incidents --for 10m <"$T/records" >"$T/for" 2>/dev/null
@@ -43,8 +52,13 @@ check inc_snapshot_written test -s "$T/ck/detect.1.snap"
 	detect --incidents --checkpoint-dir "$T/ck" 2>/dev/null | tail -n +2 >"$T/got"
 check inc_after_restore_some test -s "$T/want"
 check inc_after_restore_same cmp -s "$T/want" "$T/got"
-echo '{"@ctl":{"type":"restore","id":9}}' | detect --incidents --checkpoint-dir "$T/ck" >/dev/null 2>"$T/r.err"
-check_eq inc_restore_missing_snapshot_fails 1 $?
+# A set without detect's snapshot was taken by a detect without incidents
+# (--seed-alerts, an older release): none open, a WARN; a damaged one fails.
+echo '{"@ctl":{"type":"restore","id":9}}' | detect --checkpoint-dir "$T/ck" >/dev/null 2>"$T/r.err"
+check_eq inc_restore_absent_snapshot_starts_empty "0 1" "$? $(grep -c 'WARN detect: restore: no .*detect.9.snap' "$T/r.err")"
+echo garbage >"$T/ck/detect.8.snap"
+echo '{"@ctl":{"type":"restore","id":8}}' | detect --checkpoint-dir "$T/ck" >/dev/null 2>"$T/r8.err"
+check_eq inc_restore_damaged_snapshot_fails 1 $?
 
 # throttle: the first incident of a key passes with its resolution; a
 # second one within the TTL is held back, resolution and all.

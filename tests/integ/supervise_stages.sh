@@ -12,13 +12,14 @@ more_lines() { [ "$(lines "$1")" -ge "$2" ]; }
 stopped() { ! kill -0 "$1" 2>/dev/null; }
 leftovers() { pgrep -f -- "$T/" | grep -vx "$$" || true; }
 
-# Small windows and a rule that fires on every record: a steady flow of
+# Small windows and a rule that fires on every record (the seed's alerts,
+# one per matching window): a steady flow of
 # alerts, a few per second.
 R=$T/run
 "$SUP" -d "$R" --backoff-min 1.5 -o "$T/out" -- \
 	gen --eps 2000 --chaos off -- \
 	window --size 2s --slide 1s --out-of-orderness 0s --idle-timeout 1s -- \
-	detect --rule 'busy: count > 0' -- \
+	detect --seed-alerts --rule 'busy: count > 0' -- \
 	notify --stdout --spool "$T/spool" 2>"$T/sup.err" &
 SP=$!
 at_exit "kill -KILL $SP"

@@ -137,7 +137,7 @@ TEST(scenario_builtin_demo_has_every_kind)
 	for (size_t i = 0; i < sc.nep; i++)
 		seen |= 1u << sc.ep[i].kind;
 	for (int k = 1; k < GEN_K_COUNT; k++)
-		if (!gen_kinds[k].log_only)
+		if (!gen_kinds[k].log_only && !gen_kinds[k].benign)
 			telemetry |= 1u << k;
 	CHECK_INT(seen, telemetry);
 	CHECK_INT(sc.bg_duration_ms, 530000);
@@ -232,6 +232,48 @@ TEST(scenario_errors_name_the_line)
 		}
 		CHECK(sc.ep == NULL);
 	}
+}
+
+/* The shapes of real networks: the background's own hosts, their rates
+ * 1000x apart, the night's thinner traffic; a service's clients, a bulk
+ * mover's volume; neither of them in the truth. */
+TEST(real_network_shapes)
+{
+	struct gen_scenario sc;
+	struct gen_rng r = { 11 };
+	struct gen_event e;
+	char err[200];
+	uint64_t first = 0, last = 0;
+
+	CHECK_INT(parse("{\"kind\":\"background\",\"sources\":100,\"skew\":1000,"
+	                "\"cycle\":\"10m\",\"night\":0.1}\n"
+	                "{\"kind\":\"service\",\"at\":0,\"sources\":50}\n"
+	                "{\"kind\":\"bulk\",\"at\":\"1m\",\"bytes\":1000000}\n",
+	                &sc, err), 0);
+	CHECK_INT(sc.bg_sources, 100);
+	CHECK_INT(sc.bg_cycle_ms, 600000);
+	CHECK_INT(sc.ep[0].duration_ms, sc.bg_duration_ms);  /* serves throughout */
+	for (int i = 0; i < 200000; i++) {
+		uint64_t h = gen_source_skewed(&r, 100, 1000);
+		CHECK(h < 100);
+		first += h == 0;
+		last += h == 99;
+	}
+	CHECK(last > 0 && first > 500 * last && first < 2000 * last);
+	for (int i = 0; i < 1000; i++) {
+		gen_event_normal(&e, &r, GEN_POOL_SIZE);
+		gen_episode_event(&sc.ep[0], (uint64_t)i, &r, &e);
+		bool client = false;
+		for (uint64_t j = 0; j < 50; j++)
+			client |= e.src == gen_source(j);
+		CHECK(client && e.dst == sc.ep[0].dst);
+		gen_episode_event(&sc.ep[1], (uint64_t)i, &r, &e);
+		CHECK(e.bytes_sent >= 950000 && e.bytes_sent <= 1050000);
+	}
+	CHECK(gen_kinds[GEN_K_SERVICE].benign && gen_kinds[GEN_K_BULK].benign);
+	gen_scenario_free(&sc);
+	CHECK(parse("{\"kind\":\"background\",\"night\":2}\n", &sc, err) < 0);
+	CHECK(parse("{\"kind\":\"background\",\"skew\":0.5}\n", &sc, err) < 0);
 }
 
 TEST(episode_shapes)
@@ -354,6 +396,7 @@ int main(void)
 	RUN(scenario_logs_and_log_lines);
 	RUN(scenario_errors_name_the_line);
 	RUN(episode_shapes);
+	RUN(real_network_shapes);
 	RUN(malformed_lines);
 	return t_done();
 }

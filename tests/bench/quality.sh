@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# quality: detection quality of the built-in rules on gen's scenarios of
+# real networks' shapes (shared services, scheduled bulk movers, rates 1000x
+# apart, a day/night cycle, a slow scan, a low-and-slow exfiltration):
+#   gen --scenario S --truth | window --key src_ip --key dst_ip | detect
+# per scenario and detector: the episodes it is meant for and those it
+# found, its false alerting keys, the median delay from an episode's start
+# to its first alert (event time; window's slide is 10 s).  README,
+# "Detection quality", holds the table; the three last rows are run's
+# targets (every episode found, no false key, median delay within two
+# slides).
+set -u
+: "${ROOT:?}" "${BIN:?}" "${BENCH_DIR:?}"
+D=$BENCH_DIR/quality; mkdir -p "$D"
+SLIDE_S=10
+
+for s in shared backup skew diurnal slowscan lowslow; do
+	"$ROOT/tests/e2e/quality_run" "$s" "$s" "$D" >>"$D/rows.ndjson" || exit 1
+done
+python3 - "$D/rows.ndjson" "$SLIDE_S" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+slide = float(sys.argv[2])
+print("%-9s %-22s %7s %-34s %8s" % ("scenario", "detector", "found",
+                                     "false alerting keys", "median"))
+for r in rows:
+    fk = ",".join(k.split("=", 1)[1] for k in r["false_keys"]) or "-"
+    d = r["median_delay_s"]
+    print("%-9s %-22s %3d/%-3d %-34s %8s" % (
+        r["scenario"], r["detector"], r["found"], r["episodes"], fk,
+        "-" if d is None else "%.0fs" % d))
+anyr = [r for r in rows if r["detector"] == "(any rule)"]
+missed = sum(r["episodes"] - r["found"] for r in anyr)
+false = sum(len(r["false_keys"]) for r in anyr)
+worst = max((r["median_delay_s"] or 0) / slide for r in anyr)
+print()
+row = "%-44s %16s %16s %8s"
+print(row % ("quality: episodes missed (of %d)" % sum(r["episodes"] for r in anyr),
+             missed, "-", "-"))
+print(row % ("quality: false alerting keys", false, "-", "-"))
+print(row % ("quality: worst median delay, slides", "%.1f" % worst, "-", "-"))
+PY
