@@ -64,8 +64,9 @@ check_eq demo_logs_one_alert_per_episode \
 	"credential_stuffing firewall_scan impossible_travel listed_source listed_source password_spray ssh_brute_force" \
 	"$(awk '$2 != "RESOLVED" {print $3}' "$T/out3" | sort | paste -sd ' ')"
 check_eq demo_logs_resolutions_of_those "" \
-	"$(awk '$2 == "RESOLVED" { if (r[$3]++) print "twice", $3 }
-	       $2 != "RESOLVED" { f[$3] = 1 } END { for (k in r) if (!(k in f)) print "unopened", k }' "$T/out3")"
+	"$(awk '{ k = $3 " " $4 }
+	       $2 == "RESOLVED" { if (r[k]++) print "twice", k }
+	       $2 != "RESOLVED" { f[k] = 1 } END { for (k in r) if (!(k in f)) print "unopened", k }' "$T/out3")"
 check demo_logs_travel_names_the_account grep -q 'IMPOSSIBLE TRAVEL: account dave' "$T/out3"
 check demo_logs_listed_names_source_and_list grep -q 'LISTED SOURCE: 203.0.113.10|blocklist' "$T/out3"
 check demo_logs_says_it_is_over grep -q 'the log scenario is over' "$T/err3"
