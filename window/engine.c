@@ -15,6 +15,7 @@ struct win_pane {
 struct win_key {
 	struct win_pane *panes;    /* newest first */
 	uint64_t hash;
+	uint32_t tag;              /* partition of its last event (engine.h) */
 	uint32_t len;
 	char key[];
 };
@@ -67,6 +68,10 @@ int win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
 	}
 	e->wm = INT64_MIN;
 	win_wm_init(&e->src, cfg->bound);
+	e->tagcap = 8;
+	e->tags = nw_xcalloc(e->tagcap, sizeof *e->tags);
+	e->tags[0].partition = -1;
+	e->ntags = 1;
 	e->emit = emit;
 	e->emit_arg = emit_arg;
 	return 0;
@@ -153,6 +158,7 @@ static struct win_key *key_add(struct win_engine *e, struct win_field *f,
 	struct win_key *key = nw_xrealloc(NULL, sizeof *key + n);
 
 	key->panes = NULL;
+	key->tag = e->cur_tag;
 	key->hash = h;
 	key->len = (uint32_t)n;
 	memcpy(key->key, k, n);
@@ -412,6 +418,7 @@ enum win_ev win_engine_event(struct win_engine *e, int64_t ts,
 		}
 		p->count++;
 		win_aggs_update(e->aggs, e->naggs, p->st, in);
+		k->tag = e->cur_tag;
 		keys[fi] = k;
 	}
 	e->events++;
@@ -465,6 +472,9 @@ void win_engine_free(struct win_engine *e)
 	free(e->fields);
 	free(e->acc);
 	free(e->tmp);
+	for (uint32_t i = 0; i < e->ntags; i++)
+		free(e->tags[i].topic);
+	free(e->tags);
 	nw_buf_free(&e->rec);
 	win_wm_free(&e->src);
 	memset(e, 0, sizeof *e);
@@ -479,13 +489,14 @@ void win_engine_walk(const struct win_engine *e, win_walk_fn fn, void *arg)
 		for (size_t i = 0; i < f->nlive; i++) {
 			const struct win_key *k = f->live[i];
 			for (const struct win_pane *p = k->panes; p; p = p->next)
-				fn(arg, fi, k->key, k->len, p->idx, p->count, p->st);
+				fn(arg, fi, k->key, k->len, k->tag, p->idx, p->count,
+				   p->st);
 		}
 	}
 }
 
 void *win_engine_put(struct win_engine *e, int fi, const char *key,
-                     size_t klen, int64_t idx, uint64_t count)
+                     size_t klen, uint32_t tag, int64_t idx, uint64_t count)
 {
 	struct win_field *f = &e->fields[fi];
 	uint64_t h = win_hash(key, klen, KEY_SEED);
@@ -495,6 +506,7 @@ void *win_engine_put(struct win_engine *e, int fi, const char *key,
 
 	if (k == NULL)
 		k = key_add(e, f, slot, h, key, klen);
+	k->tag = tag < e->ntags ? tag : 0;
 	for (pp = &k->panes; (p = *pp) != NULL && p->idx > idx; pp = &p->next)
 		;
 	if (p != NULL && p->idx == idx)
@@ -516,4 +528,59 @@ void win_engine_clear(struct win_engine *e)
 	}
 	e->wm = INT64_MIN;
 	win_wm_clear(&e->src);
+}
+
+/* ---- partition tags ------------------------------------------------------ */
+
+uint32_t win_engine_tag(struct win_engine *e, const char *topic, size_t tlen,
+                        int32_t partition)
+{
+	struct win_tag *t;
+
+	if (topic == NULL)
+		return 0;
+	for (uint32_t i = 1; i < e->ntags; i++)
+		if (e->tags[i].partition == partition && e->tags[i].tlen == tlen &&
+		    memcmp(e->tags[i].topic, topic, tlen) == 0)
+			return i;
+	if (e->ntags == e->tagcap) {
+		e->tagcap *= 2;
+		e->tags = nw_xreallocarray(e->tags, e->tagcap, sizeof *e->tags);
+	}
+	t = &e->tags[e->ntags];
+	t->topic = nw_xmalloc(tlen + 1);
+	memcpy(t->topic, topic, tlen);
+	t->topic[tlen] = '\0';
+	t->tlen = tlen;
+	t->partition = partition;
+	return e->ntags++;
+}
+
+void win_engine_set_tag(struct win_engine *e, uint32_t tag)
+{
+	e->cur_tag = tag < e->ntags ? tag : 0;
+}
+
+void win_engine_drop_tag(struct win_engine *e, uint32_t tag)
+{
+	for (int fi = 0; fi < e->nfields; fi++) {
+		struct win_field *f = &e->fields[fi];
+		size_t j = 0;
+
+		live_settle(e, f);
+		for (size_t i = 0; i < f->nlive; i++) {
+			struct win_key *k = f->live[i];
+			if (k->tag != tag) {
+				f->live[j++] = k;
+				continue;
+			}
+			while (k->panes) {
+				struct win_pane *p = k->panes;
+				k->panes = p->next;
+				pane_free(e, p);
+			}
+			key_drop(e, f, k);
+		}
+		f->nlive = f->nsorted = j;
+	}
 }
