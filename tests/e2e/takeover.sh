@@ -16,6 +16,8 @@ echo "seed=$SEED dir=$T (rerun: SEED=$SEED tests/run e2e/takeover)"
 RANDOM=$SEED
 
 . "$ROOT/tests/e2e/chaos.lib"
+t0=$(_now_ms)
+phase() { echo "+$(( $(_now_ms) - t0 )) ms: $*"; }
 
 chaos_events 4
 WINDOW_FLAGS=(--key src_ip)
@@ -23,6 +25,7 @@ chaos_redis
 chaos_plain "${WINDOW_FLAGS[@]}"
 chaos_broker nw:4
 start_webhook 200
+phase "plain run, broker and webhook ready"
 
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export WEBHOOK_URL="$WH_BASE/hook"
@@ -65,6 +68,7 @@ if ! wait_until 30 'owns a 2 && owns b 2'; then
 	exit 1
 fi
 
+phase "the two chains share the partitions"
 # Fed live: the events in 16 slices, two a second, keyed by src_ip.
 (
 	split -n l/16 -d -a 3 "$T/events" "$T/slice."
@@ -82,19 +86,22 @@ sleep "$((2 + RANDOM % 3)).$((RANDOM % 10))"
 wait_until 20 '[ "$(cat "$T/run-a/ckpt/completed" 2>/dev/null || echo 0)" -ge 3 ]'
 kill_ms=$(_now_ms)
 kill_chain a
+phase "chain a killed"
 echo "chain a killed whole at barrier $(cat "$T/run-a/ckpt/completed" 2>/dev/null)"
-wait_until 20 'owns b 4' || fail takeover_survivor_owns_all "chain b never got the 4 partitions"
+wait_until 40 'owns b 4' || fail takeover_survivor_owns_all "chain b never got the 4 partitions"
 if [ "${TAKEOVER:-on}" != off ]; then
-	wait_until 10 'grep -q "adopt: topic" "$T/run-b/2-window.log"'
+	wait_until 20 'grep -q "adopt: topic" "$T/run-b/2-window.log"'
 	echo "takeover: $(( $(_now_ms) - kill_ms )) ms from the kill to the survivor's window adopting"
 	check takeover_adopted grep -q "taking over topic=nw" "$T/run-b/1-kcat-src.log"
 fi
+phase "chain b owns every partition"
 wait "$PRODUCER_PID"
 
 RUN=$T/run-b SUP_PID=$B_SUP
 received_ids() { wh_ids 2>/dev/null; }
 have_all() { [ -z "$(comm -23 "$T/expected" <(received_ids | sort -u))" ]; }
 wait_for 40 have_all
+phase "every expected alert received"
 chaos_settle
 stop_chain
 accepted_ids | sort >"$T/received"
