@@ -441,17 +441,21 @@ void win_engine_finish(struct win_engine *e)
 	win_engine_advance(e, FAR_WM);
 }
 
+static void key_free_panes(struct win_engine *e, struct win_key *k)
+{
+	while (k->panes) {
+		struct win_pane *p = k->panes;
+		k->panes = p->next;
+		pane_free(e, p);
+	}
+}
+
 /* Free every key of a field and its panes (the table is left as is). */
 static void field_drop_keys(struct win_engine *e, struct win_field *f)
 {
 	for (size_t i = 0; i < f->nlive; i++) {
-		struct win_key *k = f->live[i];
-		while (k->panes) {
-			struct win_pane *p = k->panes;
-			k->panes = p->next;
-			pane_free(e, p);
-		}
-		free(k);
+		key_free_panes(e, f->live[i]);
+		free(f->live[i]);
 	}
 	e->keys -= f->nlive;
 	f->nlive = f->nsorted = 0;
@@ -561,26 +565,30 @@ void win_engine_set_tag(struct win_engine *e, uint32_t tag)
 	e->cur_tag = tag < e->ntags ? tag : 0;
 }
 
+/* The keys of one field whose last event had this tag leave it, with
+ * their panes; the others keep their order (and the sorted prefix stays
+ * sorted). */
+static void field_drop_tag(struct win_engine *e, struct win_field *f,
+                           uint32_t tag)
+{
+	size_t kept = 0, kept_sorted = 0;
+
+	for (size_t i = 0; i < f->nlive; i++) {
+		struct win_key *k = f->live[i];
+		if (k->tag == tag) {
+			key_free_panes(e, k);
+			key_drop(e, f, k);
+			continue;
+		}
+		kept_sorted += i < f->nsorted;
+		f->live[kept++] = k;
+	}
+	f->nlive = kept;
+	f->nsorted = kept_sorted;
+}
+
 void win_engine_drop_tag(struct win_engine *e, uint32_t tag)
 {
-	for (int fi = 0; fi < e->nfields; fi++) {
-		struct win_field *f = &e->fields[fi];
-		size_t j = 0;
-
-		live_settle(e, f);
-		for (size_t i = 0; i < f->nlive; i++) {
-			struct win_key *k = f->live[i];
-			if (k->tag != tag) {
-				f->live[j++] = k;
-				continue;
-			}
-			while (k->panes) {
-				struct win_pane *p = k->panes;
-				k->panes = p->next;
-				pane_free(e, p);
-			}
-			key_drop(e, f, k);
-		}
-		f->nlive = f->nsorted = j;
-	}
+	for (int fi = 0; fi < e->nfields; fi++)
+		field_drop_tag(e, &e->fields[fi], tag);
 }
