@@ -223,8 +223,6 @@ static void mark_list(struct ksrc *k, const char *type,
 	nw_out_flush();
 }
 
-/* ---- checkpoints (ksrc_ckpt.c) ---------------------------------------- */
-
 /* ---- takeover (ksrc_share.c) ------------------------------------------- */
 
 /* Write window's part to DIR/adopt.<partition>.<topic> (temporary file,
@@ -239,9 +237,11 @@ static char *adopt_file(struct ksrc *k, const char *topic, int32_t p,
 	if (asprintf(&path, "%s/adopt.%d.%s", dir, (int)p, topic) < 0 ||
 	    asprintf(&tmp, "%s/.adopt.%d.%s.tmp", dir, (int)p, topic) < 0)
 		nw_oom(0);
-	if ((f = fopen(tmp, "w")) == NULL ||
-	    fwrite(en->state, 1, en->len, f) != en->len || fclose(f) != 0 ||
-	    rename(tmp, path) != 0) {
+	bool ok = (f = fopen(tmp, "w")) != NULL &&
+	          fwrite(en->state, 1, en->len, f) == en->len;
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) != 0) {
 		LOG_WARN("cannot write %s: %s: the partition starts with empty state",
 		         path, strerror(errno));
 		free(path);
