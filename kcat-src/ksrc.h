@@ -47,6 +47,7 @@ struct ksrc_conf {
 	const char *ckpt_dir;         /* --checkpoint-dir / NW_CHECKPOINT_DIR */
 	int64_t ckpt_interval_ms;     /* --checkpoint-interval */
 	bool no_markers;              /* --no-partition-markers */
+	const char *state_redis;      /* --state-redis / REDIS_URL, NULL: off */
 	/* producer */
 	bool produce;                 /* -P */
 	const char *key_field;
@@ -128,6 +129,36 @@ int ksrc_ckpt_barrier(struct ksrc_ckpt *ck,
                       const rd_kafka_topic_partition_list_t *pos);
 /* The offsets of a newly completed barrier (caller destroys), or NULL. */
 rd_kafka_topic_partition_list_t *ksrc_ckpt_completed(struct ksrc_ckpt *ck);
+
+/* The id of the newest completed barrier acted on (0: none). */
+uint64_t ksrc_ckpt_done_id(const struct ksrc_ckpt *ck);
+const char *ksrc_ckpt_dir(const struct ksrc_ckpt *ck);
+
+/* ---- partition state in Redis, for takeover (ksrc_share.c) ----------- */
+struct ksrc_share;
+/* One partition's entry: the completed barrier, the next offset after it
+ * and window's part of the partition then (malloc'd, NULL: none). */
+struct ksrc_entry {
+	uint64_t barrier;
+	int64_t next;
+	char *state;
+	size_t len;
+};
+/* NULL when url is NULL, empty or "off", or without a group; a bad URL
+ * exits 2. */
+struct ksrc_share *ksrc_share_open(const char *url, const char *group);
+void ksrc_share_free(struct ksrc_share *s);
+/* We were assigned the partition: take a new owner generation.  0, or -1
+ * when Redis does not answer (then nothing is published for it). */
+int ksrc_share_claim(struct ksrc_share *s, const char *topic, int32_t partition);
+/* 1 with *out filled (free out->state), 0 no entry, -1 Redis away. */
+int ksrc_share_get(struct ksrc_share *s, const char *topic, int32_t partition,
+                   struct ksrc_entry *out);
+/* Publish, fenced by our generation: 0 written, 1 refused (another
+ * member owns it now), -1 Redis away. */
+int ksrc_share_put(struct ksrc_share *s, const char *topic, int32_t partition,
+                   uint64_t barrier, int64_t next, const void *state,
+                   size_t len);
 
 /* ---- rewind in place (ksrc_rewind.c, docs/recovery.md) -------------- */
 /* Set by SIGUSR1: the supervisor asks for a rewind to the restore point

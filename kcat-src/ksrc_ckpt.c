@@ -246,3 +246,13 @@ rd_kafka_topic_partition_list_t *ksrc_ckpt_completed(struct ksrc_ckpt *ck)
 	LOG_DEBUG("barrier completed id=%llu", (unsigned long long)id);
 	return snap_offsets(ck->dir, id);
 }
+
+uint64_t ksrc_ckpt_done_id(const struct ksrc_ckpt *ck)
+{
+	return ck ? ck->done : 0;
+}
+
+const char *ksrc_ckpt_dir(const struct ksrc_ckpt *ck)
+{
+	return ck ? ck->dir : NULL;
+}

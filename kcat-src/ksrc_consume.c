@@ -28,8 +28,16 @@
  * {"@ctl":{"type":"revoke","partitions":[…]}} once what was written of
  * them is flushed.  After either, or a seek, the next message announces
  * its partition again.
+ *
+ * Takeover (docs/recovery.md): with -G, checkpoints and a state Redis
+ * (ksrc_share.c), every completed barrier publishes, for each partition we
+ * own, its next offset and window's part of it; a partition assigned to
+ * us that neither this process nor our restore point has a position for
+ * starts at its published offset, announced by an adopt line (before the
+ * assign line) that hands window the part.
  */
 #include "ksrc.h"
+#include "ckpt.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -71,6 +79,8 @@ struct ksrc {
 	int mark_t;              /* partition last announced, -1: none */
 	int32_t mark_p;
 	struct nw_buf mark;      /* scratch for marker lines */
+	struct ksrc_share *sh;   /* state Redis for takeover, NULL: off */
+	struct nw_buf adopt;     /* adopt lines waiting for the assign line */
 	/* counters (stats) */
 	uint64_t messages, bytes, dead_letters, null_payloads, consumed;
 	uint64_t skipped_by_time, errors;
@@ -213,11 +223,110 @@ static void mark_list(struct ksrc *k, const char *type,
 	nw_out_flush();
 }
 
+/* ---- takeover (ksrc_share.c) ------------------------------------------- */
+
+/* Write window's part to DIR/adopt.<partition>.<topic> (temporary file,
+ * rename); the path, or NULL when it could not be written (logged). */
+static char *adopt_file(struct ksrc *k, const char *topic, int32_t p,
+                        const struct ksrc_entry *en)
+{
+	const char *dir = ksrc_ckpt_dir(k->ck);
+	char *path = NULL, *tmp = NULL;
+	FILE *f;
+
+	if (asprintf(&path, "%s/adopt.%d.%s", dir, (int)p, topic) < 0 ||
+	    asprintf(&tmp, "%s/.adopt.%d.%s.tmp", dir, (int)p, topic) < 0)
+		nw_oom(0);
+	bool ok = (f = fopen(tmp, "w")) != NULL &&
+	          fwrite(en->state, 1, en->len, f) == en->len;
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) != 0) {
+		LOG_WARN("cannot write %s: %s: the partition starts with empty state",
+		         path, strerror(errno));
+		free(path);
+		path = NULL;
+	}
+	free(tmp);
+	return path;
+}
+
+/* The partition's published entry: its next offset (-1: none, or Redis
+ * away), and an adopt line waiting in k->adopt. */
+static int64_t adopt_entry(struct ksrc *k, const char *topic, int32_t p)
+{
+	struct ksrc_entry en;
+	char *path = NULL;
+
+	if (ksrc_share_get(k->sh, topic, p, &en) != 1)
+		return -1;
+	if (en.len > 0)
+		path = adopt_file(k, topic, p, &en);
+	nw_buf_adds(&k->adopt, "{\"@ctl\":{\"type\":\"adopt\",");
+	mark_add_part(&k->adopt, topic, p);
+	nw_buf_printf(&k->adopt, ",\"barrier\":%llu,\"next\":%lld",
+	              (unsigned long long)en.barrier, (long long)en.next);
+	if (path) {
+		nw_buf_adds(&k->adopt, ",\"state\":");
+		nw_buf_add_jstr(&k->adopt, path, strlen(path));
+	}
+	nw_buf_adds(&k->adopt, "}}\n");
+	LOG_INFO("taking over topic=%s partition=%d offset=%lld state_bytes=%zu "
+	         "(barrier %llu of its last owner)", topic, (int)p,
+	         (long long)en.next, en.len, (unsigned long long)en.barrier);
+	free(path);
+	free(en.state);
+	return en.next;
+}
+
+/* The adopt lines, each before any message of its partition. */
+static void adopt_flush(struct ksrc *k)
+{
+	size_t at = 0;
+
+	while (at < k->adopt.len) {
+		const char *nl = memchr(k->adopt.p + at, '\n', k->adopt.len - at);
+		nw_out_line(k->adopt.p + at, (size_t)(nl - (k->adopt.p + at)));
+		at = (size_t)(nl - k->adopt.p) + 1;
+	}
+	nw_buf_reset(&k->adopt);
+}
+
+/* A completed barrier: publish, for every partition it names that we
+ * still own, its next offset and window's part of it then. */
+static void share_publish(struct ksrc *k, const rd_kafka_topic_partition_list_t *l)
+{
+	uint64_t id = ksrc_ckpt_done_id(k->ck);
+	char *data = NULL;
+	size_t len = 0;
+	struct nw_part pt;
+
+	if (nw_ckpt_load_id(ksrc_ckpt_dir(k->ck), "window", id, &data, &len) != 1)
+		data = NULL;
+	for (int i = 0; i < l->cnt; i++) {
+		const rd_kafka_topic_partition_t *e = &l->elems[i];
+		int ti = topic_index(k, e->topic);
+		if (ti < 0 || e->partition >= k->t[ti].np ||
+		    !k->t[ti].p[e->partition].assigned)
+			continue;
+		if (data == NULL ||
+		    nw_parts_find(data, len, e->topic, e->partition, &pt) != 1)
+			pt.data = NULL, pt.len = 0;
+		ksrc_share_put(k->sh, e->topic, e->partition, id, e->offset,
+		               pt.data, pt.len);
+	}
+	free(data);
+}
+
 /* ---- checkpoints (ksrc_ckpt.c) ---------------------------------------- */
 
-/* Start the partitions the restore point names at its offsets (the rest
- * keep the group's committed offset or -o), and count them as written up
- * to there, so a barrier before the first message records the same. */
+/* Where each newly assigned partition starts: where this process left it
+ * (its window still holds that state: a partition revoked and given back
+ * in a rebalance); else the restore point's offset; else its entry in the
+ * state Redis, taken over with window's part of it; else (kept as
+ * librdkafka has it) the group's committed offset or -o.  A partition
+ * placed here counts as written up to there, so a barrier before its
+ * first message records the same. */
 static void ckpt_seek(struct ksrc *k, rd_kafka_topic_partition_list_t *l)
 {
 	mark_forget(k);
@@ -227,14 +336,25 @@ static void ckpt_seek(struct ksrc *k, rd_kafka_topic_partition_list_t *l)
 		if (ti < 0)
 			continue;
 		struct kpart *kp = part_get(k, ti, e->partition);
+		const char *how = "continuing";
+		int64_t off = kp->next_written;
 		kp->origin = e->offset;
-		int64_t off = ksrc_ckpt_seek_one(k->ck, e->topic, e->partition);
+		if (k->sh)
+			ksrc_share_claim(k->sh, e->topic, e->partition);
+		if (off < 0) {
+			how = "restoring";
+			off = ksrc_ckpt_seek_one(k->ck, e->topic, e->partition);
+		}
+		if (off < 0 && k->sh) {
+			how = "taking over";
+			off = adopt_entry(k, e->topic, e->partition);
+		}
 		if (off < 0)
 			continue;
 		e->offset = off;
 		kp->next_written = kp->next_flushed = off;
 		kp->skip_before_ts = -1;
-		LOG_INFO("restoring topic=%s partition=%d offset=%lld", e->topic,
+		LOG_INFO("%s topic=%s partition=%d offset=%lld", how, e->topic,
 		         (int)e->partition, (long long)off);
 	}
 }
@@ -260,6 +380,8 @@ static void ckpt_barrier(struct ksrc *k)
 	rd_kafka_topic_partition_list_destroy(l);
 	if ((l = ksrc_ckpt_completed(k->ck)) == NULL)
 		return;
+	if (k->sh)
+		share_publish(k, l);
 	for (int i = 0; i < l->cnt; i++) {
 		int ti = topic_index(k, l->elems[i].topic);
 		if (ti >= 0)
@@ -280,6 +402,8 @@ static int64_t rewind_offset(struct ksrc *k, int ti, int32_t p,
 {
 	int64_t off = ksrc_ckpt_seek_one(k->ck, k->t[ti].name, p);
 
+	if (off < 0 && k->sh)
+		off = adopt_entry(k, k->t[ti].name, p);
 	if (off >= 0 || kp->origin >= 0 || kp->origin == RD_KAFKA_OFFSET_BEGINNING ||
 	    kp->origin == RD_KAFKA_OFFSET_END || kp->origin <= RD_KAFKA_OFFSET_TAIL_BASE)
 		return off >= 0 ? off : kp->origin;
@@ -320,9 +444,14 @@ static int rewind_in_place(struct ksrc *k)
 		return -1;
 	}
 	l = rd_kafka_topic_partition_list_new(8);
+	nw_buf_reset(&k->adopt);
 	FOREACH_PART(k, ti, pi, kp) {
-		if (!kp->assigned)
+		if (!kp->assigned) {
+			/* window goes back to the restore point: nothing of
+			 * this process's reading of it is left to continue */
+			kp->next_written = kp->next_flushed = -1;
 			continue;
+		}
 		int64_t off = rewind_offset(k, ti, pi, kp);
 		rd_kafka_topic_partition_list_add(l, k->t[ti].name, pi)->offset = off;
 		kp->next_written = kp->next_flushed = off >= 0 ? off : -1;
@@ -352,6 +481,7 @@ static int rewind_in_place(struct ksrc *k)
 		rc = -1;
 	if (rc == 0) {
 		ksrc_ckpt_restore_line(k->ck);
+		adopt_flush(k);
 		mark_list(k, "assign", l);
 	}
 	rd_kafka_topic_partition_list_destroy(l);
@@ -439,13 +569,15 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			int ti = topic_index(k, l->elems[i].topic);
 			struct kpart *kp = ti < 0 ? NULL : part_get(k, ti, l->elems[i].partition);
 			if (kp) {
+				/* next_written stays: ckpt_seek may continue there */
 				kp->assigned = true;
 				kp->eof = false;
-				kp->next_written = kp->next_flushed = kp->committed = -1;
+				kp->committed = -1;
 				kp->next_done = -1;
 			}
 		}
 		ckpt_seek(k, l);
+		adopt_flush(k);
 		mark_list(k, "assign", l);
 		if (coop)
 			e = rd_kafka_incremental_assign(rk, l);
@@ -950,6 +1082,8 @@ int ksrc_consume(struct ksrc_conf *c)
 		free(k);
 		return NW_EXIT_FAIL;
 	}
+	if (k->ck && c->group)
+		k->sh = ksrc_share_open(c->state_redis, c->group);
 	k->next_commit = nw_mono_ms() + c->commit_interval_ms;
 
 	if (consumer_open(k) == 0) {
@@ -1013,7 +1147,9 @@ int ksrc_consume(struct ksrc_conf *c)
 	}
 	nw_dlq_close(&k->dlq);
 	ksrc_ckpt_free(k->ck);
+	ksrc_share_free(k->sh);
 	nw_buf_free(&k->mark);
+	nw_buf_free(&k->adopt);
 	for (int i = 0; i < c->ntopics; i++)
 		free(k->t[i].p);
 	free(k->msgs);

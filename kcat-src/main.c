@@ -22,7 +22,8 @@
 
 enum {
 	OPT_DEAD = 256, OPT_STATS, OPT_STATS_INT, OPT_COMMIT_INT, OPT_BATCH,
-	OPT_KEY, OPT_MAXLINE, OPT_CKPT_DIR, OPT_CKPT_INT, OPT_NO_MARKERS
+	OPT_KEY, OPT_MAXLINE, OPT_CKPT_DIR, OPT_CKPT_INT, OPT_NO_MARKERS,
+	OPT_STATE_REDIS
 };
 
 static const struct nw_flag flags[] = {
@@ -49,6 +50,11 @@ static const struct nw_flag flags[] = {
 	{ "checkpoint-dir", OPT_CKPT_DIR, "DIR", "barrier checkpoints in DIR (default: env\n"
 	  "NW_CHECKPOINT_DIR; none: off); see\n"
 	  "docs/recovery.md" },
+	{ "state-redis", OPT_STATE_REDIS, "URL", "with -G and checkpoints: each partition's state\n"
+	  "at every completed barrier in this Redis, so the\n"
+	  "group's other chains take over a dead chain's\n"
+	  "partitions with it (default: env REDIS_URL;\n"
+	  "off: never)" },
 	{ "checkpoint-interval", OPT_CKPT_INT, "DUR", "time between barriers (default 5s)" },
 	{ "no-partition-markers", OPT_NO_MARKERS, NULL, "no {\"@ctl\":{\"type\":\"partition\",…}} line\n"
 	  "before each run of one partition's messages (nor\n"
@@ -213,6 +219,7 @@ int main(int argc, char **argv)
 			c.commit_interval_ms = parse_dur("--commit-interval", optarg);
 			break;
 		case OPT_CKPT_DIR: c.ckpt_dir = optarg; break;
+		case OPT_STATE_REDIS: c.state_redis = optarg; break;
 		case OPT_NO_MARKERS: c.no_markers = true; break;
 		case OPT_CKPT_INT:
 			c.ckpt_interval_ms = parse_dur("--checkpoint-interval", optarg);
@@ -233,6 +240,8 @@ int main(int argc, char **argv)
 		c.start = KSRC_START_STORED;   /* committed, else the beginning */
 	if (!c.produce)
 		c.ckpt_dir = nw_ckpt_dir(c.ckpt_dir);
+	if (c.state_redis == NULL)
+		c.state_redis = getenv("REDIS_URL");
 	check_flags(&c, have_offset);
 	ksrc_conf_must(c.rd, "bootstrap.servers", c.brokers);
 

@@ -498,3 +498,111 @@ void nw_ckpt_restore_line(struct nw_buf *out, uint64_t id)
 	nw_buf_add_u64(out, id);
 	nw_buf_adds(out, "}}");
 }
+
+/* ---- per-partition parts (ckpt.h) -------------------------------------- */
+
+#define PARTS_TRAILER (4 + 8 + 4)
+
+size_t nw_parts_begin(const struct nw_buf *b)
+{
+	return b->len;
+}
+
+void nw_parts_add(struct nw_buf *b, const char *topic, size_t tlen,
+                  int32_t partition, const void *data, size_t len)
+{
+	uint8_t named = topic != NULL;
+	uint32_t tl = named ? (uint32_t)tlen : 0;
+	uint64_t n = len;
+
+	nw_buf_add(b, &named, 1);
+	nw_buf_add(b, &tl, 4);
+	if (tl)
+		nw_buf_add(b, topic, tl);
+	nw_buf_add(b, &partition, 4);
+	nw_buf_add(b, &n, 8);
+	if (len)
+		nw_buf_add(b, data, len);
+}
+
+void nw_parts_end(struct nw_buf *b, size_t begin, uint32_t nparts)
+{
+	uint64_t at = begin;
+	uint32_t magic = NW_PARTS_MAGIC;
+
+	nw_buf_add(b, &nparts, 4);
+	nw_buf_add(b, &at, 8);
+	nw_buf_add(b, &magic, 4);
+}
+
+int nw_parts_count(const char *payload, size_t len, size_t *body_len)
+{
+	uint32_t n, magic;
+	uint64_t at;
+
+	*body_len = len;
+	if (len < PARTS_TRAILER)
+		return 0;
+	memcpy(&magic, payload + len - 4, 4);
+	if (magic != NW_PARTS_MAGIC)
+		return 0;
+	memcpy(&n, payload + len - PARTS_TRAILER, 4);
+	memcpy(&at, payload + len - 12, 8);
+	if (at > len - PARTS_TRAILER)
+		return -1;
+	*body_len = (size_t)at;
+	return (int)(n > INT32_MAX ? -1 : (int)n);
+}
+
+/* Walk from the table's start to part i, every step bounds-checked. */
+int nw_parts_get(const char *payload, size_t len, uint32_t i,
+                 struct nw_part *out)
+{
+	size_t at, end;
+	int n = nw_parts_count(payload, len, &at);
+
+	if (n < 0 || i >= (uint32_t)n)
+		return -1;
+	end = len - PARTS_TRAILER;
+	for (uint32_t k = 0; k <= i; k++) {
+		uint8_t named;
+		uint32_t tl;
+		uint64_t dl;
+		if (end - at < 1 + 4)
+			return -1;
+		named = (uint8_t)payload[at];
+		memcpy(&tl, payload + at + 1, 4);
+		at += 5;
+		if (named > 1 || end - at < (size_t)tl + 4 + 8)
+			return -1;
+		out->topic = named ? payload + at : NULL;
+		out->tlen = tl;
+		at += tl;
+		memcpy(&out->partition, payload + at, 4);
+		memcpy(&dl, payload + at + 4, 8);
+		at += 12;
+		if (dl > end - at)
+			return -1;
+		out->data = payload + at;
+		out->len = (size_t)dl;
+		at += (size_t)dl;
+	}
+	return 0;
+}
+
+int nw_parts_find(const char *payload, size_t len, const char *topic,
+                  int32_t partition, struct nw_part *out)
+{
+	size_t body;
+	int n = nw_parts_count(payload, len, &body);
+	size_t tlen = strlen(topic);
+
+	for (int i = 0; i < n; i++) {
+		if (nw_parts_get(payload, len, (uint32_t)i, out) != 0)
+			return -1;
+		if (out->topic && out->partition == partition && out->tlen == tlen &&
+		    memcmp(out->topic, topic, tlen) == 0)
+			return 1;
+	}
+	return n < 0 ? -1 : 0;
+}

@@ -94,6 +94,42 @@ int nw_ckpt_list(const char *dir, const char *stage, struct nw_ckpt_ent **v,
                  size_t *n);
 void nw_ckpt_list_free(struct nw_ckpt_ent *v, size_t n);
 
+/* ---- per-partition parts of a snapshot (docs/recovery.md, "Takeover") --
+ * A stage whose state splits by input partition (window) ends its snapshot
+ * payload with a table of parts, one opaque byte string per (topic,
+ * partition), so that kcat-src can hand one partition's part to another
+ * chain without knowing the stage's format:
+ *
+ *   <stage's own bytes> <part>... u32 nparts, u64 offset of the first
+ *   part, u32 magic "NWPT"
+ *   part: u8 named, u32 topic length, topic, i32 partition, u64 length,
+ *         bytes   (named 0: events without partition lines, partition -1)
+ *
+ * Native byte order, like the stage's own bytes. */
+#define NW_PARTS_MAGIC 0x5450574eu
+struct nw_buf;
+struct nw_part {
+	const char *topic;        /* NULL: the implicit partition */
+	size_t tlen;
+	int32_t partition;
+	const char *data;         /* points into the payload */
+	size_t len;
+};
+/* Start the table: the offset to give nw_parts_end. */
+size_t nw_parts_begin(const struct nw_buf *b);
+void nw_parts_add(struct nw_buf *b, const char *topic, size_t tlen,
+                  int32_t partition, const void *data, size_t len);
+void nw_parts_end(struct nw_buf *b, size_t begin, uint32_t nparts);
+/* Where the stage's own bytes end (*body_len) and how many parts follow:
+ * 0 when the payload has no part table, -1 when the table is damaged. */
+int nw_parts_count(const char *payload, size_t len, size_t *body_len);
+/* Part i (0 <= i < count): 0, or -1 when damaged. */
+int nw_parts_get(const char *payload, size_t len, uint32_t i,
+                 struct nw_part *out);
+/* The part of (topic, partition): 1 found, 0 not there, -1 damaged. */
+int nw_parts_find(const char *payload, size_t len, const char *topic,
+                  int32_t partition, struct nw_part *out);
+
 /* ---- control lines of the protocol ------------------------------------ */
 enum nw_ckpt_ctl {
 	NW_CKPT_CTL_NONE,      /* not a checkpoint control line */
@@ -105,7 +141,6 @@ enum nw_ckpt_ctl {
  * its state to its snapshot with that id (id 0: empty state). */
 enum nw_ckpt_ctl nw_ckpt_ctl_parse(const char *line, size_t n, uint64_t *id);
 /* Append {"@ctl":{"type":"restore","id":N}} (no newline) to out. */
-struct nw_buf;
 void nw_ckpt_restore_line(struct nw_buf *out, uint64_t id);
 
 #endif

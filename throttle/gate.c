@@ -26,14 +26,14 @@ static const char claim_script[] =
 	"redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
 	"return false";
 
-void thr_gate_init(struct thr_gate *g, const struct thr_url *u, int64_t ttl_ms,
+void thr_gate_init(struct thr_gate *g, const struct nw_redis_url *u, int64_t ttl_ms,
                    int timeout_ms)
 {
 	memset(g, 0, sizeof *g);
 	g->url = *u;
 	g->ttl_ms = ttl_ms;
 	g->timeout_ms = timeout_ms;
-	thr_url_redacted(u, g->where, sizeof g->where);
+	nw_redis_url_redacted(u, g->where, sizeof g->where);
 }
 
 static struct timeval ms_tv(int ms)
@@ -130,7 +130,7 @@ static enum thr_conn gate_connect(void *ctx)
 	redisContext *c;
 
 	thr_gate_close(g);
-	if (g->url.kind == THR_URL_UNIX)
+	if (g->url.kind == NW_REDIS_URL_UNIX)
 		c = redisConnectUnixWithTimeout(g->url.path, tv);
 	else
 		c = redisConnectWithTimeout(g->url.host, g->url.port, tv);

@@ -81,7 +81,7 @@ static void setup(void)
 		nw_usage_error("--dead-letter: cannot open %s: %s", cfg.dead_letter,
 		               strerror(errno));
 	thr_gate_init(&g.gate, &cfg.url, cfg.ttl_ms, cfg.timeout_ms);
-	thr_url_wipe(&cfg.url);            /* the gate keeps the only copy */
+	nw_redis_url_wipe(&cfg.url);            /* the gate keeps the only copy */
 	if (thr_pipe_init(&g.pipe, &pc,
 	                  (struct thr_link){ &thr_gate_ops, &g.gate }) < 0)
 		nw_usage_error("--local-max: out of range");
@@ -109,7 +109,7 @@ static int teardown(void)
 	nw_stats_close();
 	thr_pipe_free(&g.pipe);
 	thr_gate_close(&g.gate);
-	thr_url_wipe(&g.gate.url);
+	nw_redis_url_wipe(&g.gate.url);
 	nw_sink_close(g.suppressed);
 	nw_dlq_close(&g.dlq);
 	return rc;

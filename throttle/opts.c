@@ -73,10 +73,10 @@ static void opts_flag(struct thr_opts *o, int c, bool *url_in_argv)
 
 	switch (c) {
 	case O_URL:
-		if (thr_url_parse(optarg, &o->url, err, sizeof err) < 0)
+		if (nw_redis_url_parse(optarg, &o->url, err, sizeof err) < 0)
 			nw_usage_error("--redis-url: %s", err);
 		*url_in_argv = true;
-		thr_url_scrub_arg(optarg);
+		nw_redis_url_scrub_arg(optarg);
 		break;
 	case O_TTL:
 		o->ttl_ms = dur_flag("--ttl", optarg, 366LL * 86400000, "366d");
@@ -122,7 +122,7 @@ void thr_opts_parse(int argc, char **argv, struct thr_opts *o)
 	while ((c = nw_getopt(argc, argv, &cli)) != -1)
 		opts_flag(o, c, &url_in_argv);
 	nw_cli_no_args(argc, argv);
-	if (!url_in_argv && thr_url_parse(url, &o->url, err, sizeof err) < 0)
+	if (!url_in_argv && nw_redis_url_parse(url, &o->url, err, sizeof err) < 0)
 		nw_usage_error("bad REDIS_URL: %s", err);
 	if (thr_pipe_check_tmpl(o->tmpl, err, sizeof err) < 0)
 		nw_usage_error("--key-template: %s", err);

@@ -1,5 +1,5 @@
 /*
- * thr.h - throttle's leaf modules: the Redis URL parser (thr_url_, url.c),
+ * thr.h - throttle's leaf modules: the Redis URL parser (lib/redisurl.h),
  * the key template and input lines (thr_tmpl_, thr_item_, item.c), the
  * local TTL table used while Redis is away (thr_local_, local.c) and the
  * Redis connection (thr_gate_, gate.c), and the command line (thr_opts_,
@@ -14,37 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "redisurl.h"
 
-/* ---- Redis URL ----------------------------------------------------------
- *   redis://[[user]:password@]host[:port][/db]
- *   unix://[[user]:password@]/path/to/redis.sock[?db=N]
- * Userinfo is percent-decoded.  thr_url_parse is a pure function: it never
- * logs, and on error it writes one sentence into err that never contains the
- * password. */
-#define THR_URL_HOST_MAX   256
-#define THR_URL_PATH_MAX   108      /* sizeof(sun_path) */
-#define THR_URL_SECRET_MAX 512
-
-enum thr_url_kind { THR_URL_TCP, THR_URL_UNIX };
-
-struct thr_url {
-	enum thr_url_kind kind;
-	char host[THR_URL_HOST_MAX];     /* TCP; IPv6 without brackets */
-	int  port;                       /* TCP; default 6379 */
-	char path[THR_URL_PATH_MAX];     /* UNIX */
-	char user[THR_URL_SECRET_MAX];   /* empty: none (AUTH password) */
-	char password[THR_URL_SECRET_MAX];
-	bool has_password;
-	int  db;                         /* SELECT index, default 0 */
-};
-
-int  thr_url_parse(const char *s, struct thr_url *u, char *err, size_t errlen);
-/* scheme://host:port/db or unix://path?db=N, never user or password. */
-void thr_url_redacted(const struct thr_url *u, char *out, size_t n);
-void thr_url_wipe(struct thr_url *u);
-/* Overwrite the user info of a URL in argv in place, so ps shows it no
- * more. */
-void thr_url_scrub_arg(char *arg);
+/* ---- Redis URL: lib/redisurl.h ------------------------------------- */
 
 /* ---- key template: {key}, {key_field}, {rule} ------------------------ */
 struct thr_fields {
@@ -122,8 +94,8 @@ enum thr_verdict { THR_V_CLAIMED, THR_V_SAME, THR_V_OTHER, THR_V_ERROR };
 enum thr_conn { THR_UP, THR_DOWN, THR_REFUSED };   /* refused: auth/db */
 
 struct thr_gate {
-	struct thr_url url;
-	char   where[THR_URL_HOST_MAX + THR_URL_PATH_MAX + 32];  /* redacted */
+	struct nw_redis_url url;
+	char   where[NW_REDIS_URL_HOST_MAX + NW_REDIS_URL_PATH_MAX + 32];  /* redacted */
 	void  *c;                /* redisContext, NULL while down */
 	int64_t ttl_ms;
 	int    timeout_ms;
@@ -132,7 +104,7 @@ struct thr_gate {
 	char   err[256];         /* why the last connect or command failed */
 };
 
-void thr_gate_init(struct thr_gate *g, const struct thr_url *u, int64_t ttl_ms,
+void thr_gate_init(struct thr_gate *g, const struct nw_redis_url *u, int64_t ttl_ms,
                    int timeout_ms);
 void thr_gate_close(struct thr_gate *g);
 /* The verdict of one reply (a redisReply *) to a claim or a sync: nil or a
@@ -145,7 +117,7 @@ enum thr_verdict thr_gate_verdict(const void *reply, const char *id,
 
 /* ---- the command line (opts.c) ---------------------------------------- */
 struct thr_opts {
-	struct thr_url url;              /* --redis-url, REDIS_URL or local */
+	struct nw_redis_url url;              /* --redis-url, REDIS_URL or local */
 	int64_t ttl_ms;
 	const char *tmpl;                /* --key-template */
 	bool closed;                     /* --on-redis-down closed */

@@ -15,6 +15,7 @@ struct win_pane {
 struct win_key {
 	struct win_pane *panes;    /* newest first */
 	uint64_t hash;
+	uint32_t tag;              /* partition of its last event (engine.h) */
 	uint32_t len;
 	char key[];
 };
@@ -69,6 +70,10 @@ int win_engine_init(struct win_engine *e, const struct win_cfg *cfg,
 	e->maxsize = cfg->size;
 	e->wm = INT64_MIN;
 	win_wm_init(&e->src, cfg->bound);
+	e->tagcap = 8;
+	e->tags = nw_xcalloc(e->tagcap, sizeof *e->tags);
+	e->tags[0].partition = -1;
+	e->ntags = 1;
 	e->emit = emit;
 	e->emit_arg = emit_arg;
 	return 0;
@@ -169,6 +174,7 @@ static struct win_key *key_add(struct win_engine *e, struct win_field *f,
 	struct win_key *key = nw_xrealloc(NULL, sizeof *key + n);
 
 	key->panes = NULL;
+	key->tag = e->cur_tag;
 	key->hash = h;
 	key->len = (uint32_t)n;
 	memcpy(key->key, k, n);
@@ -456,6 +462,7 @@ enum win_ev win_engine_event_keys(struct win_engine *e, int64_t ts,
 			p = key_pane(e, k[j], idx);
 			p->count++;
 			win_aggs_update(e->aggs, e->naggs, p->st, in);
+			k[j]->tag = e->cur_tag;
 		}
 	}
 	e->events++;
@@ -489,17 +496,21 @@ void win_engine_finish(struct win_engine *e)
 	win_engine_advance(e, FAR_WM);
 }
 
+static void key_free_panes(struct win_engine *e, struct win_key *k)
+{
+	while (k->panes) {
+		struct win_pane *p = k->panes;
+		k->panes = p->next;
+		pane_free(e, p);
+	}
+}
+
 /* Free every key of a field and its panes (the table is left as is). */
 static void field_drop_keys(struct win_engine *e, struct win_field *f)
 {
 	for (size_t i = 0; i < f->nlive; i++) {
-		struct win_key *k = f->live[i];
-		while (k->panes) {
-			struct win_pane *p = k->panes;
-			k->panes = p->next;
-			pane_free(e, p);
-		}
-		free(k);
+		key_free_panes(e, f->live[i]);
+		free(f->live[i]);
 	}
 	e->keys -= f->nlive;
 	f->nlive = f->nsorted = 0;
@@ -520,6 +531,9 @@ void win_engine_free(struct win_engine *e)
 	free(e->fields);
 	free(e->acc);
 	free(e->tmp);
+	for (uint32_t i = 0; i < e->ntags; i++)
+		free(e->tags[i].topic);
+	free(e->tags);
 	nw_buf_free(&e->rec);
 	win_wm_free(&e->src);
 	memset(e, 0, sizeof *e);
@@ -534,13 +548,14 @@ void win_engine_walk(const struct win_engine *e, win_walk_fn fn, void *arg)
 		for (size_t i = 0; i < f->nlive; i++) {
 			const struct win_key *k = f->live[i];
 			for (const struct win_pane *p = k->panes; p; p = p->next)
-				fn(arg, fi, k->key, k->len, p->idx, p->count, p->st);
+				fn(arg, fi, k->key, k->len, k->tag, p->idx, p->count,
+				   p->st);
 		}
 	}
 }
 
 void *win_engine_put(struct win_engine *e, int fi, const char *key,
-                     size_t klen, int64_t idx, uint64_t count)
+                     size_t klen, uint32_t tag, int64_t idx, uint64_t count)
 {
 	struct win_field *f = &e->fields[fi];
 	uint64_t h = win_hash(key, klen, KEY_SEED);
@@ -550,6 +565,7 @@ void *win_engine_put(struct win_engine *e, int fi, const char *key,
 
 	if (k == NULL)
 		k = key_add(e, f, slot, h, key, klen);
+	k->tag = tag < e->ntags ? tag : 0;
 	for (pp = &k->panes; (p = *pp) != NULL && p->idx > idx; pp = &p->next)
 		;
 	if (p != NULL && p->idx == idx)
@@ -571,4 +587,63 @@ void win_engine_clear(struct win_engine *e)
 	}
 	e->wm = INT64_MIN;
 	win_wm_clear(&e->src);
+}
+
+/* ---- partition tags ------------------------------------------------------ */
+
+uint32_t win_engine_tag(struct win_engine *e, const char *topic, size_t tlen,
+                        int32_t partition)
+{
+	struct win_tag *t;
+
+	if (topic == NULL)
+		return 0;
+	for (uint32_t i = 1; i < e->ntags; i++)
+		if (e->tags[i].partition == partition && e->tags[i].tlen == tlen &&
+		    memcmp(e->tags[i].topic, topic, tlen) == 0)
+			return i;
+	if (e->ntags == e->tagcap) {
+		e->tagcap *= 2;
+		e->tags = nw_xreallocarray(e->tags, e->tagcap, sizeof *e->tags);
+	}
+	t = &e->tags[e->ntags];
+	t->topic = nw_xmalloc(tlen + 1);
+	memcpy(t->topic, topic, tlen);
+	t->topic[tlen] = '\0';
+	t->tlen = tlen;
+	t->partition = partition;
+	return e->ntags++;
+}
+
+void win_engine_set_tag(struct win_engine *e, uint32_t tag)
+{
+	e->cur_tag = tag < e->ntags ? tag : 0;
+}
+
+/* The keys of one field whose last event had this tag leave it, with
+ * their panes; the others keep their order (and the sorted prefix stays
+ * sorted). */
+static void field_drop_tag(struct win_engine *e, struct win_field *f,
+                           uint32_t tag)
+{
+	size_t kept = 0, kept_sorted = 0;
+
+	for (size_t i = 0; i < f->nlive; i++) {
+		struct win_key *k = f->live[i];
+		if (k->tag == tag) {
+			key_free_panes(e, k);
+			key_drop(e, f, k);
+			continue;
+		}
+		kept_sorted += i < f->nsorted;
+		f->live[kept++] = k;
+	}
+	f->nlive = kept;
+	f->nsorted = kept_sorted;
+}
+
+void win_engine_drop_tag(struct win_engine *e, uint32_t tag)
+{
+	for (int fi = 0; fi < e->nfields; fi++)
+		field_drop_tag(e, &e->fields[fi], tag);
 }

@@ -55,6 +55,15 @@ struct win_field {
 
 typedef void (*win_emit_fn)(const char *rec, size_t n, void *arg);
 
+/* The input partition a key's events come from (docs/recovery.md,
+ * "Takeover"): tag 0 is the implicit one (no partition lines); the others
+ * are interned (topic, partition) pairs, owned by the engine. */
+struct win_tag {
+	char *topic;               /* NULL: tag 0 */
+	size_t tlen;
+	int32_t partition;
+};
+
 enum win_ev { WIN_EV_OK, WIN_EV_LATE, WIN_EV_KEY_LIMIT };
 
 struct win_engine {
@@ -76,6 +85,9 @@ struct win_engine {
 	struct win_key **tmp;      /* scratch for merging live arrays */
 	size_t tmpcap;
 	struct nw_buf rec;
+	struct win_tag *tags;      /* [0] is the implicit partition */
+	uint32_t ntags, tagcap;
+	uint32_t cur_tag;          /* the tag events get now */
 	win_emit_fn emit;
 	void *emit_arg;
 	/* counters (the stats file shows them) */
@@ -115,12 +127,21 @@ void win_engine_free(struct win_engine *e);
  * pane exists already; clear drops every key and pane and sets the
  * watermark (and the source's partitions) back to their start. */
 typedef void (*win_walk_fn)(void *arg, int field, const char *key,
-                            size_t klen, int64_t pane_idx, uint64_t count,
-                            const void *st);
+                            size_t klen, uint32_t tag, int64_t pane_idx,
+                            uint64_t count, const void *st);
 void  win_engine_walk(const struct win_engine *e, win_walk_fn fn, void *arg);
 void *win_engine_put(struct win_engine *e, int field, const char *key,
-                     size_t klen, int64_t pane_idx, uint64_t count);
+                     size_t klen, uint32_t tag, int64_t pane_idx,
+                     uint64_t count);
 void  win_engine_clear(struct win_engine *e);
+
+/* Partition tags: the tag of (topic, partition) (topic NULL: 0), added
+ * when new; the tag of the events that follow; drop every key whose last
+ * event had this tag (another engine holds that partition's state now). */
+uint32_t win_engine_tag(struct win_engine *e, const char *topic, size_t tlen,
+                        int32_t partition);
+void win_engine_set_tag(struct win_engine *e, uint32_t tag);
+void win_engine_drop_tag(struct win_engine *e, uint32_t tag);
 
 /* Floor division for window arithmetic (timestamps may sit near 0, where
  * window starts go negative). */

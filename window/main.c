@@ -19,6 +19,7 @@
 #include "win_ckpt.h"
 #include "event.h"
 #include "wm_ctl.h"
+#include "route.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -28,7 +29,9 @@
 
 static struct {
 	struct win_parser parser;
-	struct win_engine eng;
+	struct win_engine eng;          /* the main engine */
+	struct win_route route;         /* it, and partitions taken over */
+	int64_t field_size[WIN_MAX_KEYS];   /* --key F@DUR sizes, 0: --size */
 	struct nw_dlq dlq;
 	struct nw_sink *late;
 	bool key_limit_logged, parse_only;
@@ -64,14 +67,14 @@ static enum nw_stage_verdict win_on_ctl(struct nw_stage *st,
 {
 	int rc = 0;
 
-	if (kind == NW_CTL_OTHER && !W.parse_only && win_wm_ctl(&W.eng, line, n))
+	if (kind == NW_CTL_OTHER && !W.parse_only && win_wm_ctl(&W.route, line, n))
 		return NW_STAGE_CONSUMED;
 	if (W.ckpt_dir == NULL)
 		return NW_STAGE_FORWARD;
 	if (kind == NW_CTL_BARRIER)
-		rc = win_ckpt_save(&W.eng, W.ckpt_dir, id);
+		rc = win_ckpt_save(&W.route, W.ckpt_dir, id);
 	else if (kind == NW_CTL_RESTORE)
-		rc = win_ckpt_load(&W.eng, W.ckpt_dir, id);
+		rc = win_ckpt_load(&W.route, W.ckpt_dir, id);
 	if (rc != 0) {
 		nw_stage_stop(st, NW_EXIT_FAIL);
 		return NW_STAGE_CONSUMED;
@@ -95,8 +98,8 @@ static void win_on_line(struct nw_stage *st, char *line, size_t n)
 		W.eng.events++;
 		return;
 	}
-	switch (win_engine_event_keys(&W.eng, ts, W.parser.keys, W.parser.kfirst,
-	                              W.parser.in)) {
+	switch (win_engine_event_keys(W.route.cur, ts, W.parser.keys,
+	                              W.parser.kfirst, W.parser.in)) {
 	case WIN_EV_OK:
 		break;
 	case WIN_EV_LATE:
@@ -119,14 +122,14 @@ static void win_on_line(struct nw_stage *st, char *line, size_t n)
 static void win_on_tick(struct nw_stage *st)
 {
 	if (W.idle_ms)
-		win_engine_advance(&W.eng, win_wm_tick(&W.eng.src));
+		win_route_tick(&W.route);
 }
 
 /* End of input: every window still open fires. */
 static void win_on_end(struct nw_stage *st)
 {
 	if (!W.parse_only)
-		win_engine_finish(&W.eng);
+		win_route_finish(&W.route);
 }
 
 /* The standard counters (lines_in, dead_letters, ctl_lines, …) come from
@@ -170,15 +173,23 @@ int main(int argc, char **argv)
 	if (win_engine_init(&W.eng, &o.cfg, aggs, naggs, win_aggs_layout(aggs, naggs),
 	                    o.keys, W.parser.key_slots, o.nkeys, emit_record, NULL) < 0)
 		nw_usage_error("bad window configuration");
-	for (int i = 0; i < o.nkeys; i++)
-		if (W.parser.kspec[i].size &&
-		    win_engine_field_size(&W.eng, i, W.parser.kspec[i].size) < 0)
+	for (int i = 0; i < o.nkeys; i++) {
+		W.field_size[i] = W.parser.kspec[i].size;
+		if (W.field_size[i] &&
+		    win_engine_field_size(&W.eng, i, W.field_size[i]) < 0)
 			nw_usage_error("--key %s: its size must be at least --slide and "
 			               "differ from --size by a whole number of slides",
 			               o.keys[i]);
+	}
+	win_route_init(&W.route, &W.eng, &o.cfg, aggs, naggs,
+	               win_aggs_layout(aggs, naggs), o.keys, W.parser.key_slots,
+	               o.nkeys, emit_record, NULL);
+	W.route.field_size = W.field_size;
 	W.idle_ms = o.idle_ms;
-	if (o.idle_ms)
+	if (o.idle_ms) {
 		win_wm_set_idle(&W.eng.src, o.idle_ms, nw_mono_ms);
+		win_route_set_idle(&W.route, o.idle_ms, nw_mono_ms);
+	}
 	W.parse_only = o.parse_only;
 	W.parser.skip_missing = o.skip_missing;
 	W.ckpt_dir = nw_ckpt_dir(o.ckpt_dir);
@@ -207,6 +218,7 @@ int main(int argc, char **argv)
 	nw_stats_close();
 	nw_dlq_close(&W.dlq);
 	nw_sink_close(W.late);
+	win_route_free(&W.route);
 	win_engine_free(&W.eng);
 	win_parser_free(&W.parser);
 	for (int i = 0; i < naggs; i++)

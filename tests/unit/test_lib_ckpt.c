@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -359,9 +360,40 @@ TEST(dir_from_flag_or_environment)
 	unsetenv(NW_CKPT_ENV);
 }
 
+/* The part table a stage's payload may end with: found by partition,
+ * opaque bytes back intact, no table read as none, a cut one refused. */
+TEST(part_table_round_trip)
+{
+	struct nw_buf b = { 0 };
+	struct nw_part pt;
+	size_t at, body;
+
+	nw_buf_adds(&b, "stage bytes");
+	at = nw_parts_begin(&b);
+	nw_parts_add(&b, NULL, 0, -1, "implicit", 8);
+	nw_parts_add(&b, "t", 1, 3, "three", 5);
+	nw_parts_add(&b, "t", 1, 0, "", 0);
+	nw_parts_end(&b, at, 3);
+	CHECK_INT(nw_parts_count(b.p, b.len, &body), 3);
+	CHECK_INT(body, 11);
+	CHECK_INT(nw_parts_find(b.p, b.len, "t", 3, &pt), 1);
+	CHECK(pt.len == 5 && memcmp(pt.data, "three", 5) == 0);
+	CHECK_INT(nw_parts_find(b.p, b.len, "t", 0, &pt), 1);
+	CHECK_INT(pt.len, 0);
+	CHECK_INT(nw_parts_find(b.p, b.len, "u", 3, &pt), 0);
+	CHECK_INT(nw_parts_get(b.p, b.len, 0, &pt), 0);
+	CHECK(pt.topic == NULL && pt.partition == -1 && pt.len == 8);
+	CHECK_INT(nw_parts_count("stage bytes", 11, &body), 0);
+	CHECK_INT(body, 11);
+	memset(b.p + b.len - 16, 0xff, 4);           /* a count past the end */
+	CHECK_INT(nw_parts_find(b.p, b.len, "t", 0, &pt), -1);
+	nw_buf_free(&b);
+}
+
 int main(void)
 {
 	nw_log_init("test");
+	RUN(part_table_round_trip);
 	RUN(crc32_known_value);
 	RUN(round_trip_binary_payload);
 	RUN(flipped_byte_falls_back_with_warn);

@@ -5,18 +5,18 @@
 
 #include <stdlib.h>
 
-static int parse(const char *s, struct thr_url *u, char *err)
+static int parse(const char *s, struct nw_redis_url *u, char *err)
 {
-	return thr_url_parse(s, u, err, 200);
+	return nw_redis_url_parse(s, u, err, 200);
 }
 
 TEST(url_tcp_forms)
 {
-	struct thr_url u;
+	struct nw_redis_url u;
 	char err[200];
 
 	CHECK_INT(parse("redis://127.0.0.1", &u, err), 0);
-	CHECK_INT(u.kind, THR_URL_TCP);
+	CHECK_INT(u.kind, NW_REDIS_URL_TCP);
 	CHECK_STR(u.host, "127.0.0.1");
 	CHECK_INT(u.port, 6379);
 	CHECK_INT(u.db, 0);
@@ -42,7 +42,7 @@ TEST(url_tcp_forms)
 
 TEST(url_userinfo)
 {
-	struct thr_url u;
+	struct nw_redis_url u;
 	char err[200];
 
 	CHECK_INT(parse("redis://:s3cret@h:1234/1", &u, err), 0);
@@ -79,11 +79,11 @@ TEST(url_userinfo)
 
 TEST(url_unix_forms)
 {
-	struct thr_url u;
+	struct nw_redis_url u;
 	char err[200];
 
 	CHECK_INT(parse("unix:///run/redis/redis.sock", &u, err), 0);
-	CHECK_INT(u.kind, THR_URL_UNIX);
+	CHECK_INT(u.kind, NW_REDIS_URL_UNIX);
 	CHECK_STR(u.path, "/run/redis/redis.sock");
 	CHECK_INT(u.db, 0);
 
@@ -118,7 +118,7 @@ TEST(url_malformed)
 		"redis://[::1]x", "redis://h#frag", "rediss://h", "redis://h$/",
 		"redis://h:99999999999",
 	};
-	struct thr_url u;
+	struct nw_redis_url u;
 	char err[200];
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -140,7 +140,7 @@ TEST(url_errors_never_show_password)
 		"redis://u:hunter2@[::1", "unix://:hunter2@rel", "redis://:hunter2%@h",
 		"rediss://:hunter2@h",
 	};
-	struct thr_url u;
+	struct nw_redis_url u;
 	char err[200];
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -151,19 +151,19 @@ TEST(url_errors_never_show_password)
 
 TEST(url_redacted)
 {
-	struct thr_url u;
+	struct nw_redis_url u;
 	char err[200], out[400];
 
 	CHECK_INT(parse("redis://bob:hunter2@db.local:6380/2", &u, err), 0);
-	thr_url_redacted(&u, out, sizeof out);
+	nw_redis_url_redacted(&u, out, sizeof out);
 	CHECK_STR(out, "redis://db.local:6380/2");
 	CHECK_INT(parse("redis://:hunter2@[::1]", &u, err), 0);
-	thr_url_redacted(&u, out, sizeof out);
+	nw_redis_url_redacted(&u, out, sizeof out);
 	CHECK_STR(out, "redis://[::1]:6379");
 	CHECK_INT(parse("unix://:hunter2@/tmp/s.sock?db=1", &u, err), 0);
-	thr_url_redacted(&u, out, sizeof out);
+	nw_redis_url_redacted(&u, out, sizeof out);
 	CHECK_STR(out, "unix:///tmp/s.sock?db=1");
-	thr_url_wipe(&u);
+	nw_redis_url_wipe(&u);
 	CHECK_STR(u.password, "");
 	CHECK(!u.has_password);
 }

@@ -8,6 +8,7 @@
 #include "win_ckpt.h"
 #include "ckpt.h"
 #include "wmark.h"
+#include "route.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -244,14 +245,25 @@ static int nrec;
 static void count_rec(const char *rec, size_t n, void *arg) { nrec++; }
 static struct win_agg no_aggs[1];
 
+static const char *const eng_names[] = { "src_ip" };
+static const int eng_slots[] = { 0 };
+static const struct win_cfg eng_cfg = { 1000, 1000, 0, 0, 100 };
+
 static void eng(struct win_engine *e)
 {
-	static const char *const names[] = { "src_ip" };
-	static const int slots[] = { 0 };
-	struct win_cfg c = { 1000, 1000, 0, 0, 100 };
 	nrec = 0;
-	if (win_engine_init(e, &c, no_aggs, 0, 0, names, slots, 1, count_rec, NULL) < 0)
+	if (win_engine_init(e, &eng_cfg, no_aggs, 0, 0, eng_names, eng_slots, 1,
+	                    count_rec, NULL) < 0)
 		abort();
+}
+
+/* The route of a window whose main engine is e (snapshots go through it). */
+static struct win_route rt;
+static struct win_route *route(struct win_engine *e)
+{
+	win_route_init(&rt, e, &eng_cfg, no_aggs, 0, 0, eng_names, eng_slots, 1,
+	               count_rec, NULL);
+	return &rt;
 }
 
 static enum win_ev ev(struct win_engine *e, int64_t ts)
@@ -310,10 +322,10 @@ TEST(snapshot_carries_the_partitions)
 	ev(&e, 2500);
 	win_wm_revoke(&e.src, "topic-b", 7, 1);
 	win_wm_assign(&e.src, "topic-b", 7, 1);
-	CHECK_INT(win_ckpt_save(&e, tmpdir, 1), 0);
+	CHECK_INT(win_ckpt_save(route(&e), tmpdir, 1), 0);
 	win_engine_clear(&e);
 	CHECK_INT(e.src.n, 0);
-	CHECK_INT(win_ckpt_load(&e, tmpdir, 1), 0);
+	CHECK_INT(win_ckpt_load(&rt, tmpdir, 1), 0);
 	CHECK_INT(e.src.n, 3);
 	CHECK_INT(e.src.low, INT64_MIN);             /* topic-b holds it */
 	CHECK_INT(e.src.max_ts, 5000);
@@ -324,27 +336,33 @@ TEST(snapshot_carries_the_partitions)
 	part(&e.src, "topic-a", 3);
 	CHECK_INT(ev(&e, 3000), WIN_EV_OK);          /* not late after restore */
 	CHECK_INT(e.src.low, 3000);
-	CHECK_INT(win_ckpt_load(&e, tmpdir, 0), 0);   /* id 0: empty */
+	CHECK_INT(win_ckpt_load(&rt, tmpdir, 0), 0);   /* id 0: empty */
 	CHECK_INT(e.src.n, 0);
+	win_route_free(&rt);
 	win_engine_free(&e);
 
 	/* a version 1 snapshot (no table): its max_ts is the implicit
-	 * partition's */
+	 * partition's; built from a version 3 one's header, without panes */
 	eng(&e);
 	ev(&e, 7000);
-	CHECK_INT(win_ckpt_save(&e, tmpdir, 2), 0);
+	CHECK_INT(win_ckpt_save(route(&e), tmpdir, 2), 0);
 	CHECK_INT(nw_ckpt_load_id(tmpdir, "window", 2, &data, &len), 1);
-	uint32_t v1 = 1;
+	uint32_t v1 = 1, fplen;
+	uint64_t zero = 0;
 	memcpy(data + 4, &v1, 4);
-	len -= 4 + 1 + 4 + 0 + 4 + 8;                /* the one implicit entry */
+	memcpy(&fplen, data + 8, 4);
+	len = 12 + fplen + 8 + 8;                    /* magic … max_ts, wm */
+	memcpy(data + len, &zero, 8);                /* no panes */
+	len += 8;
 	CHECK_INT(nw_ckpt_write(tmpdir, "window", 3, data, len), 0);
 	free(data);
 	win_engine_clear(&e);
-	CHECK_INT(win_ckpt_load(&e, tmpdir, 3), 0);
+	CHECK_INT(win_ckpt_load(&rt, tmpdir, 3), 0);
 	CHECK_INT(e.src.n, 1);
 	CHECK(e.src.parts[0].topic == NULL);
 	CHECK_INT(e.src.parts[0].max_ts, 7000);
 	CHECK_INT(e.wm, 6999);
+	win_route_free(&rt);
 	win_engine_free(&e);
 	CHECK(t_rm_rf(tmpdir) == 0);
 }

@@ -1,4 +1,4 @@
-/* url.c - the Redis URL parser.
+/* redisurl.c - the Redis URL parser (redisurl.h).
  *
  *   redis://[[user]:password@]host[:port][/db][?db=N]
  *   unix://[[user]:password@]/path/to/redis.sock[?db=N]
@@ -6,7 +6,7 @@
  * A pure function over the string: no I/O, no allocation, fixed-size
  * fields.  Error messages describe the part that is wrong and never quote
  * the user info, so a typo cannot leak a password into a log. */
-#include "thr.h"
+#include "redisurl.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -85,7 +85,7 @@ static int parse_num(const char *s, size_t n, long lo, long hi, int *out)
 }
 
 /* "user:password" → both fields.  A password is required: AUTH needs one. */
-static int parse_userinfo(const char *s, size_t n, struct thr_url *u,
+static int parse_userinfo(const char *s, size_t n, struct nw_redis_url *u,
                           char *err, size_t errlen)
 {
 	const char *colon = memchr(s, ':', n);
@@ -95,11 +95,11 @@ static int parse_userinfo(const char *s, size_t n, struct thr_url *u,
 		               "(write user:password@ or :password@)");
 	if (pct_decode(s, (size_t)(colon - s), u->user, sizeof u->user) < 0)
 		return url_err(err, errlen, "bad user name (percent-encoding or "
-		               "longer than %d bytes)", THR_URL_SECRET_MAX - 1);
+		               "longer than %d bytes)", NW_REDIS_URL_SECRET_MAX - 1);
 	if (pct_decode(colon + 1, n - (size_t)(colon - s) - 1, u->password,
 	               sizeof u->password) < 0)
 		return url_err(err, errlen, "bad password (percent-encoding or "
-		               "longer than %d bytes)", THR_URL_SECRET_MAX - 1);
+		               "longer than %d bytes)", NW_REDIS_URL_SECRET_MAX - 1);
 	if (u->password[0] == '\0')
 		return url_err(err, errlen, "empty password after ':'");
 	u->has_password = true;
@@ -112,7 +112,7 @@ static bool host_char(int c)
 }
 
 /* host[:port] or [ipv6][:port] */
-static int parse_hostport(const char *s, size_t n, struct thr_url *u,
+static int parse_hostport(const char *s, size_t n, struct nw_redis_url *u,
                           char *err, size_t errlen)
 {
 	const char *h = s, *port = NULL;
@@ -147,7 +147,7 @@ static int parse_hostport(const char *s, size_t n, struct thr_url *u,
 		return url_err(err, errlen, "missing host");
 	if (hn >= sizeof u->host)
 		return url_err(err, errlen, "host longer than %d bytes",
-		               THR_URL_HOST_MAX - 1);
+		               NW_REDIS_URL_HOST_MAX - 1);
 	memcpy(u->host, h, hn);
 	u->host[hn] = '\0';
 	if (port && parse_num(port, (size_t)(s + n - port), 1, 65535, &u->port) < 0)
@@ -156,7 +156,7 @@ static int parse_hostport(const char *s, size_t n, struct thr_url *u,
 }
 
 /* "?db=N" (the only parameter). */
-static int parse_query(const char *q, size_t n, struct thr_url *u, bool have_db,
+static int parse_query(const char *q, size_t n, struct nw_redis_url *u, bool have_db,
                        char *err, size_t errlen)
 {
 	if (n < 3 || memcmp(q, "db=", 3) != 0)
@@ -168,7 +168,7 @@ static int parse_query(const char *q, size_t n, struct thr_url *u, bool have_db,
 	return 0;
 }
 
-static int parse_tcp(const char *p, struct thr_url *u, char *err, size_t errlen)
+static int parse_tcp(const char *p, struct nw_redis_url *u, char *err, size_t errlen)
 {
 	/* The password may hold '/', ':', '?' or '@': the host starts after
 	 * the last '@' (nothing after the user info may contain one). */
@@ -200,7 +200,7 @@ static int parse_tcp(const char *p, struct thr_url *u, char *err, size_t errlen)
 	return 0;
 }
 
-static int parse_unix(const char *p, struct thr_url *u, char *err, size_t errlen)
+static int parse_unix(const char *p, struct nw_redis_url *u, char *err, size_t errlen)
 {
 	if (p[0] != '/') {
 		/* user info ends at the first "@/" */
@@ -219,7 +219,7 @@ static int parse_unix(const char *p, struct thr_url *u, char *err, size_t errlen
 		return url_err(err, errlen, "missing unix socket path");
 	if (pn >= sizeof u->path)
 		return url_err(err, errlen, "unix socket path longer than %d bytes",
-		               THR_URL_PATH_MAX - 1);
+		               NW_REDIS_URL_PATH_MAX - 1);
 	memcpy(u->path, p, pn);
 	u->path[pn] = '\0';
 	if (q && parse_query(q + 1, (size_t)(end - q - 1), u, false, err,
@@ -228,7 +228,7 @@ static int parse_unix(const char *p, struct thr_url *u, char *err, size_t errlen
 	return 0;
 }
 
-int thr_url_parse(const char *s, struct thr_url *u, char *err, size_t errlen)
+int nw_redis_url_parse(const char *s, struct nw_redis_url *u, char *err, size_t errlen)
 {
 	memset(u, 0, sizeof *u);
 	u->port = URL_DEFAULT_PORT;
@@ -246,10 +246,10 @@ int thr_url_parse(const char *s, struct thr_url *u, char *err, size_t errlen)
 
 	int rc;
 	if (strncasecmp(s, "redis://", 8) == 0) {
-		u->kind = THR_URL_TCP;
+		u->kind = NW_REDIS_URL_TCP;
 		rc = parse_tcp(s + 8, u, err, errlen);
 	} else if (strncasecmp(s, "unix://", 7) == 0) {
-		u->kind = THR_URL_UNIX;
+		u->kind = NW_REDIS_URL_UNIX;
 		rc = parse_unix(s + 7, u, err, errlen);
 	} else if (strncasecmp(s, "rediss://", 9) == 0) {
 		rc = url_err(err, errlen, "rediss:// (TLS) is not supported");
@@ -258,18 +258,18 @@ int thr_url_parse(const char *s, struct thr_url *u, char *err, size_t errlen)
 		             "unix://");
 	}
 	if (rc < 0)
-		thr_url_wipe(u);
+		nw_redis_url_wipe(u);
 	return rc;
 }
 
-void thr_url_redacted(const struct thr_url *u, char *out, size_t n)
+void nw_redis_url_redacted(const struct nw_redis_url *u, char *out, size_t n)
 {
 	char db[24] = "";
 
 	if (u->db != 0)
-		snprintf(db, sizeof db, "%s%d", u->kind == THR_URL_UNIX ? "?db=" : "/",
+		snprintf(db, sizeof db, "%s%d", u->kind == NW_REDIS_URL_UNIX ? "?db=" : "/",
 		         u->db);
-	if (u->kind == THR_URL_UNIX)
+	if (u->kind == NW_REDIS_URL_UNIX)
 		snprintf(out, n, "unix://%s%s", u->path, db);
 	else if (strchr(u->host, ':'))
 		snprintf(out, n, "redis://[%s]:%d%s", u->host, u->port, db);
@@ -277,14 +277,14 @@ void thr_url_redacted(const struct thr_url *u, char *out, size_t n)
 		snprintf(out, n, "redis://%s:%d%s", u->host, u->port, db);
 }
 
-void thr_url_wipe(struct thr_url *u)
+void nw_redis_url_wipe(struct nw_redis_url *u)
 {
 	explicit_bzero(u->password, sizeof u->password);
 	explicit_bzero(u->user, sizeof u->user);
 	u->has_password = false;
 }
 
-void thr_url_scrub_arg(char *arg)
+void nw_redis_url_scrub_arg(char *arg)
 {
 	char *at = strrchr(arg, '@'), *p = strstr(arg, "://");
 
