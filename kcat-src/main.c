@@ -231,8 +231,7 @@ int main(int argc, char **argv)
 	nw_cli_no_args(argc, argv);
 	if (c.group && !have_offset)
 		c.start = KSRC_START_STORED;   /* committed, else the beginning */
-	if (!c.produce)
-		c.ckpt_dir = nw_ckpt_dir(c.ckpt_dir);
+	c.ckpt_dir = nw_ckpt_dir(c.ckpt_dir);
 	check_flags(&c, have_offset);
 	ksrc_conf_must(c.rd, "bootstrap.servers", c.brokers);
 
