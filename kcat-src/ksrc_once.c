@@ -10,7 +10,8 @@
  *  - restore R: the replay from R will produce again what this chain
  *    produced after barrier R before it died.  The messages of the output
  *    topic from R's positions to the end that carry this chain's tag (a
- *    header, the hash of the checkpoint directory's path) are read back and
+ *    header, the hash of the host name and the checkpoint directory's
+ *    path) are read back and
  *    their payload hashes kept; a replayed line whose hash is there is
  *    dropped once (a multiset: two equal lines are two messages).
  *
@@ -22,6 +23,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ONCE_STAGE  "kcat-src-P"
 #define ONCE_HEADER "nw-chain"
@@ -245,8 +247,9 @@ struct ksrc_once *ksrc_once_open(const char *dir, rd_kafka_t *rk,
                                  rd_kafka_conf_t *cconf)
 {
 	struct ksrc_once *o = nw_xcalloc(1, sizeof *o);
-	char *real = realpath(dir, NULL);
+	char *real = realpath(dir, NULL), host[256] = "";
 	const char *id = real ? real : dir;
+	uint64_t h;
 
 	o->dir = dir;
 	o->rk = rk;
@@ -255,8 +258,12 @@ struct ksrc_once *ksrc_once_open(const char *dir, rd_kafka_t *rk,
 	o->cconf = cconf;
 	ksrc_conf_must(cconf, "enable.partition.eof", "true");
 	ksrc_conf_must(cconf, "enable.auto.commit", "false");
-	snprintf(o->tag, sizeof o->tag, "%016llx",
-	         (unsigned long long)nw_fnv1a(NW_FNV1A_INIT, id, strlen(id)));
+	/* The host and the directory: two chains on two machines may use the
+	 * same path. */
+	gethostname(host, sizeof host - 1);
+	h = nw_fnv1a(NW_FNV1A_INIT, host, strlen(host) + 1);
+	h = nw_fnv1a(h, id, strlen(id));
+	snprintf(o->tag, sizeof o->tag, "%016llx", (unsigned long long)h);
 	free(real);
 	if ((o->np = topic_partitions(rk, rkt)) < 0) {
 		ksrc_once_free(o);
