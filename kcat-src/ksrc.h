@@ -176,6 +176,32 @@ bool ksrc_out_is_detached(void);
  * 0, or -1 on a stop signal or an error (logged). */
 int ksrc_out_reattach(const char *path);
 
+/* ---- the producer's checkpoints (ksrc_once.c, docs/recovery.md) ---- */
+struct ksrc_once;
+/* The producer's side of the barrier protocol for topic (which must
+ * exist): NULL on error (logged).  Borrows rk, rkt, dir and topic; takes
+ * cconf (the read-back consumer's conf). */
+struct ksrc_once *ksrc_once_open(const char *dir, rd_kafka_t *rk,
+                                 rd_kafka_topic_t *rkt, const char *topic,
+                                 rd_kafka_conf_t *cconf);
+void ksrc_once_free(struct ksrc_once *o);
+/* The chain's tag, 16 hex digits: the value of every message's nw-chain
+ * header. */
+const char *ksrc_once_tag(const struct ksrc_once *o);
+/* A delivery report: our messages after the next barrier go after it. */
+void ksrc_once_delivered(struct ksrc_once *o, int32_t partition,
+                         int64_t offset);
+/* Barrier id, everything before it delivered: snapshot, then completed.
+ * 0, or -1 (logged). */
+int ksrc_once_barrier(struct ksrc_once *o, uint64_t id);
+/* Restore line id, everything before it delivered: read back what this
+ * chain produced after barrier id.  0, or -1 (logged). */
+int ksrc_once_restore(struct ksrc_once *o, uint64_t id);
+/* Is line a replay of a message already in the topic?  (Counted, and
+ * true only once per such message.) */
+bool ksrc_once_skip(struct ksrc_once *o, const char *line, size_t n);
+uint64_t ksrc_once_deduplicated(const struct ksrc_once *o);
+
 /* ---- modes ----------------------------------------------------------- */
 int ksrc_consume(struct ksrc_conf *c);   /* returns the exit status */
 int ksrc_produce(struct ksrc_conf *c);

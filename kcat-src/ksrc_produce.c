@@ -1,5 +1,9 @@
 /* ksrc_produce.c - producer mode: one Kafka message per stdin line, keyed
- * by a JSON field so that a topic is partitioned by source. */
+ * by a JSON field so that a topic is partitioned by source (or, at the end
+ * of a repartitioning chain, by destination).  Control lines are the
+ * stream's, not events: they are never produced; with a checkpoint
+ * directory barriers and restore lines go to ksrc_once.c, which makes the
+ * output exactly-once across restarts of the chain. */
 #include "ksrc.h"
 #include "stage.h"
 
@@ -9,8 +13,10 @@
 static struct {
 	uint64_t produced, delivered, failed, unkeyed;
 } pst;
+static uint64_t undeliverable;     /* delivery reports with an error */
 static rd_kafka_t *prod_rk;
 static rd_kafka_topic_t *prod_rkt;
+static struct ksrc_once *prod_once;   /* NULL: no checkpoints */
 
 /* Delivery reports: the only proof a message reached the broker. */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
@@ -18,9 +24,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
 {
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		pst.delivered++;
+		if (prod_once)
+			ksrc_once_delivered(prod_once, m->partition, m->offset);
 		return;
 	}
 	pst.failed++;
+	undeliverable++;
 	if (pst.failed <= 10 || pst.failed % 10000 == 0)
 		LOG_WARN("delivery failed: %s total_failed=%llu",
 		         rd_kafka_err2str(m->err), (unsigned long long)pst.failed);
@@ -32,6 +41,26 @@ static void before_block(void)
 {
 	rd_kafka_poll(prod_rk, 0);
 	nw_stats_tick();
+}
+
+/* One message; with checkpoints it carries the chain's tag in a header so
+ * that a restart can tell its own messages from other producers'. */
+static rd_kafka_resp_err_t produce_one(rd_kafka_topic_t *rkt, const char *line,
+                                       size_t n, const char *key, size_t klen)
+{
+	if (prod_once == NULL)
+		return rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA,
+		                        RD_KAFKA_MSG_F_COPY, (void *)line, n, key,
+		                        klen, NULL) == 0
+		               ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error();
+	return rd_kafka_producev(prod_rk, RD_KAFKA_V_RKT(rkt),
+	                         RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+	                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	                         RD_KAFKA_V_VALUE((void *)line, n),
+	                         RD_KAFKA_V_KEY(key, klen),
+	                         RD_KAFKA_V_HEADER("nw-chain",
+	                                           ksrc_once_tag(prod_once), 16),
+	                         RD_KAFKA_V_END);
 }
 
 /* Hand one line to librdkafka, waiting for queue room when it is full
@@ -49,12 +78,11 @@ static void produce_line(const struct ksrc_conf *c, rd_kafka_topic_t *rkt,
 		pst.unkeyed++;
 	}
 	for (;;) {
-		if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-		                     (void *)line, n, key, klen, NULL) == 0) {
+		rd_kafka_resp_err_t err = produce_one(rkt, line, n, key, klen);
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			pst.produced++;
 			return;
 		}
-		rd_kafka_resp_err_t err = rd_kafka_last_error();
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || nw_sig_stop) {
 			pst.failed++;
 			LOG_WARN("cannot produce line %llu: %s",
@@ -81,21 +109,46 @@ static void drain(void)
 	}
 }
 
-/* One stdin line (a control line too: in Kafka it is a message like any
- * other) becomes one message; delivery reports are served now and then. */
+/* One stdin line becomes one message, unless it is a replayed line that
+ * this chain produced before its restart; delivery reports are served now
+ * and then. */
 static void prod_on_line(struct nw_stage *st, char *line, size_t n)
 {
-	produce_line(st->arg, prod_rkt, line, n);
+	if (prod_once == NULL || !ksrc_once_skip(prod_once, line, n))
+		produce_line(st->arg, prod_rkt, line, n);
 	if ((nw_std.lines_in & 1023) == 0)
 		rd_kafka_poll(prod_rk, 0);
 }
 
+/* Barrier and restore lines (with checkpoints) wait until everything
+ * before them is delivered; a message that could not be delivered fails
+ * the chain, so the replay from the restore point produces it again.
+ * Other control lines (partition markers) are dropped: they are the
+ * upstream's, and a reader of the output topic writes its own. */
 static enum nw_stage_verdict prod_on_ctl(struct nw_stage *st,
                                          enum nw_ctl_kind kind, uint64_t id,
                                          const char *line, size_t n)
 {
-	produce_line(st->arg, prod_rkt, line, n);
-	return NW_STAGE_CONSUMED;            /* nothing goes to stdout */
+	int rc = 0;
+
+	if (prod_once == NULL ||
+	    (kind != NW_CTL_BARRIER && kind != NW_CTL_RESTORE))
+		return NW_STAGE_CONSUMED;        /* nothing goes to stdout */
+	drain();
+	if (ksrc_fatal || undeliverable > 0) {
+		LOG_ERROR("%llu messages not delivered: %s %llu cannot complete",
+		          (unsigned long long)undeliverable,
+		          nw_ctl_kind_name(kind), (unsigned long long)id);
+		nw_stage_stop(st, NW_EXIT_FAIL);
+		return NW_STAGE_CONSUMED;
+	}
+	if (kind == NW_CTL_BARRIER)
+		rc = ksrc_once_barrier(prod_once, id);
+	else
+		rc = ksrc_once_restore(prod_once, id);
+	if (rc != 0)
+		nw_stage_stop(st, NW_EXIT_FAIL);
+	return NW_STAGE_CONSUMED;
 }
 
 static void prod_on_too_long(struct nw_stage *st, const char *head, size_t n)
@@ -119,15 +172,24 @@ int ksrc_produce(struct ksrc_conf *c)
 	char err[512];
 	int status;
 
-	rd_kafka_conf_set_dr_msg_cb(c->rd, on_delivery);
 	ksrc_conf_logging(c->rd);
+	rd_kafka_conf_t *cconf = c->ckpt_dir ? rd_kafka_conf_dup(c->rd) : NULL;
+	rd_kafka_conf_set_dr_msg_cb(c->rd, on_delivery);
 	rd_kafka_conf_t *conf = ksrc_conf_take_rd(c);
 	if ((prod_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err)) == NULL) {
 		rd_kafka_conf_destroy(conf);
+		if (cconf)
+			rd_kafka_conf_destroy(cconf);
 		LOG_ERROR("cannot create producer: %s", err);
 		return NW_EXIT_FAIL;
 	}
 	prod_rkt = rd_kafka_topic_new(prod_rk, c->topics[0], NULL);
+	if (cconf && (prod_once = ksrc_once_open(c->ckpt_dir, prod_rk, prod_rkt,
+	                                         c->topics[0], cconf)) == NULL) {
+		rd_kafka_topic_destroy(prod_rkt);
+		rd_kafka_destroy(prod_rk);
+		return NW_EXIT_FAIL;
+	}
 	nw_stats_u64("produced", &pst.produced);
 	nw_stats_u64("delivered", &pst.delivered);
 	nw_stats_u64("failed", &pst.failed);
@@ -149,11 +211,14 @@ int ksrc_produce(struct ksrc_conf *c)
 		LOG_ERROR("%s", ksrc_fatal_msg);
 		status = NW_EXIT_FAIL;
 	}
-	/* Every line read must have a delivery report saying it arrived. */
-	if (pst.delivered < nw_std.lines_in) {
+	/* Every line read must have a delivery report saying it arrived, but
+	 * control lines and replayed lines produced before a restart. */
+	uint64_t want = nw_std.lines_in - nw_std.ctl_lines -
+	                (prod_once ? ksrc_once_deduplicated(prod_once) : 0);
+	if (pst.delivered < want) {
 		LOG_ERROR("%llu of %llu lines not delivered",
-		          (unsigned long long)(nw_std.lines_in - pst.delivered),
-		          (unsigned long long)nw_std.lines_in);
+		          (unsigned long long)(want - pst.delivered),
+		          (unsigned long long)want);
 		status = NW_EXIT_FAIL;
 	}
 	LOG_INFO("done lines_in=%llu delivered=%llu unkeyed=%llu",
@@ -161,6 +226,8 @@ int ksrc_produce(struct ksrc_conf *c)
 	         (unsigned long long)pst.delivered,
 	         (unsigned long long)pst.unkeyed);
 	nw_stats_close();
+	ksrc_once_free(prod_once);
+	prod_once = NULL;
 	rd_kafka_topic_destroy(prod_rkt);
 	rd_kafka_destroy(prod_rk);
 	return status;

@@ -60,7 +60,9 @@ static const struct nw_flag flags[] = {
 	  "before each run of one partition's messages (nor\n"
 	  "revoke lines); window needs them for a watermark\n"
 	  "per partition" },
-	{ "produce", 'P', NULL, "producer mode: one message per stdin line" },
+	{ "produce", 'P', NULL, "producer mode: one message per stdin line (control\n"
+	  "lines are not produced; with checkpoints, each\n"
+	  "line once across restarts)" },
 	{ "key-field", OPT_KEY, "FIELD", "-P: key each message by this top-level JSON field" },
 	{ "max-line", OPT_MAXLINE, "BYTES", "-P: longest line accepted (default 1048576)" },
 	{ NULL, 0, NULL, NULL },
@@ -72,6 +74,7 @@ static const struct nw_cli cli = {
 "                [-o beginning|end|stored|OFFSET|-N|@TIMESTAMP_MS] [-e] [-c COUNT]\n"
 "                [-X prop=value]... [-F FILE] [--dead-letter FILE] [--stats FILE]\n"
 "       kcat-src -P -b BROKERS -t TOPIC [--key-field FIELD] [-X prop=value]...\n"
+"                [--checkpoint-dir DIR]\n"
 "\n"
 "Consume Kafka topics to stdout, one message payload per line (NDJSON), or\n"
 "with -P produce stdin lines to a topic.\n"
@@ -238,8 +241,7 @@ int main(int argc, char **argv)
 	nw_cli_no_args(argc, argv);
 	if (c.group && !have_offset)
 		c.start = KSRC_START_STORED;   /* committed, else the beginning */
-	if (!c.produce)
-		c.ckpt_dir = nw_ckpt_dir(c.ckpt_dir);
+	c.ckpt_dir = nw_ckpt_dir(c.ckpt_dir);
 	if (c.state_redis == NULL)
 		c.state_redis = getenv("REDIS_URL");
 	check_flags(&c, have_offset);

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Every program answers flags the same way: an unknown long or short flag
 # exits 2 with exactly one stderr line in the one wording, -h/--help exit 0
-# with the usage on stdout, -V/--version exit 0 with the version.
+# with the usage on stdout, -V/--version exit 0 with the version.  The
+# programs are checked concurrently, each in its own directory; their
+# verdicts are printed in order.
 set -o pipefail
 . "$(dirname "$0")/../lib.sh"
 version=$(sed -n 's/^VERSION *:= *//p' "$ROOT/Makefile")
 
-for prog in window detect kcat-src kafka-devbroker gen ckpt throttle notify normalize enrich exporter; do
+# check_prog PROG: the six answers of one program (outputs in $T/PROG/).
+check_prog() {
+	local prog=$1 bad help ver rc want
+	local T=$T/$prog
+	mkdir -p "$T"
 	for bad in --no-such-flag -Z; do
 		"$prog" "$bad" </dev/null >"$T/out" 2>"$T/err"
 		rc=$?
@@ -36,4 +42,13 @@ for prog in window detect kcat-src kafka-devbroker gen ckpt throttle notify norm
 			fail "${prog}_version_$ver" "rc=$rc out=[$(cat "$T/out")] err=[$(cat "$T/err")]"
 		fi
 	done
+}
+
+progs=(window detect kcat-src kafka-devbroker gen ckpt throttle notify normalize enrich exporter)
+pids=()
+for prog in "${progs[@]}"; do
+	check_prog "$prog" >"$T/$prog.verdicts" 2>&1 &
+	pids+=($!)
 done
+for p in "${pids[@]}"; do wait "$p"; done
+for prog in "${progs[@]}"; do cat "$T/$prog.verdicts"; done

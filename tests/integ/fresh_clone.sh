@@ -21,20 +21,23 @@ for f in $(cd "$W" && grep -ohE 'tests/data/[A-Za-z0-9._/-]+[A-Za-z0-9]' README.
 done
 check_eq fresh_clone_docs_name_files_in_tree "" "$missing"
 
-# unit tests that read the corpus, run from the lone copy
+# unit tests that read the corpus and a shell test that does, run from the
+# lone copy side by side (each writes only its own log)
 unset SAMPLES
-n=0
+units=()
 for src in $(cd "$W" && grep -l 'tests/data' tests/unit/*.c); do
-	t=$BUILD/tests/unit/$(basename "$src" .c)
-	n=$((n + 1))
-	if (cd "$W" && "$t") >"$T/u.log" 2>&1 && ! grep -q '^FAIL' "$T/u.log"; then
-		pass "fresh_clone_$(basename "$t")"
+	u=$(basename "$src" .c)
+	units+=("$u")
+	(cd "$W" && "$BUILD/tests/unit/$u"; echo "exit $?") >"$T/$u.log" 2>&1 &
+done
+(cd "$W" && ROOT=$W bash tests/integ/window_golden.sh) >"$T/g.log" 2>&1 &
+wait
+for u in "${units[@]}"; do
+	if grep -qx 'exit 0' "$T/$u.log" && ! grep -q '^FAIL' "$T/$u.log"; then
+		pass "fresh_clone_$u"
 	else
-		fail "fresh_clone_$(basename "$t")" "$(grep '^FAIL\|CHECK' "$T/u.log" | head -n 3 | tr '\n' ' ')"
+		fail "fresh_clone_$u" "$(grep '^FAIL\|CHECK' "$T/$u.log" | head -n 3 | tr '\n' ' ')"
 	fi
 done
-check fresh_clone_found_corpus_unit_tests [ "$n" -gt 0 ]
-
-# a shell test that reads the corpus, run from the lone copy
-(cd "$W" && ROOT=$W bash tests/integ/window_golden.sh) >"$T/g.log" 2>&1
+check fresh_clone_found_corpus_unit_tests [ "${#units[@]}" -gt 0 ]
 check fresh_clone_shell_test_passes sh -c '! grep -q "^FAIL" "$1" && grep -q "^PASS" "$1"' _ "$T/g.log"

@@ -38,6 +38,7 @@ check without_lines_differs test "$(md5sum <"$T/nomark.out")" != "$(md5sum <"$T/
 # ---- revoke: a partition that leaves stops holding the watermark ---------
 ev() { printf '{"timestamp":%s,"src_ip":"%s"}\n' "$1" "$2"; }
 WW=(--time-unit ms --size 1s --slide 1s --out-of-orderness 0)
+mkfifo "$T/close"
 {
 	echo '{"@ctl":{"type":"assign","partitions":[{"topic":"t","partition":0},{"topic":"t","partition":1}]}}'
 	echo '{"@ctl":{"type":"partition","topic":"t","partition":0}}'
@@ -46,9 +47,11 @@ WW=(--time-unit ms --size 1s --slide 1s --out-of-orderness 0)
 	ev 1763712000500 b
 	echo '{"@ctl":{"type":"revoke","partitions":[{"topic":"t","partition":1}]}}'
 	echo '{"@ctl":{"type":"other"}}'
-	sleep 4
+	read -r _ <"$T/close" || true     # the input stays open until the checks
 } | window "${WW[@]}" >"$T/rv.out" 2>/dev/null &
 rv=$!; at_exit "kill $rv"
+close_input() { exec 9<>"$T/close"; exec 9>&-; }   # never blocks
+at_exit close_input
 # p1 (at 500 ms) held the watermark; once it leaves, p0's 5000 ms fires
 # the window ending at 1000 ms while the input is still open
 if wait_for 3 grep -q '"key":"a".*"window_end":1763712001000' "$T/rv.out"; then
@@ -57,6 +60,7 @@ if wait_for 3 grep -q '"key":"a".*"window_end":1763712001000' "$T/rv.out"; then
 else
 	fail revoke_fires_at_once "$(cat "$T/rv.out")"
 fi
+close_input
 wait $rv
 check_eq revoke_other_ctl_passed_on 1 "$(grep -c '"type":"other"' "$T/rv.out")"
 check_eq revoke_partition_lines_consumed 0 "$(grep -c '"type":"\(assign\|partition\|revoke\)"' "$T/rv.out")"

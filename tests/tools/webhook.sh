@@ -21,7 +21,7 @@ start_webhook() {
 	python3 "$WH_PY" --port-file "$pf" --log "$WH_LOG" --steps "${1:-200}" "${@:2}" &
 	WH_PID=$!
 	at_exit "kill $WH_PID"
-	wait_for 10 test -s "$pf" || { echo "FAIL webhook: receiver did not start"; exit 1; }
+	wait_for 30 test -s "$pf" || { echo "FAIL webhook: receiver did not start"; exit 1; }
 	WH_PORT=$(cat "$pf")
 	WH_BASE=http://127.0.0.1:$WH_PORT
 	: >"$WH_LOG"
