@@ -317,7 +317,8 @@ static void det_check_report(void)
 			printf("%-20s baseline of %s: k %g, floor %g, warmup %d, alpha %g, "
 			       "min_dev %g, cold %s\n", "", r->base.value, r->base.k,
 			       r->base.floor, r->base.warmup, r->base.alpha,
-			       r->base.min_dev, r->base.cold_when ? "when" : "quiet");
+			       r->base.min_dev, r->base.cold_when ? "when" :
+			       r->base.cold_spike ? "spike" : "quiet");
 		else if (r->base.kind == BASE_SPIKE)
 			printf("%-20s spike of %s: ratio %g, min %g, ref_min %g\n", "",
 			       r->base.value, r->base.ratio, r->base.min, r->base.ref_min);

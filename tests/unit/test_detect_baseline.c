@@ -257,10 +257,13 @@ TEST(snapshot_restores_the_same_future)
 		snap = json_loads("{\"now\":1,\"keys\":[[\"x\",1]]}", 0, NULL);
 		CHECK_INT(base_load(&b, kind, snap), -1);
 		CHECK_INT(b.n, 0);
-		/* keys of the other kind of rule are refused */
+		/* a baseline's keys are refused by a spike rule (they have no
+		 * ring; a spike's keys look like those of a "cold": "spike"
+		 * baseline, and rules.c checks the rule's kind) */
 		json_decref(snap);
 		snap = base_save(&a);
-		CHECK_INT(base_load(&b, BASE_EWMA + BASE_SPIKE - kind, snap), -1);
+		if (kind == BASE_EWMA)
+			CHECK_INT(base_load(&b, BASE_SPIKE, snap), -1);
 		json_decref(snap);
 		base_free(&a);
 		base_free(&b);
@@ -276,7 +279,7 @@ TEST(spec_errors)
 
 	CHECK_INT(base_spec_json(&s, BASE_EWMA, o, err, sizeof err), -1);
 	CHECK_STR(err, "unknown key \"kk\" (known: value, k, floor, warmup, alpha, "
-	          "min_dev, cold)");
+	          "min_dev, cold, ratio)");
 	json_decref(o);
 	o = json_loads("{\"value\":\"v\",\"alpha\":2}", 0, NULL);
 	CHECK_INT(base_spec_json(&s, BASE_EWMA, o, err, sizeof err), -1);
