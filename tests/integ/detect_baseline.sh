@@ -78,7 +78,7 @@ check_eq baseline_alert_names_normal "" "$(jq -r 'select(.rule == "bytes_baselin
 	select((.baseline > 3000000) or (.threshold < 10000000)) | .alert_id' "$T/alerts")"
 check_eq baseline_keys_in_stats "20 3" "$(jq -r '"\(.rules.bytes_baseline.keys) \(.rules.sources_baseline.keys)"' "$T/stats")"
 
-check_eq check_lists_baselines 7 "$(detect --check | grep -c '^ *baseline of ')"
+check_eq check_lists_baselines 8 "$(detect --check | grep -c '^ *baseline of ')"
 
 # --max-keys: each table holds at most N keys, the least recently seen go.
 detect --max-keys 5 --stats "$T/stats5" <"$T/records" >/dev/null 2>&1
