@@ -271,6 +271,41 @@ TEST(snapshot_restores_the_same_future)
 	}
 }
 
+TEST(cold_spike_busy_from_the_start_or_rising)
+{
+	struct base_spec s = spec(BASE_EWMA,
+		"{\"value\":\"v\",\"warmup\":3,\"cold\":\"spike\"}");
+	struct base_table t, u;
+	struct base_out o;
+	json_t *snap;
+	int fired = 0;
+
+	base_init(&t, 0, 0);
+	base_init(&u, 0, 0);
+	/* "busy" is in the first window read (ends at 60 s): no verdict until
+	 * its previous window lies after 60 s, and a steady value never
+	 * fires; "new" appears at 100 s and rises from 0 at once. */
+	for (int64_t end = 60; end <= 170; end += 10) {
+		fired += step(&t, &s, "busy", end, 3000, &o) == BASE_FIRE;
+		if (end == 100)
+			CHECK_INT(step(&t, &s, "new", end, 2500, &o), BASE_FIRE);
+	}
+	CHECK_INT(fired, 0);
+	/* busy's window ending at 180 looks back at the one ending at 120,
+	 * wholly after the first window: a threefold rise fires */
+	CHECK_INT(step(&t, &s, "busy", 180, 9000, &o), BASE_FIRE);
+	CHECK(o.ref == 3000);
+	/* the first window and who was in it survive a snapshot */
+	snap = base_save(&t);
+	CHECK_INT(base_load(&u, BASE_EWMA, snap), 0);
+	CHECK_INT(step(&u, &s, "busy", 190, 3000, &o), BASE_NO);
+	CHECK_INT(step(&u, &s, "busy", 250, 3000 * 3, &o), BASE_FIRE);
+	json_decref(snap);
+	base_free(&t);
+	base_free(&u);
+	base_spec_free(&s);
+}
+
 TEST(spec_errors)
 {
 	struct base_spec s;
@@ -297,6 +332,7 @@ int main(void)
 	RUN(max_keys_forgets_least_recently_seen);
 	RUN(spike_previous_window_and_min_count);
 	RUN(snapshot_restores_the_same_future);
+	RUN(cold_spike_busy_from_the_start_or_rising);
 	RUN(spec_errors);
 	return t_done();
 }
