@@ -28,6 +28,7 @@ struct base_ent {
 	int64_t *ring_end;                /* spike: the last records' ends */
 	double  *ring_v;                  /* and values, NULL for EWMA */
 	uint32_t ring_i;
+	bool     initial;                 /* in the first window the table read */
 	size_t   klen;
 	char     key[];
 };
@@ -82,7 +83,7 @@ int base_spec_json(struct base_spec *s, int kind, json_t *o, char *err,
                    size_t errlen)
 {
 	static const char *const ewma[] = { "value", "k", "floor", "warmup",
-		"alpha", "min_dev", "cold", NULL };
+		"alpha", "min_dev", "cold", "ratio", NULL };
 	static const char *const spike[] = { "value", "ratio", "min", "ref_min",
 		NULL };
 	json_t *v = json_object_get(o, "value"), *cold;
@@ -117,12 +118,15 @@ int base_spec_json(struct base_spec *s, int kind, json_t *o, char *err,
 	cold = json_object_get(o, "cold");
 	if (cold && !(json_is_string(cold) &&
 	              (strcmp(json_string_value(cold), "quiet") == 0 ||
-	               strcmp(json_string_value(cold), "when") == 0))) {
-		snprintf(err, errlen, "\"cold\" must be \"quiet\" or \"when\"");
+	               strcmp(json_string_value(cold), "when") == 0 ||
+	               strcmp(json_string_value(cold), "spike") == 0))) {
+		snprintf(err, errlen,
+		         "\"cold\" must be \"quiet\", \"when\" or \"spike\"");
 		return -1;
 	}
 	s->cold_when = cold && strcmp(json_string_value(cold), "when") == 0;
-	return 0;
+	s->cold_spike = cold && strcmp(json_string_value(cold), "spike") == 0;
+	return base_num(o, "ratio", 3, 1, 1e12, &s->ratio, err, errlen);
 }
 
 void base_spec_free(struct base_spec *s)
@@ -138,7 +142,7 @@ void base_init(struct base_table *t, uint64_t max_keys, int64_t ttl_ms)
 	memset(t, 0, sizeof *t);
 	t->max_keys = max_keys ? max_keys : BASE_MAX_KEYS;
 	t->ttl_ms = ttl_ms ? ttl_ms : BASE_TTL_MS;
-	t->now = INT64_MIN;
+	t->now = t->first = INT64_MIN;
 	t->nb = 256;
 	t->b = nw_xcalloc(t->nb, sizeof *t->b);
 }
@@ -161,7 +165,7 @@ void base_clear(struct base_table *t)
 	if (t->b)
 		memset(t->b, 0, t->nb * sizeof *t->b);
 	t->n = 0;
-	t->now = INT64_MIN;
+	t->now = t->first = INT64_MIN;
 }
 
 void base_free(struct base_table *t)
@@ -228,8 +232,20 @@ static struct base_ent *base_find(struct base_table *t, const char *key,
 	return NULL;
 }
 
+/* The ring of a key's last records, for the rules that look back one
+ * window (a spike rule, "cold": "spike"); empty ends match no window. */
+static void ent_ring(struct base_ent *e)
+{
+	if (e->ring_v)
+		return;
+	e->ring_end = nw_xmalloc(BASE_RING * sizeof *e->ring_end);
+	e->ring_v = nw_xcalloc(BASE_RING, sizeof *e->ring_v);
+	for (int i = 0; i < BASE_RING; i++)
+		e->ring_end[i] = INT64_MIN;
+}
+
 /* A new key, youngest; the oldest is forgotten when the table is full. */
-static struct base_ent *base_insert(struct base_table *t, int kind,
+static struct base_ent *base_insert(struct base_table *t, bool ring,
                                     const char *key, size_t klen, uint64_t h)
 {
 	struct base_ent *e = nw_xcalloc(1, sizeof *e + klen + 1);
@@ -241,12 +257,8 @@ static struct base_ent *base_insert(struct base_table *t, int kind,
 	e->h = h;
 	e->klen = klen;
 	memcpy(e->key, key, klen);
-	if (kind == BASE_SPIKE) {
-		e->ring_end = nw_xmalloc(BASE_RING * sizeof *e->ring_end);
-		e->ring_v = nw_xcalloc(BASE_RING, sizeof *e->ring_v);
-		for (int i = 0; i < BASE_RING; i++)
-			e->ring_end[i] = INT64_MIN;
-	}
+	if (ring)
+		ent_ring(e);
 	e->next = t->b[base_slot(t, h)];
 	t->b[base_slot(t, h)] = e;
 	list_append(t, e);
@@ -293,11 +305,54 @@ static void ewma_learn(const struct base_spec *s, struct base_ent *e, double x)
 	e->n++;
 }
 
-static int ewma_step(const struct base_spec *s, struct base_ent *e,
-                     int64_t wstart, int64_t wend, double x, bool fresh,
-                     struct base_out *o)
+/* The key's value in the window that ended at wstart; 0 when the key had
+ * no record there (it had no traffic then). */
+static double ring_ref(const struct base_ent *e, int64_t wstart, bool *found)
+{
+	*found = false;
+	for (int i = 0; i < BASE_RING; i++)
+		if (e->ring_end[i] == wstart) {
+			*found = true;
+			return e->ring_v[i];
+		}
+	return 0;
+}
+
+static void ring_push(struct base_ent *e, int64_t wend, double x)
+{
+	e->ring_end[e->ring_i] = wend;
+	e->ring_v[e->ring_i] = x;
+	e->ring_i = (e->ring_i + 1) % BASE_RING;
+}
+
+/* "cold": "spike" before warm-up: fire at ratio times the previous
+ * window.  A key absent from the first window the table read was seen
+ * quiet until it appeared, so its rise counts from 0; a key present in
+ * it was busy before detect looked, so it has a reference only once its
+ * previous window lies wholly after that first window's end (the first
+ * windows hold part of a window's traffic). */
+static int cold_spike_step(const struct base_table *t,
+                           const struct base_spec *s, struct base_ent *e,
+                           int64_t wstart, int64_t wend, double x,
+                           struct base_out *o)
+{
+	bool found, known = !e->initial || wstart - (wend - wstart) >= t->first;
+	double ref = ring_ref(e, wstart, &found);
+
+	ring_push(e, wend, x);
+	if (!known)
+		return BASE_NO;
+	o->ref = ref;
+	o->bound = s->ratio * ref;
+	return x >= s->ratio * ref ? BASE_FIRE : BASE_NO;
+}
+
+static int ewma_step(const struct base_table *t, const struct base_spec *s,
+                     struct base_ent *e, int64_t wstart, int64_t wend,
+                     double x, bool fresh, struct base_out *o)
 {
 	bool warm = e->n >= (uint32_t)s->warmup;
+	double raw = x;
 	int v = BASE_COLD;
 
 	o->ref = e->mean;
@@ -310,6 +365,13 @@ static int ewma_step(const struct base_spec *s, struct base_ent *e,
 		 * moves the baseline, a lasting new level still raises it */
 		if (x > b)
 			x = b;
+	}
+	if (s->cold_spike) {
+		ent_ring(e);                /* absent in an older snapshot */
+		if (warm)
+			ring_push(e, wend, raw);
+		else
+			v = cold_spike_step(t, s, e, wstart, wend, raw, o);
 	}
 	/* A key's first record may hold only part of a window's traffic (it
 	 * appeared inside the window), so the first sample is the first window
@@ -327,23 +389,21 @@ static int spike_step(const struct base_spec *s, struct base_ent *e,
                       int64_t wstart, int64_t wend, double x,
                       struct base_out *o)
 {
+	bool found;
+	double ref = ring_ref(e, wstart, &found), b = s->ratio * ref;
 	int v = BASE_NO;
 
 	o->ref = NAN;
 	o->bound = s->min;
-	for (int i = 0; i < BASE_RING; i++)
-		if (e->ring_end[i] == wstart) {
-			double ref = e->ring_v[i], b = s->ratio * ref;
-			o->ref = ref;
-			o->bound = b > s->min ? b : s->min;
-			/* no traffic before is no reference (ElastAlert's
-			 * alert_on_new_data off): a new key is not a spike */
-			if (ref > 0 && ref >= s->ref_min && x >= b && x >= s->min)
-				v = BASE_FIRE;
-		}
-	e->ring_end[e->ring_i] = wend;
-	e->ring_v[e->ring_i] = x;
-	e->ring_i = (e->ring_i + 1) % BASE_RING;
+	if (found) {
+		o->ref = ref;
+		o->bound = b > s->min ? b : s->min;
+		/* no traffic before is no reference (ElastAlert's
+		 * alert_on_new_data off): a new key is not a spike */
+		if (ref > 0 && ref >= s->ref_min && x >= b && x >= s->min)
+			v = BASE_FIRE;
+	}
+	ring_push(e, wend, x);
 	return v;
 }
 
@@ -363,8 +423,11 @@ int base_step(struct base_table *t, const struct base_spec *s,
 	if (!isfinite(x))
 		return BASE_NO;            /* nothing to learn or compare */
 	base_expire(t, wend);
+	if (t->first == INT64_MIN)
+		t->first = wend;
 	if ((e = base_find(t, key, klen, h)) == NULL) {
-		e = base_insert(t, s->kind, key, klen, h);
+		e = base_insert(t, s->kind == BASE_SPIKE, key, klen, h);
+		e->initial = wend == t->first;
 		fresh = true;
 	} else if (e != t->young) {
 		list_unlink(t, e);
@@ -374,12 +437,14 @@ int base_step(struct base_table *t, const struct base_spec *s,
 		e->seen = wend;
 	if (s->kind == BASE_SPIKE)
 		return spike_step(s, e, wstart, wend, x, o);
-	return ewma_step(s, e, wstart, wend, x, fresh, o);
+	return ewma_step(t, s, e, wstart, wend, x, fresh, o);
 }
 
 /* ---- snapshots ----------------------------------------------------------- */
 
-/* One key: [key, seen, next_at, n, mean, var, ring_i, [[end, v]…]]. */
+/* One key: [key, seen, next_at, n, mean, var, ring_i, [[end, v]…],
+ * initial]; the ring is empty for an EWMA key that looks back at no
+ * window. */
 static json_t *ent_save(const struct base_ent *e)
 {
 	json_t *ring = json_array();
@@ -387,10 +452,10 @@ static json_t *ent_save(const struct base_ent *e)
 	for (int i = 0; e->ring_v && i < BASE_RING; i++)
 		json_array_append_new(ring, json_pack("[I,f]",
 			(json_int_t)e->ring_end[i], e->ring_v[i]));
-	return json_pack("[s%,I,I,I,f,f,I,o]", e->key, e->klen,
+	return json_pack("[s%,I,I,I,f,f,I,o,b]", e->key, e->klen,
 	                 (json_int_t)e->seen, (json_int_t)e->next_at,
 	                 (json_int_t)e->n, e->mean, e->var, (json_int_t)e->ring_i,
-	                 ring);
+	                 ring, e->initial);
 }
 
 json_t *base_save(const struct base_table *t)
@@ -399,7 +464,8 @@ json_t *base_save(const struct base_table *t)
 
 	for (const struct base_ent *e = t->old; e; e = e->younger)
 		json_array_append_new(keys, ent_save(e));
-	return json_pack("{s:I,s:o}", "now", (json_int_t)t->now, "keys", keys);
+	return json_pack("{s:I,s:I,s:o}", "now", (json_int_t)t->now,
+	                 "first", (json_int_t)t->first, "keys", keys);
 }
 
 static int ent_load(struct base_table *t, int kind, json_t *a)
@@ -408,20 +474,27 @@ static int ent_load(struct base_table *t, int kind, json_t *a)
 	size_t klen, i;
 	json_int_t seen, next_at, n, ring_i;
 	double mean, var;
-	json_t *ring, *r;
+	json_t *ring, *r, *initial = json_array_get(a, 8);
 	struct base_ent *e;
+	size_t nring;
 
 	if (json_unpack(a, "[s%,I,I,I,F,F,I,o]", &key, &klen, &seen, &next_at,
 	                &n, &mean, &var, &ring_i, &ring) != 0 ||
 	    !json_is_array(ring) || ring_i < 0 || ring_i >= BASE_RING ||
-	    json_array_size(ring) != (kind == BASE_SPIKE ? BASE_RING : 0) ||
 	    n < 0 || base_find(t, key, klen, base_hash(key, klen)))
 		return -1;
-	e = base_insert(t, kind, key, klen, base_hash(key, klen));
+	/* a spike key has its ring; an EWMA key has one if it looks back */
+	nring = json_array_size(ring);
+	if ((nring != (kind == BASE_SPIKE ? BASE_RING : 0) &&
+	     !(kind == BASE_EWMA && nring == BASE_RING)) ||
+	    (initial && !json_is_boolean(initial)))
+		return -1;
+	e = base_insert(t, nring == BASE_RING, key, klen, base_hash(key, klen));
 	*e = (struct base_ent){ .next = e->next, .older = e->older, .h = e->h,
 		.seen = seen, .next_at = next_at, .n = (uint32_t)n, .mean = mean,
 		.var = var, .ring_end = e->ring_end, .ring_v = e->ring_v,
-		.ring_i = (uint32_t)ring_i, .klen = klen };
+		.ring_i = (uint32_t)ring_i, .initial = json_is_true(initial),
+		.klen = klen };
 	memcpy(e->key, key, klen);
 	json_array_foreach(ring, i, r) {
 		json_int_t end;
@@ -434,14 +507,14 @@ static int ent_load(struct base_table *t, int kind, json_t *a)
 
 int base_load(struct base_table *t, int kind, const json_t *o)
 {
-	json_int_t now;
+	json_int_t now, first = INT64_MIN;
 	json_t *keys, *a;
 	uint64_t forgotten = t->forgotten;
 	size_t i;
 
 	base_clear(t);
-	if (json_unpack((json_t *)o, "{s:I,s:o}", "now", &now, "keys", &keys) != 0 ||
-	    !json_is_array(keys))
+	if (json_unpack((json_t *)o, "{s:I,s?I,s:o}", "now", &now, "first",
+	                &first, "keys", &keys) != 0 || !json_is_array(keys))
 		return -1;
 	json_array_foreach(keys, i, a)
 		if (ent_load(t, kind, a) < 0) {
@@ -450,6 +523,7 @@ int base_load(struct base_table *t, int kind, const json_t *o)
 			return -1;
 		}
 	t->now = now;
+	t->first = first;
 	t->forgotten = forgotten;      /* a counter, not state */
 	return 0;
 }

@@ -14,6 +14,13 @@
  *   previous non-overlapping window (the one that ended when this one
  *   started), firing at `ratio` times it and at least `min`.
  *
+ * An EWMA rule with "cold": "spike" fires during a key's warm-up only on
+ * a spike (ratio times the previous non-overlapping window), where a key
+ * that was absent from the first window the table read counts as quiet
+ * (0) before it appeared, and a key present in that first window has a
+ * reference only once its previous window lies wholly after that first
+ * window's end: a key busy when detect started is presumed busy by nature.
+ *
  * The table is bounded: at most max_keys keys (the least recently seen is
  * forgotten first) and a key not seen for ttl_ms of event time is
  * forgotten.  Event time is the newest window_end the table has read, so
@@ -41,7 +48,8 @@ struct base_spec {
 	double k, floor, alpha, min_dev;
 	int    warmup;
 	bool   cold_when;      /* before warm-up the rule's "when" decides */
-	/* BASE_SPIKE */
+	bool   cold_spike;     /* before warm-up "when" and a spike decide */
+	/* BASE_SPIKE (and "cold": "spike": ratio) */
 	double ratio, min, ref_min;
 };
 
@@ -56,6 +64,7 @@ struct base_table {
 	uint64_t max_keys;
 	int64_t  ttl_ms;
 	int64_t  now;              /* newest window_end read, INT64_MIN: none */
+	int64_t  first;            /* the first window_end read, INT64_MIN: none */
 	struct base_ent **b;       /* hash buckets */
 	size_t   nb;
 	struct base_ent *old, *young;  /* least and most recently seen */

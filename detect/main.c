@@ -313,12 +313,16 @@ static void det_check_report(void)
 		const struct rule *r = &D.rules->v[i];
 		printf("%-20s %-8s %-10s %s\n", r->name, sev[r->severity],
 		       r->key_field ? r->key_field : "*", r->when);
-		if (r->base.kind == BASE_EWMA)
+		if (r->base.kind == BASE_EWMA) {
 			printf("%-20s baseline of %s: k %g, floor %g, warmup %d, alpha %g, "
-			       "min_dev %g, cold %s\n", "", r->base.value, r->base.k,
+			       "min_dev %g, cold %s", "", r->base.value, r->base.k,
 			       r->base.floor, r->base.warmup, r->base.alpha,
-			       r->base.min_dev, r->base.cold_when ? "when" : "quiet");
-		else if (r->base.kind == BASE_SPIKE)
+			       r->base.min_dev, r->base.cold_when ? "when" :
+			       r->base.cold_spike ? "spike" : "quiet");
+			if (r->base.cold_spike)
+				printf(" (ratio %g)", r->base.ratio);
+			putchar('\n');
+		} else if (r->base.kind == BASE_SPIKE)
 			printf("%-20s spike of %s: ratio %g, min %g, ref_min %g\n", "",
 			       r->base.value, r->base.ratio, r->base.min, r->base.ref_min);
 	}

@@ -226,8 +226,9 @@ static int rule_base_defaults(struct rule *r, char *err, size_t errlen)
 		r->metric = nw_xstrdup(r->base.value);
 	if (r->when != NULL)
 		return 0;
-	if (r->base.cold_when) {
-		snprintf(err, errlen, "\"cold\": \"when\" needs a \"when\"");
+	if (r->base.cold_when || r->base.cold_spike) {
+		snprintf(err, errlen, "\"cold\": \"%s\" needs a \"when\"",
+		         r->base.cold_when ? "when" : "spike");
 		return -1;
 	}
 	nw_buf_printf(&b, "%s >= %.17g", r->base.value,
@@ -811,7 +812,7 @@ static void rule_warn_missing(struct rule_set *rs, struct rule *ru, int sym)
 /* The rule's expression on the bound record; a baseline or spike rule
  * also learns from the record and lets the expression fire only when the
  * value is anomalous for its key (or, "cold": "when", while the key is
- * still learning).  hit gets the bound crossed and the reference. */
+ * still learning; "cold": "spike" is a spike then, in base_step).  hit gets the bound crossed and the reference. */
 static int rule_eval(struct rule_set *rs, struct rule *ru, const struct rec *r,
                      struct rule_hit *hit)
 {

@@ -257,15 +257,53 @@ TEST(snapshot_restores_the_same_future)
 		snap = json_loads("{\"now\":1,\"keys\":[[\"x\",1]]}", 0, NULL);
 		CHECK_INT(base_load(&b, kind, snap), -1);
 		CHECK_INT(b.n, 0);
-		/* keys of the other kind of rule are refused */
+		/* a baseline's keys are refused by a spike rule (they have no
+		 * ring; a spike's keys look like those of a "cold": "spike"
+		 * baseline, and rules.c checks the rule's kind) */
 		json_decref(snap);
 		snap = base_save(&a);
-		CHECK_INT(base_load(&b, BASE_EWMA + BASE_SPIKE - kind, snap), -1);
+		if (kind == BASE_EWMA)
+			CHECK_INT(base_load(&b, BASE_SPIKE, snap), -1);
 		json_decref(snap);
 		base_free(&a);
 		base_free(&b);
 		base_spec_free(&s);
 	}
+}
+
+TEST(cold_spike_busy_from_the_start_or_rising)
+{
+	struct base_spec s = spec(BASE_EWMA,
+		"{\"value\":\"v\",\"warmup\":3,\"cold\":\"spike\"}");
+	struct base_table t, u;
+	struct base_out o;
+	json_t *snap;
+	int fired = 0;
+
+	base_init(&t, 0, 0);
+	base_init(&u, 0, 0);
+	/* "busy" is in the first window read (ends at 60 s): no verdict until
+	 * its previous window lies after 60 s, and a steady value never
+	 * fires; "new" appears at 100 s and rises from 0 at once. */
+	for (int64_t end = 60; end <= 170; end += 10) {
+		fired += step(&t, &s, "busy", end, 3000, &o) == BASE_FIRE;
+		if (end == 100)
+			CHECK_INT(step(&t, &s, "new", end, 2500, &o), BASE_FIRE);
+	}
+	CHECK_INT(fired, 0);
+	/* busy's window ending at 180 looks back at the one ending at 120,
+	 * wholly after the first window: a threefold rise fires */
+	CHECK_INT(step(&t, &s, "busy", 180, 9000, &o), BASE_FIRE);
+	CHECK(o.ref == 3000);
+	/* the first window and who was in it survive a snapshot */
+	snap = base_save(&t);
+	CHECK_INT(base_load(&u, BASE_EWMA, snap), 0);
+	CHECK_INT(step(&u, &s, "busy", 190, 3000, &o), BASE_NO);
+	CHECK_INT(step(&u, &s, "busy", 250, 3000 * 3, &o), BASE_FIRE);
+	json_decref(snap);
+	base_free(&t);
+	base_free(&u);
+	base_spec_free(&s);
 }
 
 TEST(spec_errors)
@@ -276,7 +314,7 @@ TEST(spec_errors)
 
 	CHECK_INT(base_spec_json(&s, BASE_EWMA, o, err, sizeof err), -1);
 	CHECK_STR(err, "unknown key \"kk\" (known: value, k, floor, warmup, alpha, "
-	          "min_dev, cold)");
+	          "min_dev, cold, ratio)");
 	json_decref(o);
 	o = json_loads("{\"value\":\"v\",\"alpha\":2}", 0, NULL);
 	CHECK_INT(base_spec_json(&s, BASE_EWMA, o, err, sizeof err), -1);
@@ -294,6 +332,7 @@ int main(void)
 	RUN(max_keys_forgets_least_recently_seen);
 	RUN(spike_previous_window_and_min_count);
 	RUN(snapshot_restores_the_same_future);
+	RUN(cold_spike_busy_from_the_start_or_rising);
 	RUN(spec_errors);
 	return t_done();
 }

@@ -76,13 +76,13 @@ TEST(default_rules)
 	static const char *const names[] = { "data_exfiltration", "port_scan",
 		"flood", "packet_flood", "reset_storm", "latency_spike",
 		"bytes_baseline", "sources_baseline",
-		"listed_destination", "listed_source" };
+		"listed_destination", "listed_source", "slow_scan" };
 
 	CHECK(rs != NULL);
 	if (rs == NULL)
 		return;
-	CHECK_INT(rs->n, 10);
-	for (int i = 0; i < 10 && i < rs->n; i++)
+	CHECK_INT(rs->n, 11);
+	for (int i = 0; i < 11 && i < rs->n; i++)
 		CHECK_STR(rs->v[i].name, names[i]);
 	rule_set_free(rs);
 }
