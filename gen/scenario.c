@@ -21,32 +21,32 @@
  * 70 s lengths leave one whole 60 s window (slide 10 s) inside an episode
  * whatever its alignment. */
 const struct gen_kind_desc gen_kinds[GEN_K_COUNT] = {
-	[GEN_K_BACKGROUND]    = { "background", NULL, 200, 0, 0, 0, false },
+	[GEN_K_BACKGROUND]    = { "background", NULL, 200, 0, 0, 0, false, false },
 	[GEN_K_EXFIL]         = { "data_exfiltration", "src_ip", 0.5, 70000,
-	                          IP4(8, 8, 8, 8), 53, false },
+	                          IP4(8, 8, 8, 8), 53, false, false },
 	[GEN_K_PORT_SCAN]     = { "port_scan", "src_ip", 10, 30000,
-	                          IP4(10, 99, 0, 2), 1, false },
+	                          IP4(10, 99, 0, 2), 1, false, false },
 	[GEN_K_FLOOD]         = { "flood", "dst_ip", 2500, 70000,
-	                          IP4(10, 99, 0, 1), 80, false },
+	                          IP4(10, 99, 0, 1), 80, false, false },
 	[GEN_K_PACKET_FLOOD]  = { "packet_flood", "src_ip", 250, 70000,
-	                          IP4(10, 99, 0, 3), 443, false },
+	                          IP4(10, 99, 0, 3), 443, false, false },
 	[GEN_K_RESET_STORM]   = { "reset_storm", "src_ip", 30, 70000,
-	                          IP4(10, 99, 0, 4), 443, false },
+	                          IP4(10, 99, 0, 4), 443, false, false },
 	[GEN_K_LATENCY_SPIKE] = { "latency_spike", "src_ip", 30, 70000,
-	                          IP4(10, 99, 0, 5), 443, false },
+	                          IP4(10, 99, 0, 5), 443, false, false },
 	/* The log kinds (detect/auth.json's rules; docs/detect.md): slow, as
 	 * attacks on logins are, and long enough to cross their thresholds
 	 * inside one 10-minute window. */
 	[GEN_K_SSH_BRUTE]     = { "ssh_brute_force", "src_ip", 0.2, 300000,
-	                          IP4(10, 99, 0, 22), 22, true },
+	                          IP4(10, 99, 0, 22), 22, true, false },
 	[GEN_K_CRED_STUFF]    = { "credential_stuffing", "src_ip", 0.05, 360000,
-	                          IP4(10, 99, 0, 22), 22, true },
+	                          IP4(10, 99, 0, 22), 22, true, false },
 	[GEN_K_PW_SPRAY]      = { "password_spray", "user", 0.1, 300000,
-	                          IP4(10, 99, 0, 22), 22, true },
+	                          IP4(10, 99, 0, 22), 22, true, false },
 	[GEN_K_FW_SCAN]       = { "firewall_scan", "src_ip", 0.2, 240000,
-	                          IP4(10, 99, 0, 30), 1, true },
+	                          IP4(10, 99, 0, 30), 1, true, false },
 	[GEN_K_TRAVEL]        = { "impossible_travel", "user", 1.0 / 600, 1200000,
-	                          IP4(203, 0, 113, 80), 22, true },
+	                          IP4(203, 0, 113, 80), 22, true, false },
 	/* Benign shapes that fixed thresholds mistake for attacks: a service
 	 * every host uses (for as long as the background runs, unless told),
 	 * and a bulk mover, 80 MB a minute as a nightly backup moves. */

@@ -33,7 +33,7 @@ EOF
 gen --scenario "$T/scenario" --seed 7 --start-time 1763700000 --eps 0 \
 	>"$T/events" 2>"$T/gen.log" || { fail repartition_input "gen failed"; exit 1; }
 nev=$(wc -l <"$T/events")
-window --key dst_ip <"$T/events" 2>/dev/null | detect --rules "$T/rules.json" 2>/dev/null |
+window --key dst_ip <"$T/events" 2>/dev/null | detect --seed-alerts --rules "$T/rules.json" 2>/dev/null |
 	jq -r .alert_id | sort >"$T/expected"
 echo "events=$nev expected alerts=$(wc -l <"$T/expected")"
 check repartition_plain_floods test "$(wc -l <"$T/expected")" -ge 4
@@ -127,7 +127,7 @@ pids=()
 for half in 0,1 2,3; do
 	kcat-src -b "$BS" -t by-dst -p "$half" -o beginning -e 2>>"$T/dst.log" |
 		window "${W[@]}" --stats "$T/w.$half.stats" 2>>"$T/dst.log" |
-		detect --rules "$T/rules.json" >"$T/alerts.$half" 2>>"$T/dst.log" &
+		detect --seed-alerts --rules "$T/rules.json" >"$T/alerts.$half" 2>>"$T/dst.log" &
 	pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p" || fail repartition_dst_chain "exit $?"; done
