@@ -52,7 +52,7 @@ _run_exit() {
 trap _run_exit EXIT
 
 T=$(mktemp -d /tmp/nwtest.XXXXXX)
-at_exit "rm -rf '$T'"
+[ -n "${KEEP_T:-}" ] || at_exit "rm -rf '$T'"   # KEEP_T=1: keep it to look at
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: ${2:-}"; }
