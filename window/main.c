@@ -36,6 +36,9 @@ static struct {
 	struct nw_sink *late;
 	bool key_limit_logged, parse_only;
 	uint64_t unkeyed;               /* events with no key field (skip mode) */
+	/* Counted here, where every engine's events and records pass (the main
+	 * one and those of partitions taken over, route.h), not per engine. */
+	uint64_t events, records, late_n;
 	int64_t idle_ms;
 	const char *ckpt_dir;           /* checkpoints, NULL: off */
 } W;
@@ -43,6 +46,7 @@ static struct {
 static void emit_record(const char *rec, size_t n, void *arg)
 {
 	(void)arg;
+	W.records++;
 	nw_out_line(rec, n);
 }
 
@@ -50,10 +54,10 @@ static void put_late(const char *line, size_t n)
 {
 	if (W.late) {
 		nw_sink_line(W.late, line, n);
-	} else if (W.eng.late <= 10 || W.eng.late % 10000 == 0) {
+	} else if (W.late_n <= 10 || W.late_n % 10000 == 0) {
 		LOG_WARN("late event total=%llu line=%.200s%s",
-		         (unsigned long long)W.eng.late, line,
-		         W.eng.late == 10 ? " (further ones logged once per 10000; use --late FILE)" : "");
+		         (unsigned long long)W.late_n, line,
+		         W.late_n == 10 ? " (further ones logged once per 10000; use --late FILE)" : "");
 	}
 }
 
@@ -95,14 +99,16 @@ static void win_on_line(struct nw_stage *st, char *line, size_t n)
 		return;
 	}
 	if (W.parse_only) {
-		W.eng.events++;
+		W.events++;
 		return;
 	}
 	switch (win_engine_event_keys(W.route.cur, ts, W.parser.keys,
 	                              W.parser.kfirst, W.parser.in)) {
 	case WIN_EV_OK:
+		W.events++;
 		break;
 	case WIN_EV_LATE:
+		W.late_n++;
 		put_late(line, n);
 		break;
 	case WIN_EV_KEY_LIMIT:
@@ -137,9 +143,9 @@ static void win_on_end(struct nw_stage *st)
 static void stats_setup(const struct win_opts *o)
 {
 	nw_stats_init(o->stats_path, 1000);
-	nw_stats_u64("events", &W.eng.events);
-	nw_stats_u64("records", &W.eng.records);
-	nw_stats_u64("late", &W.eng.late);
+	nw_stats_u64("events", &W.events);
+	nw_stats_u64("records", &W.records);
+	nw_stats_u64("late", &W.late_n);
 	nw_stats_u64("refired", &W.eng.refired);
 	nw_stats_u64("key_limit", &W.eng.key_limit);
 	nw_stats_gauge("keys", &W.eng.keys);
@@ -212,8 +218,8 @@ int main(int argc, char **argv)
 
 	LOG_INFO("done lines_in=%llu events=%llu records=%llu late=%llu "
 	         "dead_letters=%llu", (unsigned long long)nw_std.lines_in,
-	         (unsigned long long)W.eng.events,
-	         (unsigned long long)W.eng.records, (unsigned long long)W.eng.late,
+	         (unsigned long long)W.events,
+	         (unsigned long long)W.records, (unsigned long long)W.late_n,
 	         (unsigned long long)nw_std.dead_letters);
 	nw_stats_close();
 	nw_dlq_close(&W.dlq);
