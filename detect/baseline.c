@@ -4,6 +4,7 @@
  * and the snapshots.
  */
 #include "baseline.h"
+#include "dpart.h"
 #include "nw.h"
 
 #include <math.h>
@@ -29,6 +30,7 @@ struct base_ent {
 	double  *ring_v;                  /* and values, NULL for EWMA */
 	uint32_t ring_i;
 	bool     initial;                 /* in the first window the table read */
+	uint32_t part;                    /* partition of its last record */
 	size_t   klen;
 	char     key[];
 };
@@ -435,6 +437,7 @@ int base_step(struct base_table *t, const struct base_spec *s,
 	}
 	if (wend > e->seen || fresh)
 		e->seen = wend;
+	e->part = dpart_current();
 	if (s->kind == BASE_SPIKE)
 		return spike_step(s, e, wstart, wend, x, o);
 	return ewma_step(t, s, e, wstart, wend, x, fresh, o);
@@ -443,64 +446,109 @@ int base_step(struct base_table *t, const struct base_spec *s,
 /* ---- snapshots ----------------------------------------------------------- */
 
 /* One key: [key, seen, next_at, n, mean, var, ring_i, [[end, v]…],
- * initial]; the ring is empty for an EWMA key that looks back at no
- * window. */
+ * initial, part]; the ring is empty for an EWMA key that looks back at no
+ * window, part ([topic, partition]) absent for a key of no partition. */
 static json_t *ent_save(const struct base_ent *e)
 {
-	json_t *ring = json_array();
+	json_t *ring = json_array(), *a, *p = dpart_json(e->part);
 
 	for (int i = 0; e->ring_v && i < BASE_RING; i++)
 		json_array_append_new(ring, json_pack("[I,f]",
 			(json_int_t)e->ring_end[i], e->ring_v[i]));
-	return json_pack("[s%,I,I,I,f,f,I,o,b]", e->key, e->klen,
-	                 (json_int_t)e->seen, (json_int_t)e->next_at,
-	                 (json_int_t)e->n, e->mean, e->var, (json_int_t)e->ring_i,
-	                 ring, e->initial);
+	a = json_pack("[s%,I,I,I,f,f,I,o,b]", e->key, e->klen,
+	              (json_int_t)e->seen, (json_int_t)e->next_at,
+	              (json_int_t)e->n, e->mean, e->var, (json_int_t)e->ring_i,
+	              ring, e->initial);
+	if (p)
+		json_array_append_new(a, p);
+	return a;
 }
 
-json_t *base_save(const struct base_table *t)
+json_t *base_save(const struct base_table *t, uint32_t filter)
 {
 	json_t *keys = json_array();
 
 	for (const struct base_ent *e = t->old; e; e = e->younger)
-		json_array_append_new(keys, ent_save(e));
+		if (filter == DPART_ALL || e->part == filter)
+			json_array_append_new(keys, ent_save(e));
 	return json_pack("{s:I,s:I,s:o}", "now", (json_int_t)t->now,
 	                 "first", (json_int_t)t->first, "keys", keys);
 }
 
-static int ent_load(struct base_table *t, int kind, json_t *a)
+/* One key's array, checked: its fields in *e (key and klen pointing into
+ * a), the ring in *ring; -1 when it is not a key of a rule of that kind. */
+static int ent_parse(int kind, json_t *a, struct base_ent *e, const char **key,
+                     json_t **ring)
 {
-	const char *key;
-	size_t klen, i;
 	json_int_t seen, next_at, n, ring_i;
-	double mean, var;
-	json_t *ring, *r, *initial = json_array_get(a, 8);
-	struct base_ent *e;
-	size_t nring;
+	json_t *initial = json_array_get(a, 8), *r;
+	size_t nring, i;
 
-	if (json_unpack(a, "[s%,I,I,I,F,F,I,o]", &key, &klen, &seen, &next_at,
-	                &n, &mean, &var, &ring_i, &ring) != 0 ||
-	    !json_is_array(ring) || ring_i < 0 || ring_i >= BASE_RING ||
-	    n < 0 || base_find(t, key, klen, base_hash(key, klen)))
+	if (json_unpack(a, "[s%,I,I,I,F,F,I,o]", key, &e->klen, &seen, &next_at,
+	                &n, &e->mean, &e->var, &ring_i, ring) != 0 ||
+	    !json_is_array(*ring) || ring_i < 0 || ring_i >= BASE_RING || n < 0 ||
+	    n > UINT32_MAX)
 		return -1;
 	/* a spike key has its ring; an EWMA key has one if it looks back */
-	nring = json_array_size(ring);
+	nring = json_array_size(*ring);
 	if ((nring != (kind == BASE_SPIKE ? BASE_RING : 0) &&
 	     !(kind == BASE_EWMA && nring == BASE_RING)) ||
 	    (initial && !json_is_boolean(initial)))
 		return -1;
-	e = base_insert(t, nring == BASE_RING, key, klen, base_hash(key, klen));
-	*e = (struct base_ent){ .next = e->next, .older = e->older, .h = e->h,
-		.seen = seen, .next_at = next_at, .n = (uint32_t)n, .mean = mean,
-		.var = var, .ring_end = e->ring_end, .ring_v = e->ring_v,
-		.ring_i = (uint32_t)ring_i, .initial = json_is_true(initial),
-		.klen = klen };
-	memcpy(e->key, key, klen);
+	json_array_foreach(*ring, i, r)
+		if (json_unpack(r, "[I,F]", &(json_int_t){0}, &(double){0}) != 0)
+			return -1;
+	e->seen = seen;
+	e->next_at = next_at;
+	e->n = (uint32_t)n;
+	e->ring_i = (uint32_t)ring_i;
+	e->initial = json_is_true(initial);
+	return 0;
+}
+
+/* Put a parsed key in the table, tagged tag or (0) as the array says;
+ * nothing when the table holds the key already. */
+static void ent_put(struct base_table *t, json_t *a, const struct base_ent *v,
+                    const char *key, json_t *ring, uint32_t tag)
+{
+	uint64_t h = base_hash(key, v->klen);
+	size_t nring = json_array_size(ring), i;
+	struct base_ent *e;
+	json_t *r;
+
+	if (base_find(t, key, v->klen, h))
+		return;
+	e = base_insert(t, nring == BASE_RING, key, v->klen, h);
+	*e = (struct base_ent){ .next = e->next, .older = e->older,
+		.younger = e->younger, .h = e->h, .seen = v->seen,
+		.next_at = v->next_at, .n = v->n, .mean = v->mean, .var = v->var,
+		.ring_end = e->ring_end, .ring_v = e->ring_v, .ring_i = v->ring_i,
+		.initial = v->initial, .klen = v->klen,
+		.part = tag ? tag : dpart_from_json(json_array_get(a, 9)) };
+	memcpy(e->key, key, v->klen);
 	json_array_foreach(ring, i, r) {
 		json_int_t end;
-		if (json_unpack(r, "[I,F]", &end, &e->ring_v[i]) != 0)
-			return -1;
+		json_unpack(r, "[I,F]", &end, &e->ring_v[i]);
 		e->ring_end[i] = end;
+	}
+}
+
+/* Every key of o, checked first: -1 (nothing changed) when one is not a
+ * key of a rule of that kind. */
+static int base_put_all(struct base_table *t, int kind, json_t *keys,
+                        uint32_t tag)
+{
+	struct base_ent v;
+	const char *key;
+	json_t *a, *ring;
+	size_t i;
+
+	json_array_foreach(keys, i, a)
+		if (ent_parse(kind, a, &v, &key, &ring) < 0)
+			return -1;
+	json_array_foreach(keys, i, a) {
+		ent_parse(kind, a, &v, &key, &ring);
+		ent_put(t, a, &v, key, ring, tag);
 	}
 	return 0;
 }
@@ -508,22 +556,42 @@ static int ent_load(struct base_table *t, int kind, json_t *a)
 int base_load(struct base_table *t, int kind, const json_t *o)
 {
 	json_int_t now, first = INT64_MIN;
-	json_t *keys, *a;
+	json_t *keys;
 	uint64_t forgotten = t->forgotten;
-	size_t i;
 
 	base_clear(t);
 	if (json_unpack((json_t *)o, "{s:I,s?I,s:o}", "now", &now, "first",
-	                &first, "keys", &keys) != 0 || !json_is_array(keys))
+	                &first, "keys", &keys) != 0 || !json_is_array(keys) ||
+	    base_put_all(t, kind, keys, 0) < 0) {
+		base_clear(t);
 		return -1;
-	json_array_foreach(keys, i, a)
-		if (ent_load(t, kind, a) < 0) {
-			base_clear(t);
-			t->forgotten = forgotten;
-			return -1;
-		}
+	}
 	t->now = now;
 	t->first = first;
 	t->forgotten = forgotten;      /* a counter, not state */
+	return 0;
+}
+
+int base_adopt(struct base_table *t, int kind, const json_t *o, uint32_t tag)
+{
+	json_int_t now, first = INT64_MIN;
+	json_t *keys;
+	uint64_t forgotten = t->forgotten;
+
+	if (json_unpack((json_t *)o, "{s:I,s?I,s:o}", "now", &now, "first",
+	                &first, "keys", &keys) != 0 || !json_is_array(keys))
+		return -1;
+	for (struct base_ent *e = t->old, *nx; e; e = nx) {
+		nx = e->younger;
+		if (e->part == tag)
+			base_forget(t, e);
+	}
+	t->forgotten = forgotten;      /* replaced, not forgotten */
+	if (base_put_all(t, kind, keys, tag) < 0)
+		return -1;
+	if (now > t->now)
+		t->now = now;
+	if (t->first == INT64_MIN)
+		t->first = first;
 	return 0;
 }

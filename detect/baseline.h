@@ -103,11 +103,17 @@ int base_step(struct base_table *t, const struct base_spec *s,
               int64_t wend, double x, struct base_out *o);
 
 /* Snapshot: {"now":N,"keys":[…]} with keys from least to most recently
- * seen, doubles written so that they read back exactly; and back into a
- * table of a rule of that kind (the table emptied first).  -1 on a
- * malformed snapshot (the table empty). */
-json_t *base_save(const struct base_table *t);
+ * seen, doubles written so that they read back exactly, each key with its
+ * partition (dpart.h; filter DPART_ALL: every key, a tag: that
+ * partition's); and back into a table of a rule of that kind (the table
+ * emptied first).  -1 on a malformed snapshot (the table empty). */
+json_t *base_save(const struct base_table *t, uint32_t filter);
 int     base_load(struct base_table *t, int kind, const json_t *o);
+/* A takeover of partition tag (dpart.h): its keys are replaced by those of
+ * o, base_save's part of it from the chain that died (a key the table
+ * holds under another partition keeps its own); -1 on a malformed o. */
+int     base_adopt(struct base_table *t, int kind, const json_t *o,
+                   uint32_t tag);
 void    base_clear(struct base_table *t);
 
 #endif

@@ -2,7 +2,8 @@
 PROGS += detect
 detect_SRCS := detect/main.c detect/incident.c detect/rules.c detect/expr.c \
                detect/sym.c detect/rec.c detect/defrules.c \
-               detect/hosts.c detect/cfg.c detect/baseline.c
+               detect/hosts.c detect/cfg.c detect/baseline.c \
+               detect/dpart.c detect/snap.c
 detect_MAIN := detect/main.c
 detect_PKGS :=
 

@@ -10,6 +10,7 @@
  * holds only what alerts.
  */
 #include "incident.h"
+#include "dpart.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -27,6 +28,7 @@ struct inc_entry {
 	bool open;
 	uint64_t id;                     /* the opening alert's id */
 	double peak;
+	uint32_t part;                   /* partition of its last match */
 };
 
 /* The three parts, each followed by a 0xff byte (never in UTF-8). */
@@ -73,6 +75,7 @@ static void inc_clear(struct inc_table *t)
 void inc_free(struct inc_table *t)
 {
 	inc_clear(t);
+	free(t->sides);
 	free(t->b);
 	nw_buf_free(&t->out);
 	memset(t, 0, sizeof *t);
@@ -144,15 +147,34 @@ static void resolution(struct inc_table *t, const struct inc_entry *e)
 	nw_buf_free(&msg);
 }
 
-void inc_advance(struct inc_table *t, int64_t end,
+static struct inc_side *inc_side(const struct inc_table *t, uint32_t tag)
+{
+	for (size_t i = 0; i < t->nsides; i++)
+		if (t->sides[i].tag == tag)
+			return &t->sides[i];
+	return NULL;
+}
+
+/* The event time e resolves on: its side's, or detect's. */
+static int64_t inc_now_of(const struct inc_table *t, const struct inc_entry *e)
+{
+	const struct inc_side *sd = t->nsides ? inc_side(t, e->part) : NULL;
+
+	return sd ? sd->now : t->now;
+}
+
+void inc_advance(struct inc_table *t, int64_t end, uint32_t tag,
                  void (*emit)(const char *line, size_t n))
 {
-	if (end <= t->now)
+	struct inc_side *sd = t->nsides ? inc_side(t, tag) : NULL;
+	int64_t *now = sd ? &sd->now : &t->now;
+
+	if (end <= *now)
 		return;              /* time moves once per slide: scan rarely */
-	t->now = end;
+	*now = end;
 	for (size_t i = 0; i < t->nb; i++)
 		for (struct inc_entry **pp = &t->b[i], *e; (e = *pp) != NULL;) {
-			if (t->now - e->last_end < t->keep_ms) {
+			if (inc_now_of(t, e) - e->last_end < t->keep_ms) {
 				pp = &e->next;
 				continue;
 			}
@@ -202,6 +224,7 @@ void inc_match(struct inc_table *t, const struct rule_match *m,
 			.last_end = r->window_end, .peak = m->value };
 		inc_insert(t, e);
 	}
+	e->part = dpart_current();
 	if (r->window_end > e->last_end)
 		e->last_end = r->window_end;
 	if (m->value > e->peak || isnan(e->peak))
@@ -222,69 +245,189 @@ void inc_match(struct inc_table *t, const struct rule_match *m,
 
 /* ---- snapshots: one JSON array of entries ------------------------------- */
 
-void inc_save(const struct inc_table *t, struct nw_buf *b)
+static json_t *entry_json(const struct inc_entry *e)
+{
+	json_t *o = json_pack(
+		"{s:s,s:s,s:s,s:s,s:s*,s:s,s:I,s:I,s:I,s:b,s:I,s:f}",
+		"rule", e->rule, "key_field", e->key_field, "key", e->key,
+		"severity", e->severity, "group", e->group,
+		"metric", e->metric, "first_start", (json_int_t)e->first_start,
+		"first_end", (json_int_t)e->first_end,
+		"last_end", (json_int_t)e->last_end, "open", e->open,
+		"id", (json_int_t)e->id, "peak", isnan(e->peak) ? 0.0 : e->peak);
+	json_t *p = dpart_json(e->part);
+
+	if (p)
+		json_object_set_new(o, "part", p);
+	return o;
+}
+
+/* Line 1: the event time, then with every entry the sides as JSON
+ * [[topic, partition, now]…] (absent in older snapshots); line 2: the
+ * entries. */
+void inc_save(const struct inc_table *t, uint32_t filter, struct nw_buf *b)
 {
 	json_t *a = json_array();
+	const struct inc_side *sd = filter == DPART_ALL ? NULL : inc_side(t, filter);
 	char *s;
 
 	for (size_t i = 0; i < t->nb; i++)
 		for (const struct inc_entry *e = t->b[i]; e; e = e->next)
-			json_array_append_new(a, json_pack(
-				"{s:s,s:s,s:s,s:s,s:s*,s:s,s:I,s:I,s:I,s:b,s:I,s:f}",
-				"rule", e->rule, "key_field", e->key_field, "key", e->key,
-				"severity", e->severity, "group", e->group,
-				"metric", e->metric, "first_start", (json_int_t)e->first_start,
-				"first_end", (json_int_t)e->first_end,
-				"last_end", (json_int_t)e->last_end, "open", e->open,
-				"id", (json_int_t)e->id, "peak", isnan(e->peak) ? 0.0 : e->peak));
+			if (filter == DPART_ALL || e->part == filter)
+				json_array_append_new(a, entry_json(e));
+	nw_buf_printf(b, "%" PRId64, sd ? sd->now : t->now);
+	if (filter == DPART_ALL && t->nsides) {
+		json_t *sides = json_array();
+		for (size_t i = 0; i < t->nsides; i++) {
+			json_t *p = dpart_json(t->sides[i].tag);
+			json_array_append_new(p, json_integer(t->sides[i].now));
+			json_array_append_new(sides, p);
+		}
+		s = json_dumps(sides, JSON_COMPACT);
+		nw_buf_printf(b, " %s", s ? s : "[]");
+		free(s);
+		json_decref(sides);
+	}
 	s = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
-	nw_buf_printf(b, "%" PRId64 "\n%s\n", t->now, s ? s : "[]");
+	nw_buf_printf(b, "\n%s\n", s ? s : "[]");
 	free(s);
 }
 
-int inc_load(struct inc_table *t, const char *text, size_t n)
+static void side_set(struct inc_table *t, uint32_t tag, int64_t now)
 {
-	const char *nl = memchr(text, '\n', n);
-	json_t *a, *o;
-	size_t i;
-	int rc = 0;
+	struct inc_side *sd = inc_side(t, tag);
 
-	inc_clear(t);
-	t->now = INT64_MIN;
-	if (n == 0)
-		return 0;                        /* an empty state */
-	if (nl == NULL || sscanf(text, "%" SCNd64, &t->now) != 1)
-		return -1;
-	if ((a = json_loadb(nl + 1, n - (size_t)(nl + 1 - text), 0, NULL)) == NULL ||
-	    !json_is_array(a)) {
-		json_decref(a);
-		return -1;
+	if (sd == NULL) {
+		t->sides = nw_xreallocarray(t->sides, t->nsides + 1, sizeof *t->sides);
+		sd = &t->sides[t->nsides++];
+		sd->tag = tag;
 	}
+	sd->now = now;
+}
+
+/* The two lines: the event time and the sides (*now, *sides: a new
+ * reference or NULL), and the entries (*a); -1 when they are not that. */
+static int inc_parse(const char *text, size_t n, int64_t *now, json_t **sides,
+                     json_t **a)
+{
+	const char *nl = memchr(text, '\n', n), *sp;
+	json_t *o;
+	size_t i;
+
+	*sides = *a = NULL;
+	if (nl == NULL || sscanf(text, "%" SCNd64, now) != 1)
+		return -1;
+	if ((sp = memchr(text, ' ', (size_t)(nl - text))) != NULL &&
+	    (*sides = json_loadb(sp + 1, (size_t)(nl - sp - 1), 0, NULL)) == NULL)
+		return -1;
+	*a = json_loadb(nl + 1, n - (size_t)(nl + 1 - text), 0, NULL);
+	if (!json_is_array(*a) || (*sides && !json_is_array(*sides)))
+		goto bad;
+	json_array_foreach(*a, i, o)
+		if (json_unpack(o, "{s:s,s:s,s:s,s:s,s?s,s:s,s:I,s:I,s:I,s:b,s:I,s:F}",
+		                "rule", &(const char *){0}, "key_field", &(const char *){0},
+		                "key", &(const char *){0}, "severity", &(const char *){0},
+		                "group", &(const char *){0}, "metric", &(const char *){0},
+		                "first_start", &(json_int_t){0}, "first_end", &(json_int_t){0},
+		                "last_end", &(json_int_t){0}, "open", &(int){0},
+		                "id", &(json_int_t){0}, "peak", &(double){0}) != 0)
+			goto bad;
+	return 0;
+bad:
+	json_decref(*a);
+	json_decref(*sides);
+	*sides = *a = NULL;
+	return -1;
+}
+
+/* Insert the entries of a (checked by inc_parse), skipping keys held;
+ * tagged tag, or (0) with the partition each names. */
+static void inc_put(struct inc_table *t, json_t *a, uint32_t tag)
+{
+	json_t *o;
+	size_t i;
+
 	json_array_foreach(a, i, o) {
 		const char *rule, *kf, *key, *sev, *group = NULL, *metric;
 		json_int_t fs, fe, le, id;
 		int open;
 		double peak;
-		if (json_unpack(o, "{s:s,s:s,s:s,s:s,s?s,s:s,s:I,s:I,s:I,s:b,s:I,s:F}",
-		                "rule", &rule, "key_field", &kf, "key", &key,
-		                "severity", &sev, "group", &group, "metric", &metric,
-		                "first_start", &fs, "first_end", &fe, "last_end", &le,
-		                "open", &open, "id", &id, "peak", &peak) != 0) {
-			rc = -1;
-			break;
-		}
+		json_unpack(o, "{s:s,s:s,s:s,s:s,s?s,s:s,s:I,s:I,s:I,s:b,s:I,s:F}",
+		            "rule", &rule, "key_field", &kf, "key", &key,
+		            "severity", &sev, "group", &group, "metric", &metric,
+		            "first_start", &fs, "first_end", &fe, "last_end", &le,
+		            "open", &open, "id", &id, "peak", &peak);
+		uint64_t h = inc_hash(rule, kf, key, strlen(key));
+		if (inc_find(t, rule, kf, key, strlen(key), h) != NULL)
+			continue;
 		struct inc_entry *e = nw_xcalloc(1, sizeof *e);
-		*e = (struct inc_entry){ .h = inc_hash(rule, kf, key, strlen(key)),
+		*e = (struct inc_entry){ .h = h,
 			.rule = nw_xstrdup(rule), .key_field = nw_xstrdup(kf),
 			.key = nw_xstrdup(key), .severity = nw_xstrdup(sev),
 			.group = group ? nw_xstrdup(group) : NULL,
 			.metric = nw_xstrdup(metric), .first_start = fs, .first_end = fe,
-			.last_end = le, .open = open, .id = (uint64_t)id, .peak = peak };
+			.last_end = le, .open = open, .id = (uint64_t)id, .peak = peak,
+			.part = tag ? tag : dpart_from_json(json_object_get(o, "part")) };
 		inc_insert(t, e);
 	}
+}
+
+int inc_load(struct inc_table *t, const char *text, size_t n)
+{
+	json_t *a, *sides, *sd;
+	int64_t now;
+	size_t i;
+
+	inc_clear(t);
+	t->now = INT64_MIN;
+	t->nsides = 0;
+	if (n == 0)
+		return 0;                        /* an empty state */
+	if (inc_parse(text, n, &now, &sides, &a) != 0)
+		return -1;
+	t->now = now;
+	inc_put(t, a, 0);
+	json_array_foreach(sides, i, sd) {
+		json_int_t sn;
+		uint32_t tag = dpart_from_json(sd);
+		if (tag != 0 && json_unpack(json_array_get(sd, 2), "I", &sn) == 0)
+			side_set(t, tag, sn);
+	}
 	json_decref(a);
-	if (rc != 0)
-		inc_clear(t);
-	return rc;
+	json_decref(sides);
+	return 0;
+}
+
+/* Entries of partition tag leave the table (no resolution: the part that
+ * replaces them says what is open). */
+static void inc_drop_part(struct inc_table *t, uint32_t tag)
+{
+	for (size_t i = 0; i < t->nb; i++)
+		for (struct inc_entry **pp = &t->b[i], *e; (e = *pp) != NULL;) {
+			if (e->part != tag) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			entry_free(e);
+			t->n--;
+		}
+}
+
+int inc_adopt(struct inc_table *t, uint32_t tag, const char *text, size_t n)
+{
+	json_t *a, *sides;
+	int64_t now = INT64_MIN;
+
+	if (n > 0 && inc_parse(text, n, &now, &sides, &a) != 0)
+		return -1;
+	inc_drop_part(t, tag);
+	side_set(t, tag, now);
+	if (n > 0) {
+		inc_put(t, a, tag);
+		json_decref(a);
+		json_decref(sides);
+	}
+	return 0;
 }

@@ -21,9 +21,21 @@
 
 struct inc_entry;
 
+/* A partition taken over from a chain that died (an adopt line): its
+ * records come from a window engine of their own, behind the others in
+ * event time while its backlog is read, so its incidents resolve on its
+ * own records' time, not on detect's. */
+struct inc_side {
+	uint32_t tag;               /* dpart.h */
+	int64_t now;                /* newest window_end of its records */
+};
+
 struct inc_table {
 	int64_t for_ms, keep_ms;
-	int64_t now;                /* newest window_end read, INT64_MIN: none */
+	int64_t now;                /* newest window_end read, INT64_MIN: none
+	                             * (of partitions that are not sides) */
+	struct inc_side *sides;
+	size_t nsides;
 	struct inc_entry **b;       /* hash buckets */
 	size_t nb;
 	uint64_t n;                 /* entries */
@@ -34,9 +46,10 @@ struct inc_table {
 void inc_init(struct inc_table *t, int64_t for_ms, int64_t keep_ms);
 void inc_free(struct inc_table *t);
 
-/* A record with window_end end was read: resolve what ended before it,
- * each resolution through emit.  Call before the record's matches. */
-void inc_advance(struct inc_table *t, int64_t end,
+/* A record with window_end end was read from partition tag (dpart.h):
+ * resolve what ended before it, each resolution through emit.  Call before
+ * the record's matches. */
+void inc_advance(struct inc_table *t, int64_t end, uint32_t tag,
                  void (*emit)(const char *line, size_t n));
 /* Rule m matched; line is its alert.  Emits the alert, with "status":
  * "firing", "incident_id" and "incident_start" added, when it opens an
@@ -46,9 +59,18 @@ void inc_match(struct inc_table *t, const struct rule_match *m,
                const char *line, size_t n,
                void (*emit)(const char *line, size_t n));
 
-/* Snapshot (checkpoint.c style): the open and pending incidents as lines
- * of text, and back.  -1 on a malformed snapshot. */
-void inc_save(const struct inc_table *t, struct nw_buf *b);
+/* Snapshot (checkpoint.c style): the open and pending incidents as two
+ * lines of text, and back.  -1 on a malformed snapshot.  Each entry names
+ * its partition; filter DPART_ALL takes every entry (and the sides), a tag
+ * only that partition's, with that partition's event time: its part for a
+ * takeover. */
+void inc_save(const struct inc_table *t, uint32_t filter, struct nw_buf *b);
 int  inc_load(struct inc_table *t, const char *text, size_t n);
+/* A takeover of partition tag: its entries are replaced by those of text
+ * (inc_save's part of it from the chain that died; a key the table
+ * already holds under another partition keeps its own) and it becomes a
+ * side with the part's event time.  -1 on a malformed text (the table
+ * unchanged). */
+int  inc_adopt(struct inc_table *t, uint32_t tag, const char *text, size_t n);
 
 #endif

@@ -18,9 +18,13 @@
 #include "cli.h"
 #include "stage.h"
 #include "ckpt.h"
+#include "dpart.h"
 #include "incident.h"
 #include "rec.h"
 #include "rules.h"
+#include "snap.h"
+
+#include <jansson.h>
 
 enum { O_SEED = 256 };   /* long-only flags */
 
@@ -168,41 +172,6 @@ static void det_emit_alert(const char *line, size_t n)
 		det_out(line, n);
 }
 
-/* detect's snapshot: the incidents (incident.c's two lines) then one line
- * of what the baseline and spike rules learned. */
-static void det_save(struct nw_buf *b)
-{
-	json_t *o = rule_set_save_state(D.rules);
-	char *s = json_dumps(o, JSON_COMPACT);
-
-	inc_save(&D.inc, b);
-	nw_buf_printf(b, "%s\n", s ? s : "{}");
-	free(s);
-	json_decref(o);
-}
-
-/* Back from a snapshot's text (empty: the state of id 0).  A snapshot of an
- * older detect has no baseline line: those rules start learning. */
-static int det_restore(const char *data, size_t len)
-{
-	const char *nl = memchr(data, '\n', len);
-	size_t n = len;
-	json_t *o = NULL;
-	int rc;
-
-	if (nl && (nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - data))))
-		n = (size_t)(nl + 1 - data);
-	rc = inc_load(&D.inc, data, n);
-	if (n < len && (o = json_loadb(data + n, len - n, 0, NULL)) == NULL)
-		rc = -1;
-	if (o == NULL)
-		o = json_object();
-	if (rule_set_load_state(D.rules, o) < 0)
-		rc = -1;
-	json_decref(o);
-	return rc;
-}
-
 /* Restore line id: detect.ID.snap.  A set without one was completed by a
  * detect that kept no snapshot (a release before incidents were the
  * default and baselines existed: its barrier could not have completed had
@@ -219,12 +188,65 @@ static int det_restore_id(uint64_t id)
 		LOG_WARN("restore: no %s/detect.%llu.snap (taken by a detect "
 		         "without state), starting with none", D.ckpt_dir,
 		         (unsigned long long)id);
-	rc = got == 1 ? det_restore(data, len) : got == 0 ? det_restore("", 0) : -1;
+	rc = det_snap_load(&D.inc, D.rules, got == 1 ? data : "", got == 1 ? len : 0);
+	if (got < 0)
+		rc = -1;
 	if (rc != 0)
 		LOG_ERROR("restore: no usable snapshot %s/detect.%llu.snap",
 		          D.ckpt_dir, (unsigned long long)id);
 	free(data);
 	return rc;
+}
+
+/* An adopt line (window passes it on): the partition's part of detect's
+ * state from the chain that died, in the file it names, replaces what this
+ * detect holds of the partition.  A file that cannot be read or is damaged
+ * leaves the partition with what it has, with a warning: its incidents
+ * then open anew, as in a chain without takeover. */
+#define ADOPT_MAX ((size_t)1 << 31)
+static void det_adopt(void *ctl)
+{
+	const char *topic, *path = json_string_value(json_object_get(ctl, "detect"));
+	size_t tlen, len = 0;
+	int32_t part;
+	char *data, err[256];
+
+	if (path == NULL || !nw_ctl_topic_part(ctl, &topic, &tlen, &part))
+		return;
+	if ((data = nw_read_file(path, ADOPT_MAX, &len, err, sizeof err)) == NULL) {
+		LOG_WARN("adopt: %s", err);
+		return;
+	}
+	if (det_snap_adopt(&D.inc, D.rules, dpart_intern(topic, tlen, part),
+	                   data, len) != 0)
+		LOG_WARN("adopt: %s is damaged: topic=%.*s partition=%d keeps "
+		         "what this detect has of it", path, (int)tlen, topic,
+		         (int)part);
+	else
+		LOG_INFO("adopt: topic=%.*s partition=%d incidents=%llu", (int)tlen,
+		         topic, (int)part, (unsigned long long)D.inc.n);
+	free(data);
+}
+
+/* window's partition and adopt lines (docs/contracts.md §4) end here:
+ * true when line was one (consumed). */
+static bool det_partition_ctl(const char *line, size_t n)
+{
+	json_t *ctl = nw_ctl_parse(line, n);
+	const char *type = json_string_value(json_object_get(ctl, "type")), *topic;
+	size_t tlen;
+	int32_t part;
+	bool ours = true;
+
+	if (type && strcmp(type, "partition") == 0 &&
+	    nw_ctl_topic_part(ctl, &topic, &tlen, &part))
+		dpart_set_current(dpart_intern(topic, tlen, part));
+	else if (type && strcmp(type, "adopt") == 0)
+		det_adopt(ctl);
+	else
+		ours = false;
+	json_decref(ctl);
+	return ours;
 }
 
 /* Barriers snapshot the incidents and the baselines, a restore puts them
@@ -237,11 +259,12 @@ static enum nw_stage_verdict det_on_ctl(struct nw_stage *st,
 	struct nw_buf b = { 0 };
 	int rc = 0;
 
-	(void)line, (void)n;
+	if (kind == NW_CTL_OTHER && det_partition_ctl(line, n))
+		return NW_STAGE_CONSUMED;
 	if (D.ckpt_dir == NULL)
 		return NW_STAGE_FORWARD;
 	if (kind == NW_CTL_BARRIER) {
-		det_save(&b);
+		det_snap_save(&D.inc, D.rules, &b);
 		rc = nw_ckpt_write(D.ckpt_dir, "detect", id, b.p, b.len);
 		nw_buf_free(&b);
 	} else if (kind == NW_CTL_RESTORE) {
@@ -292,7 +315,7 @@ static void det_on_line(struct nw_stage *st, char *line, size_t n)
 	}
 	D.records_in++;
 	if (D.o.incidents)       /* what ended before this window resolves */
-		inc_advance(&D.inc, D.rec.window_end, det_out);
+		inc_advance(&D.inc, D.rec.window_end, dpart_current(), det_out);
 	D.allowed += (uint64_t)rule_set_apply(D.rules, &D.rec, det_emit_alert);
 }
 
@@ -395,6 +418,7 @@ int main(int argc, char **argv)
 	rec_free(&D.rec);
 	rule_set_free(D.rules);
 	inc_free(&D.inc);
+	dpart_free();
 	free(D.o.flag_rules);
 	free(D.o.flag_sets);
 	return rc;

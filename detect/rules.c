@@ -921,7 +921,7 @@ void rule_set_stats(struct nw_buf *b, void *arg)
 
 /* ---- learned state ------------------------------------------------------- */
 
-json_t *rule_set_save_state(const struct rule_set *rs)
+json_t *rule_set_save_state(const struct rule_set *rs, uint32_t filter)
 {
 	json_t *o = json_object();
 
@@ -930,12 +930,27 @@ json_t *rule_set_save_state(const struct rule_set *rs)
 		json_t *t;
 		if (ru->bt == NULL)
 			continue;
-		t = base_save(ru->bt);
+		t = base_save(ru->bt, filter);
 		json_object_set_new(t, "kind", json_integer(ru->base.kind));
 		json_object_set_new(t, "value", json_string(ru->base.value));
 		json_object_set_new(o, ru->name, t);
 	}
 	return o;
+}
+
+/* The learned state of rule r in o, when it was learned by a rule of the
+ * same kind over the same value (else the rule changed across the
+ * savepoint or between the chains, and starts learning). */
+static json_t *state_of(const struct rule *r, const json_t *o)
+{
+	json_t *t = json_object_get(o, r->name);
+
+	if (t == NULL || json_integer_value(json_object_get(t, "kind")) !=
+	    r->base.kind || !json_is_string(json_object_get(t, "value")) ||
+	    strcmp(json_string_value(json_object_get(t, "value")),
+	           r->base.value) != 0)
+		return NULL;
+	return t;
 }
 
 int rule_set_load_state(struct rule_set *rs, const json_t *o)
@@ -946,15 +961,22 @@ int rule_set_load_state(struct rule_set *rs, const json_t *o)
 		json_t *t;
 		if (rs->v[i].bt == NULL)
 			continue;
-		t = rc == 0 ? json_object_get(o, rs->v[i].name) : NULL;
-		/* learned by another kind of rule, or of another value: the
-		 * rule changed across the savepoint and starts learning */
-		if (t == NULL || json_integer_value(json_object_get(t, "kind")) !=
-		    rs->v[i].base.kind || !json_is_string(json_object_get(t, "value")) ||
-		    strcmp(json_string_value(json_object_get(t, "value")),
-		           rs->v[i].base.value) != 0)
+		if ((t = rc == 0 ? state_of(&rs->v[i], o) : NULL) == NULL)
 			base_clear(rs->v[i].bt);
 		else if (base_load(rs->v[i].bt, rs->v[i].base.kind, t) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+int rule_set_adopt_state(struct rule_set *rs, const json_t *o, uint32_t tag)
+{
+	int rc = json_is_object(o) ? 0 : -1;
+
+	for (int i = 0; rc == 0 && i < rs->n; i++) {
+		json_t *t;
+		if (rs->v[i].bt != NULL && (t = state_of(&rs->v[i], o)) != NULL &&
+		    base_adopt(rs->v[i].bt, rs->v[i].base.kind, t, tag) < 0)
 			rc = -1;
 	}
 	return rc;

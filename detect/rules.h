@@ -133,10 +133,14 @@ int  rule_set_apply(struct rule_set *rs, const struct rec *r,
 void rule_set_free(struct rule_set *rs);
 
 /* The baseline and spike rules' learned keys, for detect's snapshot: a
- * JSON object by rule name, and back (rules absent from the snapshot
+ * JSON object by rule name (filter: dpart.h), and back (rules absent from the snapshot
  * start empty, names no rule has are ignored).  -1 on a malformed one. */
-json_t *rule_set_save_state(const struct rule_set *rs);
+json_t *rule_set_save_state(const struct rule_set *rs, uint32_t filter);
 int     rule_set_load_state(struct rule_set *rs, const json_t *o);
+/* A takeover of partition tag: each rule's keys of it replaced by those in
+ * o (rule_set_save_state's part of it from the chain that died). */
+int     rule_set_adopt_state(struct rule_set *rs, const json_t *o,
+                             uint32_t tag);
 
 /* Numbers: integers without decimals; reals shortest round-trip (JSON) or
  * to two decimals (messages). */

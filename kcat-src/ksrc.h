@@ -136,14 +136,19 @@ const char *ksrc_ckpt_dir(const struct ksrc_ckpt *ck);
 
 /* ---- partition state in Redis, for takeover (ksrc_share.c) ----------- */
 struct ksrc_share;
+/* The stages whose snapshots have a part per partition, in the order of
+ * ksrc_share_stage[] (their checkpoint names). */
+enum { KSRC_SHARE_WINDOW, KSRC_SHARE_DETECT, KSRC_SHARE_NSTAGES };
+extern const char *const ksrc_share_stage[KSRC_SHARE_NSTAGES];
 /* One partition's entry: the completed barrier, the next offset after it
- * and window's part of the partition then (malloc'd, NULL: none). */
+ * and each stage's part of the partition then (malloc'd, NULL: none). */
 struct ksrc_entry {
 	uint64_t barrier;
 	int64_t next;
-	char *state;
-	size_t len;
+	char *state[KSRC_SHARE_NSTAGES];
+	size_t len[KSRC_SHARE_NSTAGES];
 };
+void ksrc_entry_free(struct ksrc_entry *en);
 /* NULL when url is NULL, empty or "off", or without a group; a bad URL
  * exits 2. */
 struct ksrc_share *ksrc_share_open(const char *url, const char *group);
@@ -157,8 +162,9 @@ int ksrc_share_get(struct ksrc_share *s, const char *topic, int32_t partition,
 /* Publish, fenced by our generation: 0 written, 1 refused (another
  * member owns it now), -1 Redis away. */
 int ksrc_share_put(struct ksrc_share *s, const char *topic, int32_t partition,
-                   uint64_t barrier, int64_t next, const void *state,
-                   size_t len);
+                   uint64_t barrier, int64_t next,
+                   const void *const state[KSRC_SHARE_NSTAGES],
+                   const size_t len[KSRC_SHARE_NSTAGES]);
 
 /* ---- rewind in place (ksrc_rewind.c, docs/recovery.md) -------------- */
 /* Set by SIGUSR1: the supervisor asks for a rewind to the restore point

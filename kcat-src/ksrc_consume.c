@@ -225,25 +225,25 @@ static void mark_list(struct ksrc *k, const char *type,
 
 /* ---- takeover (ksrc_share.c) ------------------------------------------- */
 
-/* Write window's part to DIR/adopt.<partition>.<topic> (temporary file,
- * rename); the path, or NULL when it could not be written (logged). */
-static char *adopt_file(struct ksrc *k, const char *topic, int32_t p,
-                        const struct ksrc_entry *en)
+/* Write a stage's part to DIR/adopt-<stage>.<partition>.<topic>
+ * (temporary file, rename); the path, or NULL when it could not be
+ * written (logged). */
+static char *adopt_file(struct ksrc *k, const char *stage, const char *topic,
+                        int32_t p, const char *data, size_t len)
 {
 	const char *dir = ksrc_ckpt_dir(k->ck);
 	char *path = NULL, *tmp = NULL;
 	FILE *f;
 
-	if (asprintf(&path, "%s/adopt.%d.%s", dir, (int)p, topic) < 0 ||
-	    asprintf(&tmp, "%s/.adopt.%d.%s.tmp", dir, (int)p, topic) < 0)
+	if (asprintf(&path, "%s/adopt-%s.%d.%s", dir, stage, (int)p, topic) < 0 ||
+	    asprintf(&tmp, "%s/.adopt-%s.%d.%s.tmp", dir, stage, (int)p, topic) < 0)
 		nw_oom(0);
-	bool ok = (f = fopen(tmp, "w")) != NULL &&
-	          fwrite(en->state, 1, en->len, f) == en->len;
+	bool ok = (f = fopen(tmp, "w")) != NULL && fwrite(data, 1, len, f) == len;
 	if (f != NULL && fclose(f) != 0)
 		ok = false;
 	if (!ok || rename(tmp, path) != 0) {
-		LOG_WARN("cannot write %s: %s: the partition starts with empty state",
-		         path, strerror(errno));
+		LOG_WARN("cannot write %s: %s: the partition starts with empty %s "
+		         "state", path, strerror(errno), stage);
 		free(path);
 		path = NULL;
 	}
@@ -252,31 +252,38 @@ static char *adopt_file(struct ksrc *k, const char *topic, int32_t p,
 }
 
 /* The partition's published entry: its next offset (-1: none, or Redis
- * away), and an adopt line waiting in k->adopt. */
+ * away), and an adopt line waiting in k->adopt, naming the file of
+ * window's part ("state") and of detect's ("detect"). */
 static int64_t adopt_entry(struct ksrc *k, const char *topic, int32_t p)
 {
+	static const char *const member[KSRC_SHARE_NSTAGES] = { "state", "detect" };
 	struct ksrc_entry en;
-	char *path = NULL;
+	int64_t next;
 
 	if (ksrc_share_get(k->sh, topic, p, &en) != 1)
 		return -1;
-	if (en.len > 0)
-		path = adopt_file(k, topic, p, &en);
 	nw_buf_adds(&k->adopt, "{\"@ctl\":{\"type\":\"adopt\",");
 	mark_add_part(&k->adopt, topic, p);
 	nw_buf_printf(&k->adopt, ",\"barrier\":%llu,\"next\":%lld",
 	              (unsigned long long)en.barrier, (long long)en.next);
-	if (path) {
-		nw_buf_adds(&k->adopt, ",\"state\":");
+	for (int i = 0; i < KSRC_SHARE_NSTAGES; i++) {
+		char *path = en.len[i] == 0 ? NULL :
+		             adopt_file(k, ksrc_share_stage[i], topic, p, en.state[i],
+		                        en.len[i]);
+		if (path == NULL)
+			continue;
+		nw_buf_printf(&k->adopt, ",\"%s\":", member[i]);
 		nw_buf_add_jstr(&k->adopt, path, strlen(path));
+		free(path);
 	}
 	nw_buf_adds(&k->adopt, "}}\n");
-	LOG_INFO("taking over topic=%s partition=%d offset=%lld state_bytes=%zu "
-	         "(barrier %llu of its last owner)", topic, (int)p,
-	         (long long)en.next, en.len, (unsigned long long)en.barrier);
-	free(path);
-	free(en.state);
-	return en.next;
+	LOG_INFO("taking over topic=%s partition=%d offset=%lld window_bytes=%zu "
+	         "detect_bytes=%zu (barrier %llu of its last owner)", topic, (int)p,
+	         (long long)en.next, en.len[KSRC_SHARE_WINDOW],
+	         en.len[KSRC_SHARE_DETECT], (unsigned long long)en.barrier);
+	next = en.next;
+	ksrc_entry_free(&en);
+	return next;
 }
 
 /* The adopt lines, each before any message of its partition. */
@@ -293,29 +300,39 @@ static void adopt_flush(struct ksrc *k)
 }
 
 /* A completed barrier: publish, for every partition it names that we
- * still own, its next offset and window's part of it then. */
+ * still own, its next offset and window's and detect's parts of it then
+ * (a stage without a snapshot, or without parts, publishes none). */
 static void share_publish(struct ksrc *k, const rd_kafka_topic_partition_list_t *l)
 {
 	uint64_t id = ksrc_ckpt_done_id(k->ck);
-	char *data = NULL;
-	size_t len = 0;
+	char *data[KSRC_SHARE_NSTAGES] = { NULL };
+	size_t len[KSRC_SHARE_NSTAGES] = { 0 };
 	struct nw_part pt;
 
-	if (nw_ckpt_load_id(ksrc_ckpt_dir(k->ck), "window", id, &data, &len) != 1)
-		data = NULL;
+	for (int s = 0; s < KSRC_SHARE_NSTAGES; s++)
+		if (nw_ckpt_load_id(ksrc_ckpt_dir(k->ck), ksrc_share_stage[s], id,
+		                    &data[s], &len[s]) != 1)
+			data[s] = NULL;
 	for (int i = 0; i < l->cnt; i++) {
 		const rd_kafka_topic_partition_t *e = &l->elems[i];
+		const void *part[KSRC_SHARE_NSTAGES];
+		size_t plen[KSRC_SHARE_NSTAGES];
 		int ti = topic_index(k, e->topic);
 		if (ti < 0 || e->partition >= k->t[ti].np ||
 		    !k->t[ti].p[e->partition].assigned)
 			continue;
-		if (data == NULL ||
-		    nw_parts_find(data, len, e->topic, e->partition, &pt) != 1)
-			pt.data = NULL, pt.len = 0;
-		ksrc_share_put(k->sh, e->topic, e->partition, id, e->offset,
-		               pt.data, pt.len);
+		for (int s = 0; s < KSRC_SHARE_NSTAGES; s++) {
+			bool found = data[s] != NULL &&
+			             nw_parts_find(data[s], len[s], e->topic,
+			                           e->partition, &pt) == 1;
+			part[s] = found ? pt.data : NULL;
+			plen[s] = found ? pt.len : 0;
+		}
+		ksrc_share_put(k->sh, e->topic, e->partition, id, e->offset, part,
+		               plen);
 	}
-	free(data);
+	for (int s = 0; s < KSRC_SHARE_NSTAGES; s++)
+		free(data[s]);
 }
 
 /* ---- checkpoints (ksrc_ckpt.c) ---------------------------------------- */

@@ -6,20 +6,21 @@
  *
  *   nw:part:{G}:{T}:{P}:gen   the owner generation, INCR'd by every
  *                             member the partition is assigned to
- *   nw:part:{G}:{T}:{P}       hash: gen, barrier, next, state
+ *   nw:part:{G}:{T}:{P}       hash: gen, barrier, next, state, detect
  *
  * A member writes the hash only while the generation is still its own (a
  * Lua script checks and writes in one step), so a chain that lost the
  * partition, however late its write, cannot overwrite the new owner's
- * entry.  "state" is window's part of the partition at that barrier
- * (lib/ckpt.h's part table), opaque here.
+ * entry.  "state" is window's part of the partition at that barrier and
+ * "detect" detect's (lib/ckpt.h's part table), opaque here.
  *
  * Redis being away costs the takeover, never the chain: every call gives
  * up after a short timeout, logs at WARN (once per outage) and the caller
  * goes on as without Redis.
  *
  * Ownership: the share owns its connection, its copy of the URL and its
- * generation table; ksrc_share_get hands back a malloc'd state.
+ * generation table; ksrc_share_get hands back malloc'd parts
+ * (ksrc_entry_free).
  */
 #include "ksrc.h"
 #include "redisurl.h"
@@ -47,11 +48,22 @@ struct ksrc_share {
 	struct nw_buf key;
 };
 
+/* The hash field of each stage's part. */
+static const char *const share_field[KSRC_SHARE_NSTAGES] = { "state", "detect" };
+const char *const ksrc_share_stage[KSRC_SHARE_NSTAGES] = { "window", "detect" };
+
 static const char PUT_LUA[] =
 	"if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end "
 	"redis.call('HSET', KEYS[1], 'gen', ARGV[1], 'barrier', ARGV[2], "
-	"'next', ARGV[3], 'state', ARGV[4]) "
+	"'next', ARGV[3], 'state', ARGV[4], 'detect', ARGV[5]) "
 	"return 1";
+
+void ksrc_entry_free(struct ksrc_entry *en)
+{
+	for (int i = 0; i < KSRC_SHARE_NSTAGES; i++)
+		free(en->state[i]);
+	memset(en, 0, sizeof *en);
+}
 
 struct ksrc_share *ksrc_share_open(const char *url, const char *group)
 {
@@ -204,7 +216,9 @@ int ksrc_share_claim(struct ksrc_share *s, const char *topic, int32_t partition)
 int ksrc_share_get(struct ksrc_share *s, const char *topic, int32_t partition,
                    struct ksrc_entry *out)
 {
-	const char *argv[5] = { "HMGET", NULL, "barrier", "next", "state" };
+	const char *argv[3 + 2 + KSRC_SHARE_NSTAGES] = { "HMGET", NULL, "barrier",
+	                                                "next" };
+	const int argc = 4 + KSRC_SHARE_NSTAGES;
 	redisReply *r;
 	int rc = 0;
 
@@ -212,16 +226,21 @@ int ksrc_share_get(struct ksrc_share *s, const char *topic, int32_t partition,
 	if (!share_up(s))
 		return -1;
 	argv[1] = share_key(s, topic, partition, "");
-	if ((r = share_cmd(s, 5, argv, NULL)) == NULL)
+	for (int i = 0; i < KSRC_SHARE_NSTAGES; i++)
+		argv[4 + i] = share_field[i];
+	if ((r = share_cmd(s, argc, argv, NULL)) == NULL)
 		return -1;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == (size_t)argc - 2 &&
 	    r->element[0]->type == REDIS_REPLY_STRING &&
 	    r->element[1]->type == REDIS_REPLY_STRING) {
 		out->barrier = strtoull(r->element[0]->str, NULL, 10);
 		out->next = strtoll(r->element[1]->str, NULL, 10);
-		if (r->element[2]->type == REDIS_REPLY_STRING && r->element[2]->len) {
-			out->len = r->element[2]->len;
-			out->state = nw_xmemdup(r->element[2]->str, out->len);
+		for (int i = 0; i < KSRC_SHARE_NSTAGES; i++) {
+			const redisReply *e = r->element[2 + i];
+			if (e->type == REDIS_REPLY_STRING && e->len) {
+				out->len[i] = e->len;
+				out->state[i] = nw_xmemdup(e->str, e->len);
+			}
 		}
 		rc = out->next >= 0 ? 1 : 0;
 	}
@@ -230,13 +249,15 @@ int ksrc_share_get(struct ksrc_share *s, const char *topic, int32_t partition,
 }
 
 int ksrc_share_put(struct ksrc_share *s, const char *topic, int32_t partition,
-                   uint64_t barrier, int64_t next, const void *state,
-                   size_t len)
+                   uint64_t barrier, int64_t next,
+                   const void *const state[KSRC_SHARE_NSTAGES],
+                   const size_t len[KSRC_SHARE_NSTAGES])
 {
 	struct share_gen *g = gen_slot(s, topic, partition);
 	char gen[24], bar[24], nxt[24];
-	const char *argv[9];
-	size_t lens[9];
+	enum { ARGC = 8 + KSRC_SHARE_NSTAGES };
+	const char *argv[ARGC];
+	size_t lens[ARGC];
 	char *k1, *k2;
 	redisReply *r;
 	int rc;
@@ -248,13 +269,13 @@ int ksrc_share_put(struct ksrc_share *s, const char *topic, int32_t partition,
 	snprintf(gen, sizeof gen, "%lld", g->gen);
 	snprintf(bar, sizeof bar, "%llu", (unsigned long long)barrier);
 	snprintf(nxt, sizeof nxt, "%lld", (long long)next);
-	const char *v[9] = { "EVAL", PUT_LUA, "2", k1, k2, gen, bar, nxt,
-	                     len ? state : "" };
-	for (int i = 0; i < 9; i++) {
-		argv[i] = v[i];
-		lens[i] = i == 8 ? len : strlen(v[i]);
+	const char *v[8] = { "EVAL", PUT_LUA, "2", k1, k2, gen, bar, nxt };
+	for (int i = 0; i < ARGC; i++) {
+		bool part = i >= 8;
+		argv[i] = part ? (len[i - 8] ? state[i - 8] : "") : v[i];
+		lens[i] = part ? len[i - 8] : strlen(v[i]);
 	}
-	r = share_cmd(s, 9, argv, lens);
+	r = share_cmd(s, ARGC, argv, lens);
 	free(k1);
 	free(k2);
 	if (r == NULL)

@@ -57,3 +57,20 @@ void *nw_ctl_parse(const char *line, size_t n)
 		free(scratch);
 	return root;
 }
+
+/* {"topic":T,"partition":N} of a partition line or of a member of an
+ * assign or revoke list: kcat-src's lines, and window's to detect. */
+bool nw_ctl_topic_part(const void *obj, const char **topic, size_t *tlen,
+                       int32_t *part)
+{
+	json_t *o = (json_t *)obj;
+	json_t *t = json_object_get(o, "topic"), *p = json_object_get(o, "partition");
+
+	if (!json_is_string(t) || !json_is_integer(p) ||
+	    json_integer_value(p) < 0 || json_integer_value(p) > INT32_MAX)
+		return false;
+	*topic = json_string_value(t);
+	*tlen = json_string_length(t);
+	*part = (int32_t)json_integer_value(p);
+	return true;
+}

@@ -224,6 +224,11 @@ bool nw_ctl_maybe(const char *line, size_t n);
  * when the line is an object whose only key is "@ctl", else NULL.  Declared
  * with void * to keep jansson out of this header. */
 void *nw_ctl_parse(const char *line, size_t n);
+/* The "topic" (a string) and "partition" (an integer 0..INT32_MAX) members
+ * of a parsed control line or of one of its list members; false when o has
+ * not both (docs/contracts.md §4). */
+bool nw_ctl_topic_part(const void *o, const char **topic, size_t *tlen,
+                       int32_t *part);
 
 /* ---- signals ----------------------------------------------------------- */
 extern volatile sig_atomic_t nw_sig_stop;   /* SIGTERM or SIGINT seen */

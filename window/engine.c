@@ -300,7 +300,7 @@ static void emit_window(struct win_engine *e, const struct win_field *f,
 	nw_buf_addc(b, '}');
 	win_aggs_release(e->aggs, e->naggs, e->acc);
 	e->records++;
-	e->emit(b->p, b->len, e->emit_arg);
+	e->emit(b->p, b->len, &e->tags[k->tag], e->emit_arg);
 }
 
 /* Fire window end for every key field; free panes (and keys) no window

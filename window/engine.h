@@ -53,7 +53,11 @@ struct win_field {
 	size_t nlive, nsorted, livecap;
 };
 
-typedef void (*win_emit_fn)(const char *rec, size_t n, void *arg);
+/* A record, with the partition of its key's last event (tag->topic NULL:
+ * the implicit partition, no partition lines). */
+struct win_tag;
+typedef void (*win_emit_fn)(const char *rec, size_t n,
+                            const struct win_tag *tag, void *arg);
 
 /* The input partition a key's events come from (docs/recovery.md,
  * "Takeover"): tag 0 is the implicit one (no partition lines); the others

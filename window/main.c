@@ -41,11 +41,35 @@ static struct {
 	uint64_t events, records, late_n;
 	int64_t idle_ms;
 	const char *ckpt_dir;           /* checkpoints, NULL: off */
+	/* the partition last announced before a record (emit_record) */
+	bool announced;
+	struct nw_buf ann_topic, ann_line;
+	int32_t ann_partition;
 } W;
 
-static void emit_record(const char *rec, size_t n, void *arg)
+/* A record; before it, when its key's partition is not the one last
+ * announced, a partition line for detect (docs/contracts.md §4), which
+ * keeps its state per partition for a takeover.  Without partition lines
+ * in (every key in the implicit partition) nothing is announced, so the
+ * output is the same byte for byte. */
+static void emit_record(const char *rec, size_t n, const struct win_tag *tag,
+                        void *arg)
 {
 	(void)arg;
+	if (tag->topic != NULL &&
+	    (!W.announced || W.ann_partition != tag->partition ||
+	     W.ann_topic.len != tag->tlen ||
+	     memcmp(W.ann_topic.p, tag->topic, tag->tlen) != 0)) {
+		nw_buf_reset(&W.ann_topic);
+		nw_buf_add(&W.ann_topic, tag->topic, tag->tlen);
+		W.ann_partition = tag->partition;
+		W.announced = true;
+		nw_buf_reset(&W.ann_line);
+		nw_buf_adds(&W.ann_line, "{\"@ctl\":{\"type\":\"partition\",\"topic\":");
+		nw_buf_add_jstr(&W.ann_line, tag->topic, tag->tlen);
+		nw_buf_printf(&W.ann_line, ",\"partition\":%d}}", (int)tag->partition);
+		nw_out_line(W.ann_line.p, W.ann_line.len);
+	}
 	W.records++;
 	nw_out_line(rec, n);
 }
@@ -73,6 +97,8 @@ static enum nw_stage_verdict win_on_ctl(struct nw_stage *st,
 
 	if (kind == NW_CTL_OTHER && !W.parse_only && win_wm_ctl(&W.route, line, n))
 		return NW_STAGE_CONSUMED;
+	if (kind == NW_CTL_RESTORE)
+		W.announced = false;    /* detect restores: announce again */
 	if (W.ckpt_dir == NULL)
 		return NW_STAGE_FORWARD;
 	if (kind == NW_CTL_BARRIER)
@@ -225,6 +251,8 @@ int main(int argc, char **argv)
 	nw_dlq_close(&W.dlq);
 	nw_sink_close(W.late);
 	win_route_free(&W.route);
+	nw_buf_free(&W.ann_topic);
+	nw_buf_free(&W.ann_line);
 	win_engine_free(&W.eng);
 	win_parser_free(&W.parser);
 	for (int i = 0; i < naggs; i++)

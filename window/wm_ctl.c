@@ -19,22 +19,6 @@
 
 static bool bad_logged;         /* the unreadable-line warning was given */
 
-/* {"topic":T,"partition":N} of a partition line or of a member of an
- * assign or revoke list; false when the object is not that. */
-static bool ctl_topic_part(json_t *o, const char **topic, size_t *tlen,
-                           int32_t *part)
-{
-	json_t *t = json_object_get(o, "topic"), *p = json_object_get(o, "partition");
-
-	if (!json_is_string(t) || !json_is_integer(p) ||
-	    json_integer_value(p) < 0 || json_integer_value(p) > INT32_MAX)
-		return false;
-	*topic = json_string_value(t);
-	*tlen = json_string_length(t);
-	*part = (int32_t)json_integer_value(p);
-	return true;
-}
-
 /* An assign or revoke list: every member readable, or none is acted on.
  * A partition with a side engine keeps it (its state is still the one
  * kcat-src continues from if the partition comes back). */
@@ -48,11 +32,11 @@ static bool ctl_part_list(struct win_route *rt, json_t *ctl, bool revoke)
 	if (!json_is_array(parts))
 		return false;
 	json_array_foreach(parts, i, item)
-		if (!ctl_topic_part(item, &topic, &tlen, &part))
+		if (!nw_ctl_topic_part(item, &topic, &tlen, &part))
 			return false;
 	json_array_foreach(parts, i, item) {
 		struct win_engine *eng = rt->main;
-		ctl_topic_part(item, &topic, &tlen, &part);
+		nw_ctl_topic_part(item, &topic, &tlen, &part);
 		if (win_route_find(rt, topic, tlen, part) != NULL)
 			continue;
 		if (revoke)
@@ -75,7 +59,7 @@ static bool ctl_adopt(struct win_route *rt, json_t *ctl)
 	int32_t part;
 	char *data = NULL, err[256];
 
-	if (!ctl_topic_part(ctl, &topic, &tlen, &part))
+	if (!nw_ctl_topic_part(ctl, &topic, &tlen, &part))
 		return false;
 	if (path && (data = nw_read_file(path, ADOPT_MAX, &len, err,
 	                                 sizeof err)) == NULL)
@@ -94,17 +78,20 @@ bool win_wm_ctl(struct win_route *rt, const char *line, size_t n)
 	const char *topic;
 	size_t tlen;
 	int32_t part;
-	bool ok, ours = true;
+	bool ok, ours = true, consume = true;
 
 	if (type != NULL && strcmp(type, "partition") == 0) {
-		if ((ok = ctl_topic_part(ctl, &topic, &tlen, &part)))
+		if ((ok = nw_ctl_topic_part(ctl, &topic, &tlen, &part)))
 			win_route_partition(rt, topic, tlen, part);
 	} else if (type != NULL && strcmp(type, "assign") == 0) {
 		ok = ctl_part_list(rt, ctl, false);
 	} else if (type != NULL && strcmp(type, "revoke") == 0) {
 		ok = ctl_part_list(rt, ctl, true);
 	} else if (type != NULL && strcmp(type, "adopt") == 0) {
+		/* passed on either way: detect takes its own part of the
+		 * partition from it */
 		ok = ctl_adopt(rt, ctl);
+		consume = false;
 	} else {
 		ok = ours = false;
 	}
@@ -114,5 +101,5 @@ bool win_wm_ctl(struct win_route *rt, const char *line, size_t n)
 		bad_logged = true;
 	}
 	json_decref(ctl);
-	return ok;
+	return ok && consume;
 }

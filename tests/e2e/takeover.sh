@@ -21,9 +21,9 @@ phase() { echo "+$(( $(_now_ms) - t0 )) ms: $*"; }
 
 chaos_events 4
 WINDOW_FLAGS=(--key src_ip)
-# detect's incidents and baselines stay with the chain that learned them
-# (README, Known limits): the seed's alerts, one per matching window.
-DETECT_FLAGS=--seed-alerts
+# detect as users run it: incidents that open and resolve, and baselines;
+# the survivor takes detect's part of each partition over too.
+DETECT_FLAGS=
 chaos_redis
 chaos_plain "${WINDOW_FLAGS[@]}"
 chaos_broker nw:4
@@ -96,6 +96,7 @@ if [ "${TAKEOVER:-on}" != off ]; then
 	wait_until 20 'grep -q "adopt: topic" "$T/run-b/2-window.log"'
 	echo "takeover: $(( $(_now_ms) - kill_ms )) ms from the kill to the survivor's window adopting"
 	check takeover_adopted grep -q "taking over topic=nw" "$T/run-b/1-kcat-src.log"
+	check takeover_detect_adopted grep -q "detect: adopt: topic=nw" "$T/run-b/3-detect.log"
 fi
 phase "chain b owns every partition"
 wait "$PRODUCER_PID"
@@ -115,6 +116,19 @@ dups=$(uniq -d "$T/received" | wc -l)
 echo "alerts expected=$nexp received=$(wc -l <"$T/received") missing=$missing unexpected=$extra duplicated=$dups"
 comm -23 "$T/expected" "$T/received.set" | sed 's/^/missing /' | head
 comm -13 "$T/expected" "$T/received.set" | sed 's/^/unexpected /' | head
+# incidents the dead chain opened that the survivor resolved (with
+# detect's part of their partition; without it they would stay open, and
+# reopen under new ids)
+jq -r 'select(.status == "delivered") | .alert_id' "$T/deliveries-a.ndjson" |
+	sort -u >"$T/opened-a"
+jq -r 'select(.status == "delivered") | .alert_id' "$T/deliveries-b.ndjson" |
+	sort -u >"$T/sent-b"
+handed=$(jq -r '.body | fromjson | select(.status == "resolved") |
+		.incident_id + " " + .alert_id' "$WH_LOG" | sort -u |
+	while read -r inc res; do
+		grep -qx "$inc" "$T/opened-a" && grep -qx "$res" "$T/sent-b" && echo
+	done | wc -l)
+echo "incidents opened by the killed chain and resolved by the survivor: $handed"
 check_eq takeover_no_alert_missing 0 "$missing"
 check_eq takeover_no_unexpected_alert 0 "$extra"
 check_eq takeover_no_alert_twice 0 "$dups"

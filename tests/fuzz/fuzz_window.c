@@ -16,7 +16,7 @@ static int naggs;
 static size_t st_size;
 static struct win_parser parsers[6];
 
-static void sink(const char *rec, size_t n, void *arg)
+static void sink(const char *rec, size_t n, const struct win_tag *tag, void *arg)
 {
 	(void)rec;
 	(void)n;

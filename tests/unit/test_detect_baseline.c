@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include "t.h"
 #include "baseline.h"
+#include "dpart.h"
 
 /* A spec from JSON text (the rule's "baseline" or "spike" member). */
 static struct base_spec spec(int kind, const char *text)
@@ -244,7 +245,7 @@ TEST(snapshot_restores_the_same_future)
 		base_init(&b, 0, 0);
 		for (int64_t end = 60; end < 400; end += 10)
 			step(&a, &s, end % 20 ? "k1" : "k2", end, 100 + (double)(end % 23), &o);
-		snap = base_save(&a);
+		snap = base_save(&a, DPART_ALL);
 		text = json_dumps(snap, JSON_COMPACT);
 		json_decref(snap);
 		snap = json_loads(text, 0, NULL);
@@ -261,7 +262,7 @@ TEST(snapshot_restores_the_same_future)
 		 * ring; a spike's keys look like those of a "cold": "spike"
 		 * baseline, and rules.c checks the rule's kind) */
 		json_decref(snap);
-		snap = base_save(&a);
+		snap = base_save(&a, DPART_ALL);
 		if (kind == BASE_EWMA)
 			CHECK_INT(base_load(&b, BASE_SPIKE, snap), -1);
 		json_decref(snap);
@@ -296,7 +297,7 @@ TEST(cold_spike_busy_from_the_start_or_rising)
 	CHECK_INT(step(&t, &s, "busy", 180, 9000, &o), BASE_FIRE);
 	CHECK(o.ref == 3000);
 	/* the first window and who was in it survive a snapshot */
-	snap = base_save(&t);
+	snap = base_save(&t, DPART_ALL);
 	CHECK_INT(base_load(&u, BASE_EWMA, snap), 0);
 	CHECK_INT(step(&u, &s, "busy", 190, 3000, &o), BASE_NO);
 	CHECK_INT(step(&u, &s, "busy", 250, 3000 * 3, &o), BASE_FIRE);

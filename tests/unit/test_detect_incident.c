@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include "t.h"
+#include "dpart.h"
 #include "incident.h"
 
 static struct nw_buf got;          /* every emitted line, one per line */
@@ -33,7 +34,7 @@ static void match(struct inc_table *t, const char *key, int64_t end, double v)
 	                 "\"%016llx\",\"rule\":\"port_scan\",\"key\":\"%s\","
 	                 "\"window_end\":%lld}", (unsigned long long)m.alert_id,
 	                 key, (long long)end);
-	inc_advance(t, end, cap);
+	inc_advance(t, end, 0, cap);
 	inc_match(t, &m, line, (size_t)n, cap);
 }
 
@@ -64,9 +65,9 @@ TEST(one_alert_per_incident_then_resolved)
 	match(&t, "10.0.0.1", 70000, 40);          /* still open: nothing */
 	match(&t, "10.0.0.1", 80000, 31);
 	CHECK_INT(nemit, 1);
-	inc_advance(&t, 100000, cap);              /* 20 s quiet: still open */
+	inc_advance(&t, 100000, 0, cap);              /* 20 s quiet: still open */
 	CHECK_INT(nemit, 1);
-	inc_advance(&t, 110000, cap);              /* 30 s: resolved */
+	inc_advance(&t, 110000, 0, cap);              /* 30 s: resolved */
 	CHECK_INT(nemit, 2);
 	a = line_at(0);
 	r = line_at(1);
@@ -113,7 +114,7 @@ TEST(for_holds_the_alert_back)
 	json_decref(a);
 	/* A streak that breaks off before --for never alerts. */
 	match(&t, "j", 60000, 21);
-	inc_advance(&t, 200000, cap);              /* k resolves, j is dropped */
+	inc_advance(&t, 200000, 0, cap);              /* k resolves, j is dropped */
 	CHECK_INT(nemit, 2);
 	match(&t, "j", 210000, 21);
 	CHECK_INT(nemit, 2);
@@ -131,9 +132,9 @@ TEST(snapshot_restores_the_same_future)
 	inc_init(&t, 0, 30000);
 	match(&t, "10.0.0.1", 60000, 25);
 	match(&t, "10.0.0.2", 60000, 99);
-	inc_save(&t, &snap);
+	inc_save(&t, DPART_ALL, &snap);
 	match(&t, "10.0.0.1", 70000, 50);
-	inc_advance(&t, 120000, cap);
+	inc_advance(&t, 120000, 0, cap);
 	nw_buf_add(&before, got.p, got.len);
 	CHECK_INT(nemit, 4);
 
@@ -143,7 +144,7 @@ TEST(snapshot_restores_the_same_future)
 	CHECK_INT(inc_load(&u, snap.p, snap.len), 0);
 	CHECK_INT(u.n, 2);
 	match(&u, "10.0.0.1", 70000, 50);
-	inc_advance(&u, 120000, cap);
+	inc_advance(&u, 120000, 0, cap);
 	CHECK_INT(nemit, 2);                       /* the two resolutions */
 	/* ... byte for byte the ones the first table wrote after the save */
 	CHECK(before.p && got.p && strstr(before.p, got.p) != NULL);

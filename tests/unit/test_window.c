@@ -99,7 +99,7 @@ static char out[4 << 20];
 static size_t outlen;
 static int nrec;
 
-static void collect(const char *rec, size_t n, void *arg)
+static void collect(const char *rec, size_t n, const struct win_tag *tag, void *arg)
 {
 	(void)arg;
 	if (outlen + n + 1 < sizeof out) {

@@ -150,7 +150,7 @@ TEST(keys_of_parts_and_array_elements)
 }
 
 static char recs[4096];
-static void collect(const char *rec, size_t n, void *arg)
+static void collect(const char *rec, size_t n, const struct win_tag *tag, void *arg)
 {
 	snprintf(recs + strlen(recs), sizeof recs - strlen(recs), "%.*s\n", (int)n, rec);
 }

@@ -22,7 +22,7 @@ static const struct win_cfg cfg = { 1000, 500, 200, 0, 100 };
 
 /* Records of one key, in the order fired. */
 struct recs { struct nw_buf b; };
-static void collect(const char *rec, size_t n, void *arg)
+static void collect(const char *rec, size_t n, const struct win_tag *tag, void *arg)
 {
 	struct recs *r = arg;
 	nw_buf_add(&r->b, rec, n);

@@ -242,7 +242,7 @@ TEST(wm_restored_partition_turns_idle_from_the_restore)
 /* ---- the engine with partitions, and its snapshots ----------------------- */
 
 static int nrec;
-static void count_rec(const char *rec, size_t n, void *arg) { nrec++; }
+static void count_rec(const char *rec, size_t n, const struct win_tag *tag, void *arg) { nrec++; }
 static struct win_agg no_aggs[1];
 
 static const char *const eng_names[] = { "src_ip" };
