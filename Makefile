@@ -76,7 +76,11 @@ $(error missing Debian packages: $(PKG_MISSING); install them with `make deps` (
 endif
 endif
 
-LIB_SRCS := $(wildcard lib/*.c)
+# lib/ files that need a package beyond LIB_PKGS stay out of libnw.a: a
+# program that uses one lists it in its <prog>_SRCS and the package in its
+# <prog>_PKGS, so no other program links that package.
+LIB_OWN_SRCS := lib/redisconn.c
+LIB_SRCS := $(filter-out $(LIB_OWN_SRCS),$(wildcard lib/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_A    := $(BUILD)/libnw.a
 LIB_PKGS := jansson

@@ -5,7 +5,8 @@ kcat-src_SRCS := kcat-src/main.c kcat-src/ksrc_consume.c \
                  kcat-src/ksrc_produce.c kcat-src/ksrc_conf.c \
                  kcat-src/ksrc_frame.c kcat-src/ksrc_key.c \
                  kcat-src/ksrc_ckpt.c kcat-src/ksrc_rewind.c \
-                 kcat-src/ksrc_share.c kcat-src/ksrc_once.c
+                 kcat-src/ksrc_share.c kcat-src/ksrc_once.c \
+                 lib/redisconn.c
 kcat-src_MAIN := kcat-src/main.c
 kcat-src_PKGS := rdkafka hiredis
 kafka-devbroker_SRCS := kcat-src/devbroker.c kcat-src/ksrc_conf.c

@@ -23,7 +23,7 @@
  * (ksrc_entry_free).
  */
 #include "ksrc.h"
-#include "redisurl.h"
+#include "redisconn.h"
 
 #include <hiredis/hiredis.h>
 #include <stdlib.h>
@@ -132,35 +132,13 @@ static redisReply *share_cmd(struct ksrc_share *s, int argc, const char **argv,
 /* Connect (AUTH and SELECT as the URL says) unless connected. */
 static bool share_up(struct ksrc_share *s)
 {
-	struct timeval tv = { SHARE_TIMEOUT_MS / 1000, SHARE_TIMEOUT_MS % 1000 * 1000 };
-	char db[16];
-	const char *auth[3] = { "AUTH", s->url.user, s->url.password };
-	const char *sel[2] = { "SELECT", db };
-	redisReply *r;
+	struct nw_redis_fail f;
 
 	if (s->c)
 		return true;
-	s->c = s->url.kind == NW_REDIS_URL_UNIX ?
-	       redisConnectUnixWithTimeout(s->url.path, tv) :
-	       redisConnectWithTimeout(s->url.host, s->url.port, tv);
-	if (s->c == NULL)
-		nw_oom(0);
-	if (s->c->err || redisSetTimeout(s->c, tv) != REDIS_OK) {
-		share_down(s, s->c->errstr);
+	if ((s->c = nw_redis_connect(&s->url, SHARE_TIMEOUT_MS, &f)) == NULL) {
+		share_down(s, f.text);
 		return false;
-	}
-	if (s->url.has_password) {
-		if (!s->url.user[0])
-			auth[1] = s->url.password;
-		if ((r = share_cmd(s, s->url.user[0] ? 3 : 2, auth, NULL)) == NULL)
-			return false;
-		freeReplyObject(r);
-	}
-	if (s->url.db != 0) {
-		snprintf(db, sizeof db, "%d", s->url.db);
-		if ((r = share_cmd(s, 2, sel, NULL)) == NULL)
-			return false;
-		freeReplyObject(r);
 	}
 	if (s->down_logged)
 		LOG_INFO("state redis %s answers again", s->shown);

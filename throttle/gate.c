@@ -12,12 +12,12 @@
  * only copy of the password once main has wiped its own). */
 #include "thr.h"
 #include "pipe.h"
+#include "redisconn.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 /* GET, and SET NX PX only when absent: the reply shape of SET NX GET. */
 static const char claim_script[] =
@@ -36,119 +36,87 @@ void thr_gate_init(struct thr_gate *g, const struct nw_redis_url *u, int64_t ttl
 	nw_redis_url_redacted(u, g->where, sizeof g->where);
 }
 
-static struct timeval ms_tv(int ms)
-{
-	return (struct timeval){ ms / 1000, (ms % 1000) * 1000 };
-}
-
-/* Why the connection failed, in words an operator reads (a socket timeout
- * surfaces from hiredis as EAGAIN). */
+/* Why the connection failed, in words an operator reads. */
 static void gate_conn_err(struct thr_gate *g)
 {
-	redisContext *c = g->c;
+	nw_redis_conn_err(g->c, g->timeout_ms, g->err, sizeof g->err);
+}
 
-	if (c->errstr[0] == '\0')
-		snprintf(g->err, sizeof g->err, "connection lost");
-	else if (strstr(c->errstr, "temporarily unavailable"))
-		snprintf(g->err, sizeof g->err, "no reply within %d ms",
-		         g->timeout_ms);
-	else
-		snprintf(g->err, sizeof g->err, "%s", c->errstr);
+/* An error reply that means our credentials or db are wrong, not that
+ * Redis is away. */
+static bool refusal(const char *reply)
+{
+	static const char *const pfx[] = { "WRONGPASS", "NOAUTH", "NOPERM",
+		"ERR invalid password", "ERR AUTH", "ERR Client sent AUTH",
+		"ERR DB index", "ERR invalid DB index", "ERR SELECT" };
+	for (size_t i = 0; i < sizeof pfx / sizeof pfx[0]; i++)
+		if (strncmp(reply, pfx[i], strlen(pfx[i])) == 0)
+			return true;
+	return false;
+}
+
+/* A command Redis answered with an error: refused (our credentials or db
+ * are wrong) or down (e.g. LOADING), said in g->err. */
+static enum thr_conn gate_refused(struct thr_gate *g, const char *cmd,
+                                  const char *reply)
+{
+	snprintf(g->err, sizeof g->err, "%s refused: %.120s", cmd, reply);
+	return refusal(reply) ? THR_REFUSED : THR_DOWN;
 }
 
 /* Run one command during the handshake.  Returns the reply, or NULL with
  * g->err set when the connection failed. */
 static redisReply *gate_cmd(struct thr_gate *g, int argc, const char **argv)
 {
-	redisContext *c = g->c;
-	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+	redisReply *r = redisCommandArgv(g->c, argc, argv, NULL);
 
 	if (r == NULL)
 		gate_conn_err(g);
 	return r;
 }
 
-/* An error reply that means our credentials or db are wrong, not that
- * Redis is away. */
-static bool refusal(const redisReply *r)
-{
-	static const char *const pfx[] = { "WRONGPASS", "NOAUTH", "NOPERM",
-		"ERR invalid password", "ERR AUTH", "ERR Client sent AUTH",
-		"ERR DB index", "ERR invalid DB index", "ERR SELECT" };
-	for (size_t i = 0; i < sizeof pfx / sizeof pfx[0]; i++)
-		if (strncmp(r->str, pfx[i], strlen(pfx[i])) == 0)
-			return true;
-	return false;
-}
-
-/* AUTH, SELECT, PING, INFO server, each checked.  The password is handed
- * to hiredis only; its error replies do not contain it. */
+/* PING and INFO server on a connection nw_redis_connect made (AUTH and
+ * SELECT done), each checked.  INFO tells a server older than 7.0, which
+ * gets its claims by script. */
 static enum thr_conn gate_handshake(struct thr_gate *g)
 {
-	char db[16];
-	const char *auth[3] = { "AUTH" }, *sel[2] = { "SELECT", db };
 	const char *ping[1] = { "PING" }, *info[2] = { "INFO", "server" };
-	struct { int argc; const char **argv; bool needed; } steps[] = {
-		{ g->url.user[0] ? 3 : 2, auth, g->url.has_password },
-		{ 2, sel, g->url.db != 0 },
-		{ 1, ping, true },
-		{ 2, info, true },
-	};
+	enum thr_conn res = THR_UP;
+	redisReply *r;
 
-	if (g->url.user[0])
-		auth[1] = g->url.user, auth[2] = g->url.password;
-	else
-		auth[1] = g->url.password;
-	snprintf(db, sizeof db, "%d", g->url.db);
-	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-		if (!steps[i].needed)
-			continue;
-		redisReply *r = gate_cmd(g, steps[i].argc, steps[i].argv);
-		if (r == NULL)
-			return THR_DOWN;
-		if (r->type == REDIS_REPLY_ERROR && steps[i].argv == info) {
-			g->script = false;      /* INFO not allowed (ACL): assume 7.0+ */
-		} else if (r->type == REDIS_REPLY_ERROR) {
-			enum thr_conn res = refusal(r) ? THR_REFUSED : THR_DOWN;
-			snprintf(g->err, sizeof g->err, "%s refused: %.120s",
-			         steps[i].argv[0], r->str);
-			freeReplyObject(r);
-			return res;
-		} else if (steps[i].argv == info && r->type == REDIS_REPLY_STRING) {
-			const char *v = strstr(r->str, "redis_version:");
-			g->script = v == NULL || atoi(v + 14) < 7;
-		}
-		freeReplyObject(r);
+	if ((r = gate_cmd(g, 1, ping)) == NULL)
+		return THR_DOWN;
+	if (r->type == REDIS_REPLY_ERROR)
+		res = gate_refused(g, "PING", r->str);
+	freeReplyObject(r);
+	if (res != THR_UP)
+		return res;
+	if ((r = gate_cmd(g, 2, info)) == NULL)
+		return THR_DOWN;
+	if (r->type == REDIS_REPLY_STRING) {
+		const char *v = strstr(r->str, "redis_version:");
+		g->script = v == NULL || atoi(v + 14) < 7;
+	} else {
+		g->script = false;      /* INFO not allowed (ACL): assume 7.0+ */
 	}
+	freeReplyObject(r);
 	return THR_UP;
 }
 
 static enum thr_conn gate_connect(void *ctx)
 {
 	struct thr_gate *g = ctx;
-	struct timeval tv = ms_tv(g->timeout_ms);
-	redisContext *c;
+	struct nw_redis_fail f;
+	enum thr_conn res;
 
 	thr_gate_close(g);
-	if (g->url.kind == NW_REDIS_URL_UNIX)
-		c = redisConnectUnixWithTimeout(g->url.path, tv);
-	else
-		c = redisConnectWithTimeout(g->url.host, g->url.port, tv);
-	if (c == NULL)
-		nw_oom(0);        /* hiredis could not allocate its context */
-	if (c->err) {
-		snprintf(g->err, sizeof g->err, "%s", c->errstr);
-		redisFree(c);
+	if ((g->c = nw_redis_connect(&g->url, g->timeout_ms, &f)) == NULL) {
+		if (f.cmd)
+			return gate_refused(g, f.cmd, f.text);
+		snprintf(g->err, sizeof g->err, "%s", f.text);
 		return THR_DOWN;
 	}
-	g->c = c;
-	if (redisSetTimeout(c, tv) != REDIS_OK) {
-		snprintf(g->err, sizeof g->err, "cannot set socket timeout");
-		thr_gate_close(g);
-		return THR_DOWN;
-	}
-	enum thr_conn res = gate_handshake(g);
-	if (res != THR_UP) {
+	if ((res = gate_handshake(g)) != THR_UP) {
 		thr_gate_close(g);
 		return res;
 	}

@@ -152,6 +152,14 @@ alert p1 10.6.6.6 | REDIS_URL="redis://:$pw@127.0.0.1:$REDIS_PORT/1" throttle \
 	>"$T/out9" 2>"$T/err9"
 check_eq throttle_password_ok "p1 " "$(ids "$T/out9")"
 check_eq throttle_password_db1 p1 "$(redis-cli -p "$REDIS_PORT" -a "$pw" --no-auth-warning -n 1 get alert:throttle:10.6.6.6)"
+# a named user (ACL) authenticates with user and password
+upw='u-Pa55-w0rd'
+redis-cli -p "$REDIS_PORT" -a "$pw" --no-auth-warning \
+	ACL SETUSER nw-user on ">$upw" '~*' '+@all' >/dev/null
+alert p5 10.6.6.8 | REDIS_URL="redis://nw-user:$upw@127.0.0.1:$REDIS_PORT/3" \
+	throttle >"$T/out9b" 2>"$T/err9b"
+check_eq throttle_user_password_ok "p5 " "$(ids "$T/out9b")"
+check_eq throttle_user_password_db3 p5 "$(redis-cli -p "$REDIS_PORT" -a "$pw" --no-auth-warning -n 3 get alert:throttle:10.6.6.8)"
 alert p2 10.6.6.6 | REDIS_URL="redis://default:wrong-pw@127.0.0.1:$REDIS_PORT" \
 	throttle >"$T/out10" 2>"$T/err10"
 check_eq throttle_wrong_password_exit_1 1 $?
@@ -165,7 +173,7 @@ alert p4 10.6.6.7 | throttle --redis-url "redis://:$pw@127.0.0.1:$REDIS_PORT" \
 	>"$T/out12" 2>"$T/err12"
 check_eq throttle_password_in_argv_works "p4 " "$(ids "$T/out12")"
 check throttle_password_in_argv_warned grep -q 'prefer REDIS_URL' "$T/err12"
-check throttle_password_never_logged bash -c "! cat '$T'/err* | grep -q -e '$pw' -e wrong-pw"
+check throttle_password_never_logged bash -c "! cat '$T'/err* | grep -q -e '$pw' -e wrong-pw -e '$upw'"
 
 # --- bad URLs and flags: one clear line, status 2 -------------------------
 for u in 'http://127.0.0.1' 'redis://h:99999' 'redis://:pw@' 'redis://h/x' 'unix://rel.sock'; do
