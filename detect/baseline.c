@@ -533,10 +533,8 @@ static void ent_put(struct base_table *t, json_t *a, const struct base_ent *v,
 	}
 }
 
-/* Every key of o, checked first: -1 (nothing changed) when one is not a
- * key of a rule of that kind. */
-static int base_put_all(struct base_table *t, int kind, json_t *keys,
-                        uint32_t tag)
+/* -1 when a member of keys is not a key of a rule of that kind. */
+static int base_check_all(int kind, json_t *keys)
 {
 	struct base_ent v;
 	const char *key;
@@ -546,11 +544,22 @@ static int base_put_all(struct base_table *t, int kind, json_t *keys,
 	json_array_foreach(keys, i, a)
 		if (ent_parse(kind, a, &v, &key, &ring) < 0)
 			return -1;
+	return 0;
+}
+
+/* Every key of keys (checked by base_check_all). */
+static void base_put_all(struct base_table *t, int kind, json_t *keys,
+                         uint32_t tag)
+{
+	struct base_ent v;
+	const char *key;
+	json_t *a, *ring;
+	size_t i;
+
 	json_array_foreach(keys, i, a) {
 		ent_parse(kind, a, &v, &key, &ring);
 		ent_put(t, a, &v, key, ring, tag);
 	}
-	return 0;
 }
 
 int base_load(struct base_table *t, int kind, const json_t *o)
@@ -562,10 +571,9 @@ int base_load(struct base_table *t, int kind, const json_t *o)
 	base_clear(t);
 	if (json_unpack((json_t *)o, "{s:I,s?I,s:o}", "now", &now, "first",
 	                &first, "keys", &keys) != 0 || !json_is_array(keys) ||
-	    base_put_all(t, kind, keys, 0) < 0) {
-		base_clear(t);
+	    base_check_all(kind, keys) < 0)
 		return -1;
-	}
+	base_put_all(t, kind, keys, 0);
 	t->now = now;
 	t->first = first;
 	t->forgotten = forgotten;      /* a counter, not state */
@@ -579,7 +587,8 @@ int base_adopt(struct base_table *t, int kind, const json_t *o, uint32_t tag)
 	uint64_t forgotten = t->forgotten;
 
 	if (json_unpack((json_t *)o, "{s:I,s?I,s:o}", "now", &now, "first",
-	                &first, "keys", &keys) != 0 || !json_is_array(keys))
+	                &first, "keys", &keys) != 0 || !json_is_array(keys) ||
+	    base_check_all(kind, keys) < 0)
 		return -1;
 	for (struct base_ent *e = t->old, *nx; e; e = nx) {
 		nx = e->younger;
@@ -587,8 +596,7 @@ int base_adopt(struct base_table *t, int kind, const json_t *o, uint32_t tag)
 			base_forget(t, e);
 	}
 	t->forgotten = forgotten;      /* replaced, not forgotten */
-	if (base_put_all(t, kind, keys, tag) < 0)
-		return -1;
+	base_put_all(t, kind, keys, tag);
 	if (now > t->now)
 		t->now = now;
 	if (t->first == INT64_MIN)

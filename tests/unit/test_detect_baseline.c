@@ -307,6 +307,49 @@ TEST(cold_spike_busy_from_the_start_or_rising)
 	base_spec_free(&s);
 }
 
+/* A partition's learned keys go to another table: the part holds them
+ * alone, the adopter's keys of that partition are replaced and its other
+ * keys kept, and an adopted warm key fires as it would have. */
+TEST(partition_part_taken_over)
+{
+	struct base_spec s = spec(BASE_EWMA, "{\"value\":\"v\",\"warmup\":2,"
+	                                     "\"floor\":10}");
+	uint32_t p1 = dpart_intern("nw", 2, 1), p2 = dpart_intern("nw", 2, 2);
+	struct base_table t, u;
+	struct base_out o;
+	json_t *part, *bad;
+
+	base_init(&t, 0, 0);
+	base_init(&u, 0, 0);
+	dpart_set_current(p1);
+	learn(&t, &s, "a", 100);
+	dpart_set_current(p2);
+	learn(&t, &s, "b", 100);
+	part = base_save(&t, p1);
+	CHECK_INT(json_array_size(json_object_get(part, "keys")), 1);
+
+	dpart_set_current(p1);
+	learn(&u, &s, "stale", 100);        /* the adopter's old view of p1 */
+	dpart_set_current(p2);
+	learn(&u, &s, "own", 100);
+	bad = json_pack("{s:I,s:[[s]]}", "now", (json_int_t)0, "keys", "x");
+	CHECK_INT(base_adopt(&u, BASE_EWMA, bad, p1), -1);
+	CHECK_INT(u.n, 2);
+	CHECK_INT(base_adopt(&u, BASE_EWMA, part, p1), 0);
+	CHECK_INT(u.n, 2);                  /* own and a; stale replaced */
+	CHECK_INT(u.forgotten, 0);
+	dpart_set_current(p1);
+	CHECK_INT(step(&u, &s, "a", 240, 100, &o), BASE_NO);    /* warm */
+	CHECK_INT(step(&u, &s, "a", 300, 1000, &o), BASE_FIRE);
+	CHECK_INT(step(&u, &s, "stale", 300, 1000, &o), BASE_COLD);
+	dpart_set_current(0);
+	json_decref(part);
+	json_decref(bad);
+	base_free(&t);
+	base_free(&u);
+	base_spec_free(&s);
+}
+
 TEST(spec_errors)
 {
 	struct base_spec s;
@@ -327,6 +370,7 @@ TEST(spec_errors)
 int main(void)
 {
 	RUN(warmup_counts_non_overlapping_windows);
+	RUN(partition_part_taken_over);
 	RUN(k_deviations_with_relative_minimum);
 	RUN(floor_and_clipped_learning);
 	RUN(ttl_forgets_in_event_time);
@@ -335,5 +379,6 @@ int main(void)
 	RUN(snapshot_restores_the_same_future);
 	RUN(cold_spike_busy_from_the_start_or_rising);
 	RUN(spec_errors);
+	dpart_free();
 	return t_done();
 }

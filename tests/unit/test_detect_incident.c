@@ -1,7 +1,8 @@
 /* test_detect_incident.c - detect --incidents: one firing alert per
  * incident, --for, the resolution after --resolve-after with its start,
  * end, duration and peak, a new incident after a resolution, ids that are
- * functions of the input, and snapshots that restore the same future. */
+ * functions of the input, snapshots that restore the same future, and a
+ * partition's part taken over by another table (a chain that died). */
 #include <jansson.h>
 #include <stdlib.h>
 #include "t.h"
@@ -34,7 +35,7 @@ static void match(struct inc_table *t, const char *key, int64_t end, double v)
 	                 "\"%016llx\",\"rule\":\"port_scan\",\"key\":\"%s\","
 	                 "\"window_end\":%lld}", (unsigned long long)m.alert_id,
 	                 key, (long long)end);
-	inc_advance(t, end, 0, cap);
+	inc_advance(t, end, dpart_current(), cap);
 	inc_match(t, &m, line, (size_t)n, cap);
 }
 
@@ -156,11 +157,77 @@ TEST(snapshot_restores_the_same_future)
 	inc_free(&u);
 }
 
+/* The dead chain's table opens an incident in partition 1 and one in 2;
+ * the survivor, minutes ahead in its own partition, adopts partition 1's
+ * part: the incident stays open while the survivor's own time moves, and
+ * resolves on partition 1's records, under the dead chain's id. */
+TEST(partition_part_taken_over)
+{
+	uint32_t p1 = dpart_intern("nw", 2, 1), p2 = dpart_intern("nw", 2, 2);
+	struct inc_table t, u, w;
+	struct nw_buf part = { 0 }, all = { 0 };
+	json_t *a;
+	char opened[17];
+
+	nw_buf_reset(&got);
+	nemit = 0;
+	inc_init(&t, 0, 30000);
+	dpart_set_current(p1);
+	match(&t, "10.0.0.1", 60000, 25);
+	a = line_at(0);
+	snprintf(opened, sizeof opened, "%s", s(a, "incident_id"));
+	json_decref(a);
+	dpart_set_current(p2);
+	match(&t, "10.0.0.2", 60000, 30);
+	inc_save(&t, p1, &part);
+	CHECK(strstr(part.p, "10.0.0.1") != NULL);
+	CHECK(strstr(part.p, "10.0.0.2") == NULL);
+
+	inc_init(&u, 0, 30000);
+	match(&u, "10.0.0.9", 600000, 40);          /* the survivor's own */
+	CHECK_INT(inc_adopt(&u, p1, "x\n[", 3), -1);
+	CHECK_INT(u.n, 1);
+	CHECK_INT(inc_adopt(&u, p1, part.p, part.len), 0);
+	CHECK_INT(u.n, 2);
+	nw_buf_reset(&got);
+	nemit = 0;
+	inc_advance(&u, 700000, p2, cap);             /* 10.0.0.9 resolves */
+	CHECK_INT(nemit, 1);
+	CHECK_INT(u.n, 1);                            /* the adopted one waits */
+
+	dpart_set_current(p1);
+	match(&u, "10.0.0.1", 70000, 50);             /* still open: no alert */
+	CHECK_INT(nemit, 1);
+	inc_save(&u, DPART_ALL, &all);
+	inc_advance(&u, 120000, p1, cap);
+	CHECK_INT(nemit, 2);
+	a = line_at(1);
+	CHECK_STR(s(a, "status"), "resolved");
+	CHECK_STR(s(a, "incident_id"), opened);
+	json_decref(a);
+
+	/* the side and its time come back from a snapshot */
+	inc_init(&w, 0, 30000);
+	CHECK_INT(inc_load(&w, all.p, all.len), 0);
+	CHECK_INT(w.nsides, 1);
+	CHECK_INT(w.n, 1);
+	inc_advance(&w, 800000, p2, cap);             /* not its time */
+	CHECK_INT(w.n, 1);
+	dpart_set_current(0);
+	nw_buf_free(&part);
+	nw_buf_free(&all);
+	inc_free(&t);
+	inc_free(&u);
+	inc_free(&w);
+}
+
 int main(void)
 {
 	RUN(one_alert_per_incident_then_resolved);
 	RUN(for_holds_the_alert_back);
 	RUN(snapshot_restores_the_same_future);
+	RUN(partition_part_taken_over);
 	nw_buf_free(&got);
+	dpart_free();
 	return t_done();
 }
