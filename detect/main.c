@@ -103,6 +103,7 @@ static struct {
 	struct inc_table inc;         /* unless --seed-alerts */
 	const char *ckpt_dir;         /* snapshots of incidents and baselines */
 	uint64_t records_in, alerts_out, allowed, reloads, reload_failures;
+	uint64_t adopted;             /* partitions taken over (adopt lines) */
 } D;
 
 /* Incidents are the default; --seed-alerts turns them off, and then the
@@ -222,9 +223,11 @@ static void det_adopt(void *ctl)
 		LOG_WARN("adopt: %s is damaged: topic=%.*s partition=%d keeps "
 		         "what this detect has of it", path, (int)tlen, topic,
 		         (int)part);
-	else
-		LOG_INFO("adopt: topic=%.*s partition=%d incidents=%llu", (int)tlen,
-		         topic, (int)part, (unsigned long long)D.inc.n);
+	else {
+		D.adopted++;
+		LOG_INFO("adopt: topic=%.*s partition=%d incidents_held=%llu",
+		         (int)tlen, topic, (int)part, (unsigned long long)D.inc.n);
+	}
 	free(data);
 }
 
@@ -369,6 +372,7 @@ static void det_stats_setup(void)
 	nw_stats_u64("allowed", &D.allowed);
 	nw_stats_u64("reloads", &D.reloads);
 	nw_stats_u64("reload_failures", &D.reload_failures);
+	nw_stats_u64("partitions_adopted", &D.adopted);
 	nw_stats_fn("rules", rule_set_stats, &D.rules);
 	if (D.o.incidents) {
 		nw_stats_u64("incidents_opened", &D.inc.opened);

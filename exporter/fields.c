@@ -90,6 +90,9 @@ static const struct fld table[] = {
 	CTR("detect", "reload_failures", "Rule reloads rejected."),
 	CTR("detect", "allowed", "Alerts held back by the --allow list."),
 	CTR("detect", "incidents_opened", "Incidents opened (--incidents)."),
+	CTR("detect", "partitions_adopted",
+	    "Partitions taken over from a chain that died, with detect's part of "
+	    "them (adopt lines)."),
 	CTR("detect", "incidents_resolved", "Incidents resolved (--incidents)."),
 	GAU("detect", "incidents_tracked", "detect_incidents_tracked",
 	    "Incidents open or pending (--incidents)."),

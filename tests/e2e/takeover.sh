@@ -108,6 +108,9 @@ wait_for 40 have_all
 phase "every expected alert received"
 chaos_settle
 stop_chain
+if [ "${TAKEOVER:-on}" != off ]; then
+	check takeover_detect_counted test "$(jq .partitions_adopted "$T/run-b/3-detect.stats")" -ge 1
+fi
 accepted_ids | sort >"$T/received"
 sort -u "$T/received" >"$T/received.set"
 missing=$(comm -23 "$T/expected" "$T/received.set" | wc -l)
