@@ -93,6 +93,14 @@ struct det_opts {
 	uint64_t max_keys;
 };
 
+/* A partition line's text and its tag (det_partition_ctl). */
+struct det_pline {
+	char *text;
+	size_t n;
+	uint32_t tag;
+};
+#define DET_PLINES 32
+
 /* The running detector: the rules in force, the input's parse buffers,
  * the dead-letter output and detect's own counters. */
 static struct {
@@ -104,6 +112,8 @@ static struct {
 	const char *ckpt_dir;         /* snapshots of incidents and baselines */
 	uint64_t records_in, alerts_out, allowed, reloads, reload_failures;
 	uint64_t adopted;             /* partitions taken over (adopt lines) */
+	struct det_pline plines[DET_PLINES];   /* owned texts */
+	size_t nplines;
 } D;
 
 /* Incidents are the default; --seed-alerts turns them off, and then the
@@ -232,19 +242,32 @@ static void det_adopt(void *ctl)
 }
 
 /* window's partition and adopt lines (docs/contracts.md §4) end here:
- * true when line was one (consumed). */
+ * true when line was one (consumed).  A partition line comes before most
+ * records of a chain on a multi-partition topic, always one of a few
+ * texts: the texts seen are kept with their tags, so a repeat costs a
+ * compare instead of a parse. */
 static bool det_partition_ctl(const char *line, size_t n)
 {
-	json_t *ctl = nw_ctl_parse(line, n);
-	const char *type = json_string_value(json_object_get(ctl, "type")), *topic;
+	json_t *ctl;
+	const char *type, *topic;
 	size_t tlen;
 	int32_t part;
 	bool ours = true;
 
+	for (size_t i = 0; i < D.nplines; i++)
+		if (D.plines[i].n == n && memcmp(D.plines[i].text, line, n) == 0) {
+			dpart_set_current(D.plines[i].tag);
+			return true;
+		}
+	ctl = nw_ctl_parse(line, n);
+	type = json_string_value(json_object_get(ctl, "type"));
 	if (type && strcmp(type, "partition") == 0 &&
-	    nw_ctl_topic_part(ctl, &topic, &tlen, &part))
+	    nw_ctl_topic_part(ctl, &topic, &tlen, &part)) {
 		dpart_set_current(dpart_intern(topic, tlen, part));
-	else if (type && strcmp(type, "adopt") == 0)
+		if (D.nplines < DET_PLINES)
+			D.plines[D.nplines++] = (struct det_pline){
+				nw_xmemdup(line, n), n, dpart_current() };
+	} else if (type && strcmp(type, "adopt") == 0)
 		det_adopt(ctl);
 	else
 		ours = false;
@@ -423,6 +446,8 @@ int main(int argc, char **argv)
 	rule_set_free(D.rules);
 	inc_free(&D.inc);
 	dpart_free();
+	for (size_t i = 0; i < D.nplines; i++)
+		free(D.plines[i].text);
 	free(D.o.flag_rules);
 	free(D.o.flag_sets);
 	return rc;
