@@ -319,9 +319,9 @@ static int read_back(struct ksrc_once *o, uint32_t sp, const int64_t *from,
 	return rc;
 }
 
-/* Sort the table and drop a message found twice (a chain taking back a
- * partition it published itself reads its own messages twice), then
- * count what waits. */
+/* Sort the table and keep a message found twice once (a chain taking
+ * back a partition it published itself reads its own messages twice),
+ * matched if either copy was, then count what waits. */
 static void table_sort(struct ksrc_once *o)
 {
 	size_t w = 0;
@@ -331,6 +331,8 @@ static void table_sort(struct ksrc_once *o)
 	for (size_t r = 0; r < o->nents; r++)
 		if (w == 0 || ent_cmp(&o->ents[w - 1], &o->ents[r]) != 0)
 			o->ents[w++] = o->ents[r];
+		else
+			o->ents[w - 1].used |= o->ents[r].used;
 	o->nents = w;
 	o->unused = 0;
 	for (size_t r = 0; r < o->nents; r++)
