@@ -10,6 +10,7 @@
 # holds every event exactly once (0 missing, 0 twice, 0 unexpected).
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/integ/kcat-src.lib"
+. "$ROOT/tests/e2e/chains.lib"
 
 SEED=${SEED:-$RANDOM}
 echo "seed=$SEED dir=$T (rerun: SEED=$SEED tests/run e2e/repartition_takeover)"
@@ -32,28 +33,8 @@ chain() {   # chain NAME under its own supervisor and run directory
 		kcat-src -P -b "$BS" -t by-dst --key-field dst_ip \
 		>"$T/sup-$1.out" 2>"$T/sup-$1.log" &
 }
-chain_pids() {   # the supervisor and every stage of chain NAME
-	sed -n 's/^supervisor_pid=\([0-9]*\)$/\1/p; s/^stage_[0-9]*_pid=\([0-9][0-9]*\)$/\1/p' \
-		"$T/run-$1/state" 2>/dev/null
-}
-kill_chain() {
-	local p
-	for p in $(chain_pids "$1"); do kill -9 "$p" 2>/dev/null; done
-}
-owns() {   # chain NAME owns N partitions
-	[ "$(jq '[.partitions[]? | select(.owned)] | length' \
-		"$T/run-$1/1-kcat-src.stats" 2>/dev/null)" = "$2" ]
-}
 completed() { cat "$T/run-$1/ckpt/completed" 2>/dev/null || echo 0; }
-[ -n "${KEEP:-}" ] && at_exit "rm -rf $KEEP; cp -r $T $KEEP"
-chain a; A_SUP=$!
-chain b; B_SUP=$!
-at_exit "kill_chain a; kill_chain b; kill $A_SUP $B_SUP 2>/dev/null"
-if ! wait_until 30 'owns a 2 && owns b 2'; then
-	tail -n 20 "$T"/run-*/1-kcat-src.log
-	fail rpt_group "the two chains did not split the partitions"
-	exit 1
-fi
+two_chains rpt
 
 phase "the two chains share the partitions"
 # Fed live: 12 slices, ~3 a second, keyed by src_ip.
