@@ -136,9 +136,13 @@ const char *ksrc_ckpt_dir(const struct ksrc_ckpt *ck);
 
 /* ---- partition state in Redis, for takeover (ksrc_share.c) ----------- */
 struct ksrc_share;
-/* The stages whose snapshots have a part per partition, in the order of
- * ksrc_share_stage[] (their checkpoint names). */
-enum { KSRC_SHARE_WINDOW, KSRC_SHARE_DETECT, KSRC_SHARE_NSTAGES };
+/* The stages whose snapshots are published with each partition, in the
+ * order of ksrc_share_stage[] (their checkpoint names): window's and
+ * detect's have a part per partition; the producer's (kcat-src -P at the
+ * end of a repartitioning chain: its tag and output positions) is tiny
+ * and published whole with every partition. */
+enum { KSRC_SHARE_WINDOW, KSRC_SHARE_DETECT, KSRC_SHARE_PRODUCER,
+       KSRC_SHARE_NSTAGES };
 extern const char *const ksrc_share_stage[KSRC_SHARE_NSTAGES];
 /* One partition's entry: the completed barrier, the next offset after it
  * and each stage's part of the partition then (malloc'd, NULL: none). */
@@ -203,8 +207,20 @@ int ksrc_once_barrier(struct ksrc_once *o, uint64_t id);
 /* Restore line id, everything before it delivered: read back what this
  * chain produced after barrier id.  0, or -1 (logged). */
 int ksrc_once_restore(struct ksrc_once *o, uint64_t id);
-/* Is line a replay of a message already in the topic?  (Counted, and
- * true only once per such message.) */
+/* A partition line: the lines that follow come from this source
+ * partition (the nw-src header of their messages). */
+void ksrc_once_source(struct ksrc_once *o, const char *topic, size_t tlen,
+                      int32_t partition);
+/* The source partition now, "topic/partition", NULL: none known. */
+const char *ksrc_once_src(const struct ksrc_once *o);
+/* An adopt line: this chain resumes source partition (topic, partition)
+ * after another chain's barrier; blob is that chain's kcat-src-P snapshot
+ * then (published with the partition).  Its messages of that source after
+ * the barrier are read back, for ksrc_once_skip.  0, or -1 (logged). */
+int ksrc_once_adopt(struct ksrc_once *o, const char *topic, size_t tlen,
+                    int32_t partition, const char *blob, size_t len);
+/* Is line (of the current source) a replay of a message already in the
+ * topic?  (Counted, and true only once per such message.) */
 bool ksrc_once_skip(struct ksrc_once *o, const char *line, size_t n);
 uint64_t ksrc_once_deduplicated(const struct ksrc_once *o);
 

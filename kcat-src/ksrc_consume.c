@@ -253,10 +253,12 @@ static char *adopt_file(struct ksrc *k, const char *stage, const char *topic,
 
 /* The partition's published entry: its next offset (-1: none, or Redis
  * away), and an adopt line waiting in k->adopt, naming the file of
- * window's part ("state") and of detect's ("detect"). */
+ * window's part ("state"), of detect's ("detect") and of a repartitioning
+ * chain's producer snapshot ("producer"). */
 static int64_t adopt_entry(struct ksrc *k, const char *topic, int32_t p)
 {
-	static const char *const member[KSRC_SHARE_NSTAGES] = { "state", "detect" };
+	static const char *const member[KSRC_SHARE_NSTAGES] = { "state", "detect",
+	                                                        "producer" };
 	struct ksrc_entry en;
 	int64_t next;
 
@@ -278,9 +280,10 @@ static int64_t adopt_entry(struct ksrc *k, const char *topic, int32_t p)
 	}
 	nw_buf_adds(&k->adopt, "}}\n");
 	LOG_INFO("taking over topic=%s partition=%d offset=%lld window_bytes=%zu "
-	         "detect_bytes=%zu (barrier %llu of its last owner)", topic, (int)p,
-	         (long long)en.next, en.len[KSRC_SHARE_WINDOW],
-	         en.len[KSRC_SHARE_DETECT], (unsigned long long)en.barrier);
+	         "detect_bytes=%zu producer_bytes=%zu (barrier %llu of its last "
+	         "owner)", topic, (int)p, (long long)en.next,
+	         en.len[KSRC_SHARE_WINDOW], en.len[KSRC_SHARE_DETECT],
+	         en.len[KSRC_SHARE_PRODUCER], (unsigned long long)en.barrier);
 	next = en.next;
 	ksrc_entry_free(&en);
 	return next;
@@ -301,7 +304,9 @@ static void adopt_flush(struct ksrc *k)
 
 /* A completed barrier: publish, for every partition it names that we
  * still own, its next offset and window's and detect's parts of it then
- * (a stage without a snapshot, or without parts, publishes none). */
+ * (a stage without a snapshot, or without parts, publishes none), and the
+ * producer's snapshot whole (a repartitioning chain's: not split by
+ * source partition, and a tag and an offset per output partition). */
 static void share_publish(struct ksrc *k, const rd_kafka_topic_partition_list_t *l)
 {
 	uint64_t id = ksrc_ckpt_done_id(k->ck);
@@ -322,11 +327,12 @@ static void share_publish(struct ksrc *k, const rd_kafka_topic_partition_list_t 
 		    !k->t[ti].p[e->partition].assigned)
 			continue;
 		for (int s = 0; s < KSRC_SHARE_NSTAGES; s++) {
+			bool whole = s == KSRC_SHARE_PRODUCER;
 			bool found = data[s] != NULL &&
-			             nw_parts_find(data[s], len[s], e->topic,
-			                           e->partition, &pt) == 1;
-			part[s] = found ? pt.data : NULL;
-			plen[s] = found ? pt.len : 0;
+			             (whole || nw_parts_find(data[s], len[s], e->topic,
+			                                     e->partition, &pt) == 1);
+			part[s] = !found ? NULL : whole ? data[s] : pt.data;
+			plen[s] = !found ? 0 : whole ? len[s] : pt.len;
 		}
 		ksrc_share_put(k->sh, e->topic, e->partition, id, e->offset, part,
 		               plen);
@@ -1124,7 +1130,12 @@ int ksrc_consume(struct ksrc_conf *c)
 				commit_flushed(k, false, NULL);
 				k->next_commit = nw_mono_ms() + c->commit_interval_ms;
 			}
-			nw_stats_tick();
+			/* an idle fetch waits up to 100 ms: look at the clock, or
+			 * the stats (owned partitions) would lag by 256 of them */
+			if (n == 0)
+				nw_stats_idle();
+			else
+				nw_stats_tick();
 		}
 	} else if (!ksrc_fatal && !nw_sig_stop) {
 		status = NW_EXIT_FAIL;

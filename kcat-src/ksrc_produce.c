@@ -2,11 +2,14 @@
  * by a JSON field so that a topic is partitioned by source (or, at the end
  * of a repartitioning chain, by destination).  Control lines are the
  * stream's, not events: they are never produced; with a checkpoint
- * directory barriers and restore lines go to ksrc_once.c, which makes the
- * output exactly-once across restarts of the chain. */
+ * directory barriers, restore lines and the consumer's partition and adopt
+ * lines go to ksrc_once.c, which makes the output exactly-once across
+ * restarts of the chain and takeovers between chains. */
 #include "ksrc.h"
 #include "stage.h"
 
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Lines read are nw_std.lines_in, too long ones nw_std.too_long. */
@@ -44,7 +47,9 @@ static void before_block(void)
 }
 
 /* One message; with checkpoints it carries the chain's tag in a header so
- * that a restart can tell its own messages from other producers'. */
+ * that a restart can tell its own messages from other producers', and
+ * its source partition (when the partition lines told it) so that a chain
+ * taking that partition over can tell which of them it replays. */
 static rd_kafka_resp_err_t produce_one(rd_kafka_topic_t *rkt, const char *line,
                                        size_t n, const char *key, size_t klen)
 {
@@ -53,14 +58,22 @@ static rd_kafka_resp_err_t produce_one(rd_kafka_topic_t *rkt, const char *line,
 		                        RD_KAFKA_MSG_F_COPY, (void *)line, n, key,
 		                        klen, NULL) == 0
 		               ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error();
-	return rd_kafka_producev(prod_rk, RD_KAFKA_V_RKT(rkt),
-	                         RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-	                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-	                         RD_KAFKA_V_VALUE((void *)line, n),
-	                         RD_KAFKA_V_KEY(key, klen),
-	                         RD_KAFKA_V_HEADER("nw-chain",
-	                                           ksrc_once_tag(prod_once), 16),
-	                         RD_KAFKA_V_END);
+	/* the headers belong to the message once producev accepts it */
+	rd_kafka_headers_t *hd = rd_kafka_headers_new(2);
+	const char *src = ksrc_once_src(prod_once);
+	rd_kafka_header_add(hd, "nw-chain", -1, ksrc_once_tag(prod_once), 16);
+	if (src)
+		rd_kafka_header_add(hd, "nw-src", -1, src, -1);
+	rd_kafka_resp_err_t err =
+		rd_kafka_producev(prod_rk, RD_KAFKA_V_RKT(rkt),
+		                  RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+		                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		                  RD_KAFKA_V_VALUE((void *)line, n),
+		                  RD_KAFKA_V_KEY(key, klen),
+		                  RD_KAFKA_V_HEADERS(hd), RD_KAFKA_V_END);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		rd_kafka_headers_destroy(hd);
+	return err;
 }
 
 /* Hand one line to librdkafka, waiting for queue room when it is full
@@ -120,17 +133,67 @@ static void prod_on_line(struct nw_stage *st, char *line, size_t n)
 		rd_kafka_poll(prod_rk, 0);
 }
 
+/* An adopt line names the file of the dead chain's producer snapshot
+ * ("producer"); none named (its chain was no repartitioning one, or
+ * published before this existed): nothing to read back. */
+#define ADOPT_MAX ((size_t)1 << 20)
+static int prod_adopt(json_t *ctl, const char *topic, size_t tlen,
+                      int32_t part)
+{
+	const char *path = json_string_value(json_object_get(ctl, "producer"));
+	char err[256], *data;
+	size_t len;
+	int rc;
+
+	if (path == NULL)
+		return 0;
+	if ((data = nw_read_file(path, ADOPT_MAX, &len, err, sizeof err)) == NULL) {
+		LOG_WARN("adopt: %s: what its last owner produced after its "
+		         "barrier may come twice", err);
+		return 0;
+	}
+	rc = ksrc_once_adopt(prod_once, topic, tlen, part, data, len);
+	free(data);
+	return rc;
+}
+
+/* The consumer's partition and adopt lines: which source partition the
+ * next lines come from, and a source partition taken over from a dead
+ * chain (ksrc_once.c).  0, or -1 (logged). */
+static int prod_source_ctl(const char *line, size_t n)
+{
+	json_t *ctl = nw_ctl_parse(line, n);
+	const char *type = json_string_value(json_object_get(ctl, "type"));
+	const char *topic;
+	size_t tlen;
+	int32_t part;
+	int rc = 0;
+
+	if (type && nw_ctl_topic_part(ctl, &topic, &tlen, &part)) {
+		if (strcmp(type, "partition") == 0)
+			ksrc_once_source(prod_once, topic, tlen, part);
+		else if (strcmp(type, "adopt") == 0)
+			rc = prod_adopt(ctl, topic, tlen, part);
+	}
+	json_decref(ctl);
+	return rc;
+}
+
 /* Barrier and restore lines (with checkpoints) wait until everything
  * before them is delivered; a message that could not be delivered fails
  * the chain, so the replay from the restore point produces it again.
- * Other control lines (partition markers) are dropped: they are the
- * upstream's, and a reader of the output topic writes its own. */
+ * Other control lines are dropped: they are the upstream's, and a reader
+ * of the output topic writes its own; with checkpoints the partition and
+ * adopt lines are read first (prod_source_ctl). */
 static enum nw_stage_verdict prod_on_ctl(struct nw_stage *st,
                                          enum nw_ctl_kind kind, uint64_t id,
                                          const char *line, size_t n)
 {
 	int rc = 0;
 
+	if (prod_once != NULL && kind == NW_CTL_OTHER &&
+	    prod_source_ctl(line, n) != 0)
+		nw_stage_stop(st, NW_EXIT_FAIL);
 	if (prod_once == NULL ||
 	    (kind != NW_CTL_BARRIER && kind != NW_CTL_RESTORE))
 		return NW_STAGE_CONSUMED;        /* nothing goes to stdout */

@@ -6,13 +6,15 @@
  *
  *   nw:part:{G}:{T}:{P}:gen   the owner generation, INCR'd by every
  *                             member the partition is assigned to
- *   nw:part:{G}:{T}:{P}       hash: gen, barrier, next, state, detect
+ *   nw:part:{G}:{T}:{P}       hash: gen, barrier, next, state, detect,
+ *                             producer
  *
  * A member writes the hash only while the generation is still its own (a
  * Lua script checks and writes in one step), so a chain that lost the
  * partition, however late its write, cannot overwrite the new owner's
  * entry.  "state" is window's part of the partition at that barrier and
- * "detect" detect's (lib/ckpt.h's part table), opaque here.
+ * "detect" detect's (lib/ckpt.h's part table), "producer" the snapshot of
+ * a repartitioning chain's kcat-src -P then (whole), opaque here.
  *
  * Redis being away costs the takeover, never the chain: every call gives
  * up after a short timeout, logs at WARN (once per outage) and the caller
@@ -49,13 +51,16 @@ struct ksrc_share {
 };
 
 /* The hash field of each stage's part. */
-static const char *const share_field[KSRC_SHARE_NSTAGES] = { "state", "detect" };
-const char *const ksrc_share_stage[KSRC_SHARE_NSTAGES] = { "window", "detect" };
+static const char *const share_field[KSRC_SHARE_NSTAGES] = { "state", "detect",
+                                                            "producer" };
+const char *const ksrc_share_stage[KSRC_SHARE_NSTAGES] = { "window", "detect",
+                                                           "kcat-src-P" };
 
 static const char PUT_LUA[] =
 	"if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end "
 	"redis.call('HSET', KEYS[1], 'gen', ARGV[1], 'barrier', ARGV[2], "
-	"'next', ARGV[3], 'state', ARGV[4], 'detect', ARGV[5]) "
+	"'next', ARGV[3], 'state', ARGV[4], 'detect', ARGV[5], "
+	"'producer', ARGV[6]) "
 	"return 1";
 
 void ksrc_entry_free(struct ksrc_entry *en)

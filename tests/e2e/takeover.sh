@@ -16,6 +16,7 @@ echo "seed=$SEED dir=$T (rerun: SEED=$SEED tests/run e2e/takeover)"
 RANDOM=$SEED
 
 . "$ROOT/tests/e2e/chaos.lib"
+. "$ROOT/tests/e2e/chains.lib"
 t0=$(_now_ms)
 phase() { echo "+$(( $(_now_ms) - t0 )) ms: $*"; }
 
@@ -49,27 +50,7 @@ chain() {
 			--retry-min 200ms --retry-max 1s \
 		>"$T/deliveries-$1.ndjson" 2>"$T/supervise-$1.log" &
 }
-chain_pids() {   # the supervisor and every stage of chain NAME
-	sed -n 's/^supervisor_pid=\([0-9]*\)$/\1/p; s/^stage_[0-9]*_pid=\([0-9][0-9]*\)$/\1/p' \
-		"$T/run-$1/state" 2>/dev/null
-}
-kill_chain() {
-	local p
-	for p in $(chain_pids "$1"); do kill -9 "$p" 2>/dev/null; done
-}
-owns() {   # chain NAME owns N partitions
-	[ "$(jq '[.partitions[]? | select(.owned)] | length' \
-		"$T/run-$1/1-kcat-src.stats" 2>/dev/null)" = "$2" ]
-}
-[ -n "${KEEP:-}" ] && at_exit "rm -rf $KEEP; cp -r $T $KEEP"
-chain a; A_SUP=$!
-chain b; B_SUP=$!
-at_exit "kill_chain a; kill_chain b; kill $A_SUP $B_SUP 2>/dev/null"
-if ! wait_until 30 'owns a 2 && owns b 2'; then
-	tail -n 20 "$T"/run-*/1-kcat-src.log
-	fail takeover_group "the two chains did not split the partitions"
-	exit 1
-fi
+two_chains takeover
 
 phase "the two chains share the partitions"
 # Fed live: the events in 16 slices, two a second, keyed by src_ip.
