@@ -25,6 +25,11 @@
 #                                  it took is answered or dropped)
 #   start_redis [extra args]       redis-server on a free port: REDIS_PORT,
 #                                  REDIS_PID, REDIS_URL
+#   par_run N CMD...               run CMD in the background, at most N of
+#                                  those at a time (for independent jobs that
+#                                  measure no time), its output kept
+#   par_wait                       wait for every par_run job, then print
+#                                  their outputs in the order they started
 #
 # A wait's SECS is a generous maximum, not a pause: it returns as soon as
 # the condition holds, so a slow machine (a sanitizer build, two cores
@@ -149,4 +154,27 @@ start_redis() {
 	at_exit "kill $REDIS_PID"
 	REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 	wait_for 10 redis-cli -p "$REDIS_PORT" ${REDIS_CLI_AUTH:-} ping
+}
+
+# Jobs of par_run: their pids, and their outputs $T/par.<index>.
+_par_pids=()
+par_run() {
+	local n=$1 p live
+	shift
+	while :; do
+		live=()
+		for p in "${_par_pids[@]}"; do kill -0 "$p" 2>/dev/null && live+=("$p"); done
+		[ "${#live[@]}" -ge "$n" ] || break
+		wait -n "${live[@]}" 2>/dev/null
+	done
+	"$@" >"$T/par.${#_par_pids[@]}" 2>&1 &
+	_par_pids+=($!)
+}
+par_wait() {
+	local i
+	for i in "${!_par_pids[@]}"; do
+		wait "${_par_pids[i]}" 2>/dev/null
+		cat "$T/par.$i"
+	done
+	_par_pids=()
 }

@@ -58,7 +58,7 @@ check_eq demo_bad_flag "2 1" "$? $(wc -l <"$T/err3")"
 # resolved once it is over (the seed's chain above keeps the seed's
 # alerts), impossible travel and the two blocklisted attackers (enrich
 # with the demo's data) included, and nothing left behind.
-timeout -k 5 120 "$DEMO" --logs --eps 3000 --run-dir "$T/d3" >"$T/out3" 2>"$T/err3"
+timeout -k 5 120 "$DEMO" --logs --eps 6000 --run-dir "$T/d3" >"$T/out3" 2>"$T/err3"
 check_eq demo_logs_exit_status 0 $?
 check_eq demo_logs_one_alert_per_episode \
 	"credential_stuffing firewall_scan impossible_travel listed_source listed_source password_spray ssh_brute_force" \

@@ -17,7 +17,10 @@ done
 	done
 } >"$T/scenario"
 gen --scenario "$T/scenario" --seed 5 --start-time 1763700000 >"$T/events" 2>/dev/null
-tail -n 1 "$T/events" | jq -c '.timestamp += 3600' >>"$T/events"
+# Two events an hour apart after the input: the first closes every window
+# of the input, the second the first's, so detect resolves every incident
+# while the chain runs (a chain never sees the end of its input).
+tail -n 1 "$T/events" | jq -c '.timestamp += 3600, .timestamp += 7200' >>"$T/events"
 n=$(wc -l <"$T/events")
 head -n $((n / 2)) "$T/events" >"$T/part1"
 tail -n +$((n / 2 + 1)) "$T/events" >"$T/part2"
