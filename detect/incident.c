@@ -174,7 +174,8 @@ void inc_advance(struct inc_table *t, int64_t end, uint32_t tag,
 	*now = end;
 	for (size_t i = 0; i < t->nb; i++)
 		for (struct inc_entry **pp = &t->b[i], *e; (e = *pp) != NULL;) {
-			if (inc_now_of(t, e) - e->last_end < t->keep_ms) {
+			int64_t now_e = inc_now_of(t, e);
+			if (now_e == INT64_MIN || now_e - e->last_end < t->keep_ms) {
 				pp = &e->next;
 				continue;
 			}
@@ -413,6 +414,12 @@ static void inc_drop_part(struct inc_table *t, uint32_t tag)
 			entry_free(e);
 			t->n--;
 		}
+}
+
+void inc_set_side(struct inc_table *t, uint32_t tag)
+{
+	if (inc_side(t, tag) == NULL)
+		side_set(t, tag, INT64_MIN);
 }
 
 int inc_adopt(struct inc_table *t, uint32_t tag, const char *text, size_t n)

@@ -72,5 +72,9 @@ int  inc_load(struct inc_table *t, const char *text, size_t n);
  * side with the part's event time.  -1 on a malformed text (the table
  * unchanged). */
 int  inc_adopt(struct inc_table *t, uint32_t tag, const char *text, size_t n);
+/* Partition tag is taken over with no usable part (none published, or a
+ * damaged one): its records come from a side engine all the same, so it
+ * resolves on its own time from now on; its entries stay. */
+void inc_set_side(struct inc_table *t, uint32_t tag);
 
 #endif

@@ -211,32 +211,38 @@ static int det_restore_id(uint64_t id)
 
 /* An adopt line (window passes it on): the partition's part of detect's
  * state from the chain that died, in the file it names, replaces what this
- * detect holds of the partition.  A file that cannot be read or is damaged
- * leaves the partition with what it has, with a warning: its incidents
- * then open anew, as in a chain without takeover. */
+ * detect holds of the partition.  Without a part (none published, a file
+ * that cannot be read, a damaged one: warned) the partition keeps what it
+ * has here; either way its records now come from a window engine of its
+ * own, so its incidents resolve on its own event time. */
 #define ADOPT_MAX ((size_t)1 << 31)
 static void det_adopt(void *ctl)
 {
 	const char *topic, *path = json_string_value(json_object_get(ctl, "detect"));
 	size_t tlen, len = 0;
 	int32_t part;
-	char *data, err[256];
+	uint32_t tag;
+	char *data = NULL, err[256];
 
-	if (path == NULL || !nw_ctl_topic_part(ctl, &topic, &tlen, &part))
+	if (!nw_ctl_topic_part(ctl, &topic, &tlen, &part))
 		return;
-	if ((data = nw_read_file(path, ADOPT_MAX, &len, err, sizeof err)) == NULL) {
+	tag = dpart_intern(topic, tlen, part);
+	D.adopted++;
+	if (path && (data = nw_read_file(path, ADOPT_MAX, &len, err,
+	                                 sizeof err)) == NULL)
 		LOG_WARN("adopt: %s", err);
-		return;
-	}
-	if (det_snap_adopt(&D.inc, D.rules, dpart_intern(topic, tlen, part),
-	                   data, len) != 0)
-		LOG_WARN("adopt: %s is damaged: topic=%.*s partition=%d keeps "
-		         "what this detect has of it", path, (int)tlen, topic,
-		         (int)part);
-	else {
-		D.adopted++;
+	if (data && det_snap_adopt(&D.inc, D.rules, tag, data, len) == 0) {
 		LOG_INFO("adopt: topic=%.*s partition=%d incidents_held=%llu",
 		         (int)tlen, topic, (int)part, (unsigned long long)D.inc.n);
+	} else {
+		if (data)
+			LOG_WARN("adopt: %s is damaged: topic=%.*s partition=%d "
+			         "keeps what this detect has of it", path, (int)tlen,
+			         topic, (int)part);
+		else
+			LOG_INFO("adopt: topic=%.*s partition=%d without detect's "
+			         "part", (int)tlen, topic, (int)part);
+		inc_set_side(&D.inc, tag);
 	}
 	free(data);
 }

@@ -213,6 +213,12 @@ TEST(partition_part_taken_over)
 	CHECK_INT(w.n, 1);
 	inc_advance(&w, 800000, p2, cap);             /* not its time */
 	CHECK_INT(w.n, 1);
+	/* taken over without a part: its entries stay, and wait for its time */
+	inc_set_side(&t, p2);
+	inc_advance(&t, 900000, 0, cap);
+	CHECK_INT(t.n, 1);                            /* 10.0.0.2, of p2 */
+	inc_advance(&t, 900000, p2, cap);
+	CHECK_INT(t.n, 0);
 	dpart_set_current(0);
 	nw_buf_free(&part);
 	nw_buf_free(&all);
