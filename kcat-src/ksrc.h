@@ -144,6 +144,8 @@ struct ksrc_share;
 enum { KSRC_SHARE_WINDOW, KSRC_SHARE_DETECT, KSRC_SHARE_PRODUCER,
        KSRC_SHARE_NSTAGES };
 extern const char *const ksrc_share_stage[KSRC_SHARE_NSTAGES];
+/* Each stage's field in the Redis hash, and its member in an adopt line. */
+extern const char *const ksrc_share_field[KSRC_SHARE_NSTAGES];
 /* One partition's entry: the completed barrier, the next offset after it
  * and each stage's part of the partition then (malloc'd, NULL: none). */
 struct ksrc_entry {

@@ -257,8 +257,6 @@ static char *adopt_file(struct ksrc *k, const char *stage, const char *topic,
  * chain's producer snapshot ("producer"). */
 static int64_t adopt_entry(struct ksrc *k, const char *topic, int32_t p)
 {
-	static const char *const member[KSRC_SHARE_NSTAGES] = { "state", "detect",
-	                                                        "producer" };
 	struct ksrc_entry en;
 	int64_t next;
 
@@ -274,7 +272,7 @@ static int64_t adopt_entry(struct ksrc *k, const char *topic, int32_t p)
 		                        en.len[i]);
 		if (path == NULL)
 			continue;
-		nw_buf_printf(&k->adopt, ",\"%s\":", member[i]);
+		nw_buf_printf(&k->adopt, ",\"%s\":", ksrc_share_field[i]);
 		nw_buf_add_jstr(&k->adopt, path, strlen(path));
 		free(path);
 	}

@@ -50,17 +50,17 @@ struct ksrc_share {
 	struct nw_buf key;
 };
 
-/* The hash field of each stage's part. */
-static const char *const share_field[KSRC_SHARE_NSTAGES] = { "state", "detect",
-                                                            "producer" };
 const char *const ksrc_share_stage[KSRC_SHARE_NSTAGES] = { "window", "detect",
                                                            "kcat-src-P" };
+const char *const ksrc_share_field[KSRC_SHARE_NSTAGES] = { "state", "detect",
+                                                           "producer" };
 
+/* ARGV: the generation, the barrier, the next offset, then a field name
+ * and its value for each stage (ksrc_share_field[]). */
 static const char PUT_LUA[] =
 	"if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end "
 	"redis.call('HSET', KEYS[1], 'gen', ARGV[1], 'barrier', ARGV[2], "
-	"'next', ARGV[3], 'state', ARGV[4], 'detect', ARGV[5], "
-	"'producer', ARGV[6]) "
+	"'next', ARGV[3], unpack(ARGV, 4)) "
 	"return 1";
 
 void ksrc_entry_free(struct ksrc_entry *en)
@@ -210,7 +210,7 @@ int ksrc_share_get(struct ksrc_share *s, const char *topic, int32_t partition,
 		return -1;
 	argv[1] = share_key(s, topic, partition, "");
 	for (int i = 0; i < KSRC_SHARE_NSTAGES; i++)
-		argv[4 + i] = share_field[i];
+		argv[4 + i] = ksrc_share_field[i];
 	if ((r = share_cmd(s, argc, argv, NULL)) == NULL)
 		return -1;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == (size_t)argc - 2 &&
@@ -238,7 +238,7 @@ int ksrc_share_put(struct ksrc_share *s, const char *topic, int32_t partition,
 {
 	struct share_gen *g = gen_slot(s, topic, partition);
 	char gen[24], bar[24], nxt[24];
-	enum { ARGC = 8 + KSRC_SHARE_NSTAGES };
+	enum { ARGC = 8 + 2 * KSRC_SHARE_NSTAGES };
 	const char *argv[ARGC];
 	size_t lens[ARGC];
 	char *k1, *k2;
@@ -253,10 +253,15 @@ int ksrc_share_put(struct ksrc_share *s, const char *topic, int32_t partition,
 	snprintf(bar, sizeof bar, "%llu", (unsigned long long)barrier);
 	snprintf(nxt, sizeof nxt, "%lld", (long long)next);
 	const char *v[8] = { "EVAL", PUT_LUA, "2", k1, k2, gen, bar, nxt };
-	for (int i = 0; i < ARGC; i++) {
-		bool part = i >= 8;
-		argv[i] = part ? (len[i - 8] ? state[i - 8] : "") : v[i];
-		lens[i] = part ? len[i - 8] : strlen(v[i]);
+	for (int i = 0; i < 8; i++) {
+		argv[i] = v[i];
+		lens[i] = strlen(v[i]);
+	}
+	for (int i = 0; i < KSRC_SHARE_NSTAGES; i++) {
+		argv[8 + 2 * i] = ksrc_share_field[i];
+		lens[8 + 2 * i] = strlen(ksrc_share_field[i]);
+		argv[9 + 2 * i] = len[i] ? state[i] : "";
+		lens[9 + 2 * i] = len[i];
 	}
 	r = share_cmd(s, ARGC, argv, lens);
 	free(k1);
